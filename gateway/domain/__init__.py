@@ -1,0 +1,1 @@
+"""Pure Python core: money, ids, enums, pagination and domain errors. Imports no framework."""

@@ -1,0 +1,74 @@
+"""Platform API keys.
+
+A key reads `mps_test_<lookup>_<secret>` (sandbox) or `mps_live_<lookup>_<secret>` (production):
+the environment shows in the key itself, the 12-character lookup part finds the stored row, and
+the secret is 256 bits from the operating system's CSPRNG. Only a SHA-256 digest of the whole
+key is stored (the key has full entropy, so a slow hash adds nothing), it is compared in constant
+time, and the key itself is shown once, at creation, and never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from gateway.domain.enums import Environment
+
+_ENVIRONMENT_PREFIX = {Environment.SANDBOX: "mps_test_", Environment.PRODUCTION: "mps_live_"}
+_LOOKUP_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+LOOKUP_LENGTH = 12
+KEY_LENGTH_MAX = 128
+
+
+@dataclass(frozen=True, slots=True)
+class NewApiKey:
+    prefix: str  # stored and shown in listings: environment + lookup part
+    key: str  # the whole secret key, shown once
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a platform (through one of its API keys)."""
+
+    platform_id: uuid.UUID
+    api_key_id: uuid.UUID
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def generate_api_key(environment: Environment) -> NewApiKey:
+    lookup = "".join(secrets.choice(_LOOKUP_ALPHABET) for _ in range(LOOKUP_LENGTH))
+    prefix = f"{_ENVIRONMENT_PREFIX[environment]}{lookup}"
+    key = f"{prefix}_{secrets.token_urlsafe(32)}"
+    return NewApiKey(prefix=prefix, key=key, digest=key_digest(key))
+
+
+def key_prefix(key: str) -> str | None:
+    """The stored prefix of a presented key, or None when it cannot be one of ours."""
+    if len(key) > KEY_LENGTH_MAX or not key.isascii():
+        return None
+    for environment_prefix in _ENVIRONMENT_PREFIX.values():
+        if key.startswith(environment_prefix):
+            prefix = key[: len(environment_prefix) + LOOKUP_LENGTH]
+            rest = key[len(prefix) :]
+            return prefix if rest.startswith("_") and len(rest) > 1 else None
+    return None
+
+
+def digest_matches(key: str, stored_digest: str) -> bool:
+    return hmac.compare_digest(key_digest(key), stored_digest)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header value."""
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None

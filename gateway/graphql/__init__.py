@@ -1,0 +1,1 @@
+"""The GraphQL layer: Strawberry types, per-request loaders, resolvers and the HTTP view."""

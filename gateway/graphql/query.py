@@ -1,0 +1,72 @@
+"""Query root: node lookups, the caller's platform and the viewer."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+import strawberry
+
+from gateway.domain.errors import InvalidArgument
+from gateway.domain.ids import parse_id
+from gateway.graphql.context import Info
+from gateway.graphql.relay import Node
+from gateway.graphql.types import Account, Platform, User, person_of
+
+NODES_IDS_MAX = 100
+
+
+async def _user(info: Info, key: uuid.UUID) -> Node | None:
+    row = await info.context.loaders.user.load(key)
+    return None if row is None else User.of(row)
+
+
+async def _person(info: Info, key: uuid.UUID) -> Node | None:
+    row = await info.context.loaders.person.load(key)
+    return None if row is None else person_of(row)
+
+
+async def _account(info: Info, key: uuid.UUID) -> Node | None:
+    row = await info.context.loaders.account.load(key)
+    return None if row is None else Account.of(row)
+
+
+_NODE_READERS: dict[str, Callable[[Info, uuid.UUID], Awaitable[Node | None]]] = {
+    "User": _user,
+    "Person": _person,
+    "Account": _account,
+}
+
+
+async def resolve_node(info: Info, id_text: str) -> Node | None:
+    """The object with this id in the caller's scope; None for unknown, foreign or malformed ids."""
+    key = parse_id(id_text)
+    if key is None:
+        return None
+    if key == info.context.platform.id:
+        return Platform.of(info.context.platform)
+    table = await info.context.loaders.node_type.load(key)
+    return None if table is None else await _NODE_READERS[table](info, key)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="The object with this id; null when absent or outside the caller's scope."
+    )
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:  # noqa: A002
+        return await resolve_node(info, id)
+
+    @strawberry.field(description=f"Up to {NODES_IDS_MAX} objects by id, null where absent.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        if len(ids) > NODES_IDS_MAX:
+            raise InvalidArgument(f"`ids` may list at most {NODES_IDS_MAX} ids.", argument="ids")
+        return [await resolve_node(info, id_text) for id_text in ids]
+
+    @strawberry.field(description="The platform that the caller's credential belongs to.")
+    def platform(self, info: Info) -> Platform:
+        return Platform.of(info.context.platform)
+
+    @strawberry.field(description="Under a user token: that user; under a platform API key: null.")
+    def viewer(self) -> User | None:
+        return None

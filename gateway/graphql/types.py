@@ -1,0 +1,392 @@
+"""The core graph: Platform > User > Person | Account.
+
+Leaf fields are plain attributes filled when a row becomes a GraphQL object; only relationship
+edges are resolvers, and each goes through a per-request loader, so a deep query costs one
+statement per level, whatever the number of objects.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+
+from gateway.domain.enums import (
+    AccountStatus,
+    Environment,
+    PersonKind,
+    PersonRole,
+    UserKind,
+    UserStatus,
+    ValidationStatus,
+)
+from gateway.domain.money import Money as DomainMoney
+from gateway.graphql.context import Info
+from gateway.graphql.operations import (
+    BankAccount,
+    Event,
+    EventType,
+    KycDocument,
+    LedgerEntry,
+    PayIn,
+    PayOut,
+    Requirement,
+    Transfer,
+    WebhookEndpoint,
+)
+from gateway.graphql.relay import Connection, Node, connection, empty_connection, page_arguments
+from gateway.graphql.scalars import CountryCode, Currency, Date, DateTime, MinorUnits
+from gateway.services.reads import UserCriteria
+from gateway.store import tables
+
+strawberry.enum(Environment)
+strawberry.enum(UserKind)
+strawberry.enum(UserStatus)
+strawberry.enum(ValidationStatus)
+strawberry.enum(PersonRole)
+strawberry.enum(AccountStatus)
+
+
+class DataIntegrityError(RuntimeError):
+    """A row the model requires is missing: a bug or a damaged database, never the caller."""
+
+
+@strawberry.type
+class Money:
+    amount: MinorUnits
+    currency: Currency
+    decimal: str = strawberry.field(
+        description='"12.34" for 1234 EUR cents; the exponent comes from ISO 4217'
+    )
+
+    @classmethod
+    def of(cls, amount: int, currency: str) -> Money:
+        value = DomainMoney(amount, currency)
+        return cls(amount=MinorUnits(amount), currency=Currency(currency), decimal=value.decimal)
+
+
+@strawberry.type
+class Address:
+    line1: str
+    line2: str | None
+    postal_code: str
+    city: str
+    region: str | None
+    country: CountryCode
+
+
+@strawberry.input
+class UserFilter:
+    email: str | None = None
+    validation_status: ValidationStatus | None = None
+    kind: UserKind | None = None
+
+
+@strawberry.type
+class Platform(Node):
+    name: str
+    environment: Environment
+    allowed_currencies: list[Currency]
+    created_at: DateTime
+
+    @classmethod
+    def of(cls, row: tables.Platform) -> Platform:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            name=row.name,
+            environment=row.environment,
+            allowed_currencies=[Currency(code) for code in row.allowed_currencies],
+            created_at=DateTime(row.created_at),
+        )
+
+    @strawberry.field
+    async def users(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: UserFilter | None = None,  # noqa: A002 - the contract's argument name
+    ) -> Connection[User]:
+        page = page_arguments(first, after, last, before)
+        given = filter or UserFilter()
+        criteria = UserCriteria(given.email, given.validation_status, given.kind)
+        loaders = info.context.loaders
+        users = await loaders.reader.users_page(criteria, page)
+        loaders.prime_users(users.items)
+        return connection(users, User.of)
+
+    @strawberry.field
+    async def accounts(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Account]:
+        page = page_arguments(first, after, last, before)
+        accounts = await info.context.loaders.reader.accounts_page(page)
+        return connection(accounts, Account.of)
+
+    @strawberry.field
+    def transfers(
+        self,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Transfer]:
+        page_arguments(first, after, last, before)
+        return empty_connection()
+
+    @strawberry.field
+    def pay_ins(
+        self,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[PayIn]:
+        page_arguments(first, after, last, before)
+        return empty_connection()
+
+    @strawberry.field
+    def pay_outs(
+        self,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[PayOut]:
+        page_arguments(first, after, last, before)
+        return empty_connection()
+
+    @strawberry.field(description="Oldest first.")
+    def events(
+        self,
+        first: int | None = None,
+        after: str | None = None,
+        types: list[EventType] | None = None,
+    ) -> Connection[Event]:
+        page_arguments(first, after, None, None)
+        return empty_connection()
+
+    @strawberry.field
+    def webhook_endpoints(self) -> list[WebhookEndpoint]:
+        return []
+
+
+@strawberry.type
+class User(Node):
+    email: str
+    login: str
+    kind: UserKind
+    status: UserStatus
+    validation_status: ValidationStatus
+    qualified_at: DateTime | None
+    created_at: DateTime
+    updated_at: DateTime
+    row_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def of(cls, row: tables.User) -> User:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            email=row.email,
+            login=row.login,
+            kind=row.kind,
+            status=row.status,
+            validation_status=row.validation_status,
+            qualified_at=DateTime(row.qualified_at) if row.qualified_at else None,
+            created_at=DateTime(row.created_at),
+            updated_at=DateTime(row.updated_at),
+            row_id=row.id,
+        )
+
+    @strawberry.field
+    def platform(self, info: Info) -> Platform:
+        return Platform.of(info.context.platform)
+
+    @strawberry.field(description="The natural person, or the legal person of a LEGAL user.")
+    async def holder(self, info: Info) -> Person:
+        persons = await info.context.loaders.persons_of_user.load(self.row_id)
+        if not persons or not persons[0].is_holder:
+            raise DataIntegrityError(f"user {self.row_id} has no holder person")
+        return person_of(persons[0])
+
+    @strawberry.field(description="Every person of the user, holder first.")
+    async def persons(self, info: Info) -> list[Person]:
+        persons = await info.context.loaders.persons_of_user.load(self.row_id)
+        return [person_of(row) for row in persons]
+
+    @strawberry.field
+    async def accounts(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Account]:
+        page = page_arguments(first, after, last, before)
+        accounts = await info.context.loaders.accounts_of_user.load((self.row_id, page))
+        return connection(accounts, Account.of)
+
+    @strawberry.field(description="What is still missing before validation can be requested.")
+    def requirements(self) -> list[Requirement]:
+        return []
+
+    @strawberry.field
+    def bank_accounts(self) -> list[BankAccount]:
+        return []
+
+    @strawberry.field
+    def documents(self) -> list[KycDocument]:
+        return []
+
+
+async def _user(info: Info, user_id: uuid.UUID) -> User:
+    row = await info.context.loaders.user.load(user_id)
+    if row is None:
+        raise DataIntegrityError(f"user {user_id} is missing")
+    return User.of(row)
+
+
+@strawberry.interface
+class Person(Node):
+    nationality: CountryCode
+    address: Address
+    created_at: DateTime
+    user_id: strawberry.Private[uuid.UUID]
+
+    @strawberry.field
+    async def user(self, info: Info) -> User:
+        return await _user(info, self.user_id)
+
+
+@strawberry.type
+class NaturalPerson(Person):
+    first_name: str
+    last_name: str
+    birth_date: Date
+    roles: list[PersonRole] = strawberry.field(description="Empty for the holder of a NATURAL user.")
+    is_user_representative: bool
+    ownership_percentage: float | None
+    parent_id: strawberry.Private[uuid.UUID | None]
+
+    @strawberry.field(description="The entity this person represents or owns, if any.")
+    async def legal_person(self, info: Info) -> LegalPerson | None:
+        if self.parent_id is None:
+            return None
+        row = await info.context.loaders.person.load(self.parent_id)
+        return None if row is None else LegalPerson.of(row)
+
+    @classmethod
+    def of(cls, row: tables.Person) -> NaturalPerson:
+        assert row.first_name is not None and row.last_name is not None
+        assert row.birth_date is not None
+        return cls(
+            **_person_fields(row),
+            first_name=row.first_name,
+            last_name=row.last_name,
+            birth_date=Date(row.birth_date),
+            roles=[PersonRole(role) for role in row.roles],
+            is_user_representative=row.is_user_representative,
+            ownership_percentage=row.ownership_percentage,
+            parent_id=row.parent_id,
+        )
+
+
+@strawberry.type
+class LegalPerson(Person):
+    legal_name: str = strawberry.field(description="MPS business_entity")
+    category: str = strawberry.field(description="MPS category: company, association...")
+    registration_number: str | None
+
+    @classmethod
+    def of(cls, row: tables.Person) -> LegalPerson:
+        assert row.legal_name is not None and row.category is not None
+        return cls(
+            **_person_fields(row),
+            legal_name=row.legal_name,
+            category=row.category,
+            registration_number=row.registration_number,
+        )
+
+    async def _members(self, info: Info, role: PersonRole) -> list[NaturalPerson]:
+        persons = await info.context.loaders.persons_of_user.load(self.user_id)
+        return [
+            NaturalPerson.of(row)
+            for row in persons
+            if row.parent_id == uuid.UUID(self.id) and role.value in row.roles
+        ]
+
+    @strawberry.field
+    async def representatives(self, info: Info) -> list[NaturalPerson]:
+        return await self._members(info, PersonRole.LEGAL_REPRESENTATIVE)
+
+    @strawberry.field
+    async def beneficial_owners(self, info: Info) -> list[NaturalPerson]:
+        return await self._members(info, PersonRole.BENEFICIAL_OWNER)
+
+
+def _person_fields(row: tables.Person) -> dict[str, object]:
+    return {
+        "id": strawberry.ID(str(row.id)),
+        "nationality": CountryCode(row.nationality),
+        "address": Address(
+            line1=row.address_line1,
+            line2=row.address_line2,
+            postal_code=row.address_postal_code,
+            city=row.address_city,
+            region=row.address_region,
+            country=CountryCode(row.address_country),
+        ),
+        "created_at": DateTime(row.created_at),
+        "user_id": row.user_id,
+    }
+
+
+def person_of(row: tables.Person) -> Person:
+    if row.kind is PersonKind.LEGAL:
+        return LegalPerson.of(row)
+    return NaturalPerson.of(row)
+
+
+@strawberry.type
+class Account(Node):
+    currency: Currency = strawberry.field(description="Fixed at opening: an account is mono-currency.")
+    label: str | None
+    status: AccountStatus
+    balance: Money = strawberry.field(description="Funds available; the sum of the account's entries.")
+    created_at: DateTime
+    user_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def of(cls, row: tables.Account) -> Account:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            currency=Currency(row.currency),
+            label=row.label,
+            status=row.status,
+            balance=Money.of(row.balance, row.currency),
+            created_at=DateTime(row.created_at),
+            user_id=row.user_id,
+        )
+
+    @strawberry.field
+    async def user(self, info: Info) -> User:
+        return await _user(info, self.user_id)
+
+    @strawberry.field(description="Newest first.")
+    def entries(
+        self,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[LedgerEntry]:
+        page_arguments(first, after, last, before)
+        return empty_connection()

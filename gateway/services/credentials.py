@@ -1,0 +1,57 @@
+"""Authentication of API keys: digest at rest, constant-time comparison, never logged."""
+
+from __future__ import annotations
+
+import uuid
+
+from gateway.domain.credentials import (
+    Principal,
+    bearer_token,
+    digest_matches,
+    generate_api_key,
+    key_prefix,
+)
+from gateway.domain.enums import Environment
+from gateway.domain.ids import new_id
+from gateway.store import readers
+from gateway.store.engine import Database
+from gateway.store.tables import ApiKey, Platform
+
+
+async def authenticate(db: Database, *, authorization: str | None) -> tuple[Principal, Platform] | None:
+    """The caller behind an Authorization header, or None for a missing, unknown or revoked key."""
+    token = bearer_token(authorization)
+    prefix = key_prefix(token) if token is not None else None
+    if token is None or prefix is None:
+        return None
+    async with db.session() as session:
+        found = await readers.api_key_by_prefix(session, prefix=prefix)
+    if found is None:
+        return None
+    api_key, platform = found
+    if api_key.revoked_at is not None or not digest_matches(token, api_key.digest):
+        return None
+    return Principal(platform_id=platform.id, api_key_id=api_key.id), platform
+
+
+def new_api_key_row(*, platform_id: uuid.UUID, environment: Environment, label: str | None) -> tuple[ApiKey, str]:
+    """A new key row for the platform and the whole key (to show once)."""
+    generated = generate_api_key(environment)
+    row = ApiKey(
+        id=new_id(),
+        platform_id=platform_id,
+        prefix=generated.prefix,
+        digest=generated.digest,
+        label=label,
+    )
+    return row, generated.key
+
+
+async def issue_api_key(
+    db: Database, *, platform_id: uuid.UUID, environment: Environment, label: str | None = None
+) -> str:
+    """Store a new API key for the platform; returns the key, which is never shown again."""
+    row, key = new_api_key_row(platform_id=platform_id, environment=environment, label=label)
+    async with db.transaction() as session:
+        session.add(row)
+    return key

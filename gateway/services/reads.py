@@ -1,0 +1,70 @@
+"""Read use cases for one platform. Each method is a batch: many keys, one statement.
+
+A `PlatformReader` is bound to the caller's platform, so nothing it returns can belong to
+another platform; the GraphQL layer wraps its methods in per-request dataloaders.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from gateway.domain.pagination import Page, PageRequest
+from gateway.store import readers
+from gateway.store.engine import Database
+from gateway.store.readers import UserCriteria
+from gateway.store.tables import Account, Person, User
+
+__all__ = ["PlatformReader", "UserCriteria"]
+
+
+class PlatformReader:
+    def __init__(self, db: Database, *, platform_id: uuid.UUID) -> None:
+        self.db = db
+        self.platform_id = platform_id
+
+    async def users(self, ids: Sequence[uuid.UUID]) -> list[User]:
+        async with self.db.session() as session:
+            return await readers.rows_by_ids(
+                session, model=User, platform_id=self.platform_id, ids=ids
+            )
+
+    async def persons(self, ids: Sequence[uuid.UUID]) -> list[Person]:
+        async with self.db.session() as session:
+            return await readers.rows_by_ids(
+                session, model=Person, platform_id=self.platform_id, ids=ids
+            )
+
+    async def accounts(self, ids: Sequence[uuid.UUID]) -> list[Account]:
+        async with self.db.session() as session:
+            return await readers.rows_by_ids(
+                session, model=Account, platform_id=self.platform_id, ids=ids
+            )
+
+    async def node_types(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        async with self.db.session() as session:
+            return await readers.node_types(session, platform_id=self.platform_id, ids=ids)
+
+    async def persons_of_users(self, user_ids: Sequence[uuid.UUID]) -> list[Person]:
+        async with self.db.session() as session:
+            return await readers.persons_of_users(
+                session, platform_id=self.platform_id, user_ids=user_ids
+            )
+
+    async def users_page(self, criteria: UserCriteria, page: PageRequest) -> Page[User]:
+        async with self.db.session() as session:
+            return await readers.users_page(
+                session, platform_id=self.platform_id, criteria=criteria, page=page
+            )
+
+    async def accounts_page(self, page: PageRequest) -> Page[Account]:
+        async with self.db.session() as session:
+            return await readers.accounts_page(session, platform_id=self.platform_id, page=page)
+
+    async def accounts_pages_of_users(
+        self, user_ids: Sequence[uuid.UUID], page: PageRequest
+    ) -> dict[uuid.UUID, Page[Account]]:
+        async with self.db.session() as session:
+            return await readers.accounts_pages_of_users(
+                session, platform_id=self.platform_id, user_ids=user_ids, page=page
+            )

@@ -1,0 +1,132 @@
+"""Keyset pagination in SQL, one statement per page or per batch of pages.
+
+Rows are ordered by their id (UUIDv7, so by creation). A page is "`size` rows after (or before)
+a cursor id"; fetching `size + 1` rows tells whether another page follows. `totalCount` and the
+opposite-direction flag are computed in the same statement:
+
+- `keyset_page`: a top-level connection, using the primary-key index and LIMIT;
+- `grouped_pages`: one page per parent (e.g. each user's accounts) for many parents at once,
+  using window functions partitioned by the parent, so a nested connection under a list of N
+  parents is still one statement. Each parent also keeps one "carrier" row (its first row
+  overall) so that its total is known even when no row falls inside the requested window.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlmodel import SQLModel
+
+from gateway.domain.pagination import Page, PageRequest
+
+M = TypeVar("M", bound=SQLModel)
+
+
+def _key(model: type[SQLModel]) -> Any:
+    return model.id  # type: ignore[attr-defined]
+
+
+def _window(key: Any, page: PageRequest) -> Any:
+    bounds = []
+    if page.after is not None:
+        bounds.append(key > page.after)
+    if page.before is not None:
+        bounds.append(key < page.before)
+    return sa.and_(sa.true(), *bounds)
+
+
+def _beyond(key: Any, page: PageRequest) -> Any:
+    """Rows on the far side of the cursor the client came from (for has-previous/has-next)."""
+    if page.forward and page.after is not None:
+        return key <= page.after
+    if not page.forward and page.before is not None:
+        return key >= page.before
+    return sa.false()
+
+
+def _page(items: Sequence[M], page: PageRequest, *, total: int, beyond: bool) -> Page[M]:
+    more = len(items) > page.size
+    kept = list(items[: page.size])
+    if not page.forward:
+        kept.reverse()
+    return Page(
+        items=kept,
+        has_next_page=more if page.forward else beyond,
+        has_previous_page=beyond if page.forward else more,
+        total_count=total,
+    )
+
+
+async def keyset_page(
+    session: AsyncSession, *, model: type[M], where: Sequence[Any], page: PageRequest
+) -> Page[M]:
+    """One page of `model` rows matching `where`."""
+    key = _key(model)
+    total = sa.select(sa.func.count()).select_from(model).where(*where).scalar_subquery()
+    beyond = sa.exists().where(*where, _beyond(key, page))
+    order = key.asc() if page.forward else key.desc()
+    statement = (
+        sa.select(model, total.label("total"), beyond.label("beyond"))
+        .where(*where, _window(key, page))
+        .order_by(order)
+        .limit(page.size + 1)
+    )
+    rows = (await session.execute(statement)).all()
+    if rows:
+        return _page([row[0] for row in rows], page, total=rows[0][1], beyond=bool(rows[0][2]))
+    counts = await session.execute(sa.select(total, beyond))
+    total_count, beyond_flag = counts.one()
+    return _page([], page, total=total_count, beyond=bool(beyond_flag))
+
+
+async def grouped_pages(
+    session: AsyncSession,
+    *,
+    model: type[M],
+    group: Any,
+    group_ids: Sequence[uuid.UUID],
+    where: Sequence[Any],
+    page: PageRequest,
+) -> dict[uuid.UUID, Page[M]]:
+    """One page of `model` rows per value of the `group` column, in a single statement."""
+    key = _key(model)
+    inside = sa.case((_window(key, page), 1), else_=0)
+    order = key.asc() if page.forward else key.desc()
+    partition = {"partition_by": group}
+    inner = (
+        sa.select(
+            model,
+            inside.label("inside"),
+            sa.func.sum(inside).over(**partition, order_by=order, rows=(None, 0)).label("pos"),
+            sa.func.row_number().over(**partition, order_by=key.asc()).label("carrier"),
+            sa.func.count().over(**partition).label("total"),
+            sa.func.sum(sa.case((_beyond(key, page), 1), else_=0)).over(**partition).label("beyond"),
+        )
+        .where(group.in_(group_ids), *where)
+        .subquery()
+    )
+    row = aliased(model, inner)
+    statement = (
+        sa.select(row, inner.c.inside, inner.c.total, inner.c.beyond, getattr(inner.c, group.key))
+        .where(
+            sa.or_(
+                sa.and_(inner.c.inside == 1, inner.c.pos <= page.size + 1), inner.c.carrier == 1
+            )
+        )
+        .order_by(getattr(inner.c, group.key), inner.c.pos)
+    )
+    found: dict[uuid.UUID, tuple[list[M], int, bool]] = {}
+    for item, is_inside, total, beyond, group_id in (await session.execute(statement)).all():
+        items, _, _ = found.setdefault(group_id, ([], total, bool(beyond)))
+        if is_inside:
+            items.append(item)
+    pages: dict[uuid.UUID, Page[M]] = {}
+    for group_id in group_ids:
+        items, total, beyond = found.get(group_id, ([], 0, False))
+        pages[group_id] = _page(items, page, total=total, beyond=beyond)
+    return pages

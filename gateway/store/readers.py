@@ -1,0 +1,120 @@
+"""Batch readers: each takes many keys and costs one statement, always scoped to a platform.
+
+The platform id is part of every WHERE clause, so an id of another platform reads exactly like
+an id that does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.domain.enums import UserKind, ValidationStatus
+from gateway.domain.pagination import Page, PageRequest
+from gateway.store.pagination import grouped_pages, keyset_page
+from gateway.store.tables import Account, ApiKey, Person, Platform, User
+
+NODE_TABLES: dict[str, Any] = {"User": User, "Person": Person, "Account": Account}
+
+
+@dataclass(frozen=True, slots=True)
+class UserCriteria:
+    email: str | None = None
+    validation_status: ValidationStatus | None = None
+    kind: UserKind | None = None
+
+
+async def api_key_by_prefix(
+    session: AsyncSession, *, prefix: str
+) -> tuple[ApiKey, Platform] | None:
+    statement = (
+        sa.select(ApiKey, Platform)
+        .join(Platform, Platform.id == ApiKey.platform_id)  # type: ignore[arg-type]
+        .where(ApiKey.prefix == prefix)
+    )
+    row = (await session.execute(statement)).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def platform_by_id(session: AsyncSession, *, platform_id: uuid.UUID) -> Platform | None:
+    return await session.get(Platform, platform_id)
+
+
+async def rows_by_ids(
+    session: AsyncSession, *, model: Any, platform_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> list[Any]:
+    statement = sa.select(model).where(model.platform_id == platform_id, model.id.in_(ids))
+    return list((await session.scalars(statement)).all())
+
+
+async def node_types(
+    session: AsyncSession, *, platform_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Which table each id lives in (ids are unique across tables), in one UNION statement."""
+    parts = [
+        sa.select(sa.literal(name).label("table"), model.id.label("id")).where(
+            model.platform_id == platform_id, model.id.in_(ids)
+        )
+        for name, model in NODE_TABLES.items()
+    ]
+    rows = (await session.execute(sa.union_all(*parts))).all()
+    return {row.id: row.table for row in rows}
+
+
+async def persons_of_users(
+    session: AsyncSession, *, platform_id: uuid.UUID, user_ids: Sequence[uuid.UUID]
+) -> list[Person]:
+    """Every person of the given users, holder first, then in creation order."""
+    statement = (
+        sa.select(Person)
+        .where(Person.platform_id == platform_id, Person.user_id.in_(user_ids))  # type: ignore[attr-defined]
+        .order_by(Person.user_id, Person.is_holder.desc(), Person.id)  # type: ignore[attr-defined]
+    )
+    return list((await session.scalars(statement)).all())
+
+
+def _user_conditions(platform_id: uuid.UUID, criteria: UserCriteria) -> list[Any]:
+    conditions: list[Any] = [User.platform_id == platform_id]
+    if criteria.email is not None:
+        conditions.append(User.email_key == criteria.email.lower())
+    if criteria.validation_status is not None:
+        conditions.append(User.validation_status == criteria.validation_status)
+    if criteria.kind is not None:
+        conditions.append(User.kind == criteria.kind)
+    return conditions
+
+
+async def users_page(
+    session: AsyncSession, *, platform_id: uuid.UUID, criteria: UserCriteria, page: PageRequest
+) -> Page[User]:
+    where = _user_conditions(platform_id, criteria)
+    return await keyset_page(session, model=User, where=where, page=page)
+
+
+async def accounts_page(
+    session: AsyncSession, *, platform_id: uuid.UUID, page: PageRequest
+) -> Page[Account]:
+    where = [Account.platform_id == platform_id]
+    return await keyset_page(session, model=Account, where=where, page=page)
+
+
+async def accounts_pages_of_users(
+    session: AsyncSession,
+    *,
+    platform_id: uuid.UUID,
+    user_ids: Sequence[uuid.UUID],
+    page: PageRequest,
+) -> dict[uuid.UUID, Page[Account]]:
+    return await grouped_pages(
+        session,
+        model=Account,
+        group=Account.user_id,
+        group_ids=user_ids,
+        where=[Account.platform_id == platform_id],
+        page=page,
+    )
