@@ -2,7 +2,8 @@
 
     mps-gateway serve [--host 127.0.0.1] [--port 8000] [--demo]
     mps-gateway db upgrade
-    mps-gateway platform create --name NAME [--environment sandbox|production] [--currency EUR ...] [--json]
+    mps-gateway platform create --name NAME [--environment sandbox|production]
+                                [--currency EUR ...] [--json]
     mps-gateway demo [--json]
     mps-gateway export-schema
 
@@ -108,7 +109,9 @@ def _cmd_export_schema(_args: argparse.Namespace, _settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mps-gateway", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="mps-gateway", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the HTTP server (applies migrations first)")
@@ -126,8 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     create = platform_commands.add_parser("create", help="create a platform and its first key")
     create.add_argument("--name", required=True)
     create.add_argument("--environment", choices=["sandbox", "production"], default="sandbox")
-    create.add_argument("--currency", action="append", metavar="CODE",
-                        help="allowed currency (repeatable; default EUR)")
+    create.add_argument(
+        "--currency",
+        action="append",
+        metavar="CODE",
+        help="allowed currency (repeatable; default EUR)",
+    )
     create.add_argument("--json", action="store_true", help="print one JSON line")
     create.set_defaults(handler=_cmd_platform_create)
 
@@ -143,7 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         result: int = args.handler(args, settings)
     except InvalidArgument as error:

@@ -27,7 +27,9 @@ def currency_exponent(code: str) -> int | None:
 
 def is_currency(code: str) -> bool:
     """True for an upper-case ISO 4217 alpha-3 code that has a minor unit (not XAU, XXX...)."""
-    return len(code) == 3 and code.isascii() and code.isupper() and currency_exponent(code) is not None
+    return (
+        len(code) == 3 and code.isascii() and code.isupper() and currency_exponent(code) is not None
+    )
 
 
 def is_minor_units(value: object) -> bool:

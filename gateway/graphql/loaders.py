@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
 
 from aiodataloader import DataLoader
 
@@ -18,29 +18,13 @@ from gateway.domain.pagination import Page, PageRequest
 from gateway.services.reads import PlatformReader
 from gateway.store.tables import Account, Person, User
 
-K = TypeVar("K")
-V = TypeVar("V")
+
+AccountsPageKey = tuple[uuid.UUID, PageRequest]
 
 
-class Loader(DataLoader, Generic[K, V]):  # type: ignore[misc]
-    """A typed face for aiodataloader's DataLoader."""
-
-    def __init__(self, batch: Callable[[list[K]], Awaitable[list[V]]]) -> None:
-        super().__init__(batch_load_fn=batch)
-
-    async def load(self, key: K) -> V:
-        result: V = await super().load(key)
-        return result
-
-    async def load_many(self, keys: Sequence[K]) -> list[V]:
-        result: list[V] = await super().load_many(list(keys))
-        return result
-
-    def prime(self, key: K, value: V) -> Any:
-        return super().prime(key, value)
-
-
-def _by_id(fetch: Callable[[list[uuid.UUID]], Awaitable[Sequence[Any]]]) -> Any:
+def _by_id(
+    fetch: Callable[[list[uuid.UUID]], Awaitable[Sequence[Any]]],
+) -> Callable[[list[uuid.UUID]], Coroutine[Any, Any, list[Any]]]:
     async def batch(ids: list[uuid.UUID]) -> list[Any]:
         found = {row.id: row for row in await fetch(ids)}
         return [found.get(key) for key in ids]
@@ -51,13 +35,15 @@ def _by_id(fetch: Callable[[list[uuid.UUID]], Awaitable[Sequence[Any]]]) -> Any:
 class Loaders:
     def __init__(self, reader: PlatformReader) -> None:
         self.reader = reader
-        self.user: Loader[uuid.UUID, User | None] = Loader(_by_id(reader.users))
-        self.person: Loader[uuid.UUID, Person | None] = Loader(_by_id(reader.persons))
-        self.account: Loader[uuid.UUID, Account | None] = Loader(_by_id(reader.accounts))
-        self.node_type: Loader[uuid.UUID, str | None] = Loader(self._node_types)
-        self.persons_of_user: Loader[uuid.UUID, list[Person]] = Loader(self._persons_of_users)
-        self.accounts_of_user: Loader[tuple[uuid.UUID, PageRequest], Page[Account]] = Loader(
-            self._accounts_pages
+        self.user: DataLoader[uuid.UUID, User | None] = DataLoader(_by_id(reader.users))
+        self.person: DataLoader[uuid.UUID, Person | None] = DataLoader(_by_id(reader.persons))
+        self.account: DataLoader[uuid.UUID, Account | None] = DataLoader(_by_id(reader.accounts))
+        self.node_type: DataLoader[uuid.UUID, str | None] = DataLoader(self._node_types)
+        self.persons_of_user: DataLoader[uuid.UUID, list[Person]] = DataLoader(
+            self._persons_of_users
+        )
+        self.accounts_of_user: DataLoader[tuple[uuid.UUID, PageRequest], Page[Account]] = (
+            DataLoader(self._accounts_pages)
         )
 
     def prime_users(self, users: Sequence[User]) -> None:

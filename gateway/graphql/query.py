@@ -54,7 +54,7 @@ class Query:
     @strawberry.field(
         description="The object with this id; null when absent or outside the caller's scope."
     )
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:  # noqa: A002
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
 
     @strawberry.field(description=f"Up to {NODES_IDS_MAX} objects by id, null where absent.")

@@ -57,7 +57,9 @@ def connection(page: Page[R], convert: Callable[[R], T]) -> Connection[T]:
 
 
 def empty_connection() -> Connection[Any]:
-    return connection(Page(items=[], has_next_page=False, has_previous_page=False, total_count=0), lambda x: x)
+    return connection(
+        Page(items=[], has_next_page=False, has_previous_page=False, total_count=0), lambda x: x
+    )
 
 
 def page_arguments(

@@ -28,9 +28,7 @@ Currency = NewType("Currency", str)
 CountryCode = NewType("CountryCode", str)
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DATETIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})"
-)
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
 
 
 def serialize_datetime(value: dt.datetime) -> str:
@@ -40,13 +38,15 @@ def serialize_datetime(value: dt.datetime) -> str:
 
 def parse_datetime(value: object) -> dt.datetime:
     if not isinstance(value, str) or not _DATETIME.fullmatch(value):
-        raise ValueError("DateTime must be an RFC 3339 string with an offset, e.g. 2026-11-28T12:00:00Z")
+        raise ValueError(
+            "DateTime must be an RFC 3339 string with an offset, e.g. 2026-11-28T12:00:00Z"
+        )
     text = value.upper().replace("Z", "+00:00")
     whole, dot, rest = text.partition(".")
     if dot:  # Python parses at most 6 fraction digits
         digits = re.match(r"\d+", rest)
         assert digits is not None
-        text = f"{whole}.{digits.group()[:6].ljust(6, '0')}{rest[digits.end():]}"
+        text = f"{whole}.{digits.group()[:6].ljust(6, '0')}{rest[digits.end() :]}"
     try:
         return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
     except ValueError:

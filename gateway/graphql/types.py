@@ -8,12 +8,14 @@ statement per level, whatever the number of objects.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import strawberry
 
 from gateway.domain.enums import (
     AccountStatus,
     Environment,
+    EventType,
     PersonKind,
     PersonRole,
     UserKind,
@@ -25,7 +27,6 @@ from gateway.graphql.context import Info
 from gateway.graphql.operations import (
     BankAccount,
     Event,
-    EventType,
     KycDocument,
     LedgerEntry,
     PayIn,
@@ -107,7 +108,7 @@ class Platform(Node):
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-        filter: UserFilter | None = None,  # noqa: A002 - the contract's argument name
+        filter: UserFilter | None = None,
     ) -> Connection[User]:
         page = page_arguments(first, after, last, before)
         given = filter or UserFilter()
@@ -271,7 +272,9 @@ class NaturalPerson(Person):
     first_name: str
     last_name: str
     birth_date: Date
-    roles: list[PersonRole] = strawberry.field(description="Empty for the holder of a NATURAL user.")
+    roles: list[PersonRole] = strawberry.field(
+        description="Empty for the holder of a NATURAL user."
+    )
     is_user_representative: bool
     ownership_percentage: float | None
     parent_id: strawberry.Private[uuid.UUID | None]
@@ -285,7 +288,8 @@ class NaturalPerson(Person):
 
     @classmethod
     def of(cls, row: tables.Person) -> NaturalPerson:
-        assert row.first_name is not None and row.last_name is not None
+        assert row.first_name is not None
+        assert row.last_name is not None
         assert row.birth_date is not None
         return cls(
             **_person_fields(row),
@@ -307,7 +311,8 @@ class LegalPerson(Person):
 
     @classmethod
     def of(cls, row: tables.Person) -> LegalPerson:
-        assert row.legal_name is not None and row.category is not None
+        assert row.legal_name is not None
+        assert row.category is not None
         return cls(
             **_person_fields(row),
             legal_name=row.legal_name,
@@ -332,7 +337,7 @@ class LegalPerson(Person):
         return await self._members(info, PersonRole.BENEFICIAL_OWNER)
 
 
-def _person_fields(row: tables.Person) -> dict[str, object]:
+def _person_fields(row: tables.Person) -> dict[str, Any]:
     return {
         "id": strawberry.ID(str(row.id)),
         "nationality": CountryCode(row.nationality),
@@ -357,10 +362,14 @@ def person_of(row: tables.Person) -> Person:
 
 @strawberry.type
 class Account(Node):
-    currency: Currency = strawberry.field(description="Fixed at opening: an account is mono-currency.")
+    currency: Currency = strawberry.field(
+        description="Fixed at opening: an account is mono-currency."
+    )
     label: str | None
     status: AccountStatus
-    balance: Money = strawberry.field(description="Funds available; the sum of the account's entries.")
+    balance: Money = strawberry.field(
+        description="Funds available; the sum of the account's entries."
+    )
     created_at: DateTime
     user_id: strawberry.Private[uuid.UUID]
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from cross_web import HTTPException
 from strawberry.schema import BaseSchema
 
 from gateway.domain.credentials import Principal
@@ -29,7 +29,6 @@ from gateway.services.credentials import authenticate
 from gateway.services.reads import PlatformReader
 from gateway.store.engine import Database
 from gateway.store.tables import Platform
-
 
 
 def error_response(status: int, message: str, code: str, **headers: str) -> JSONResponse:

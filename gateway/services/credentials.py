@@ -18,7 +18,9 @@ from gateway.store.engine import Database
 from gateway.store.tables import ApiKey, Platform
 
 
-async def authenticate(db: Database, *, authorization: str | None) -> tuple[Principal, Platform] | None:
+async def authenticate(
+    db: Database, *, authorization: str | None
+) -> tuple[Principal, Platform] | None:
     """The caller behind an Authorization header, or None for a missing, unknown or revoked key."""
     token = bearer_token(authorization)
     prefix = key_prefix(token) if token is not None else None
@@ -34,7 +36,9 @@ async def authenticate(db: Database, *, authorization: str | None) -> tuple[Prin
     return Principal(platform_id=platform.id, api_key_id=api_key.id), platform
 
 
-def new_api_key_row(*, platform_id: uuid.UUID, environment: Environment, label: str | None) -> tuple[ApiKey, str]:
+def new_api_key_row(
+    *, platform_id: uuid.UUID, environment: Environment, label: str | None
+) -> tuple[ApiKey, str]:
     """A new key row for the platform and the whole key (to show once)."""
     generated = generate_api_key(environment)
     row = ApiKey(

@@ -11,8 +11,10 @@ import datetime as dt
 import random
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from gateway.domain.enums import (
     AccountStatus,
@@ -33,19 +35,72 @@ DEMO_PLATFORM_NAME = "Demo"
 DEMO_NATURAL_USERS = 24
 DEMO_LEGAL_USERS = 6
 
-_FIRST_NAMES = ["Camille", "Léa", "Hugo", "Louis", "Chloé", "Jules", "Emma", "Lucas", "Inès",
-                "Nathan", "Manon", "Arthur", "Sofia", "Gabriel", "Zoé", "Adam", "Alice", "Rayan"]
-_LAST_NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand",
-               "Leroy", "Moreau", "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "Fournier"]
-_CITIES = [("75011", "Paris", "FR"), ("69002", "Lyon", "FR"), ("13001", "Marseille", "FR"),
-           ("33000", "Bordeaux", "FR"), ("1000", "Bruxelles", "BE"), ("10115", "Berlin", "DE"),
-           ("28001", "Madrid", "ES"), ("1012", "Amsterdam", "NL")]
-_STREETS = ["rue de la Paix", "avenue Victor Hugo", "boulevard Voltaire", "rue du Commerce",
-            "place de la République", "quai des Chartrons"]
-_COMPANIES = [("Atelier Lumière", "company"), ("Boulangerie des Quais", "company"),
-              ("Les Amis du Vélo", "association"), ("Nordwind Logistik", "company"),
-              ("Verde Energía", "company"), ("Fondation Horizon", "association"),
-              ("Pixel & Papier", "company"), ("Coopérative du Lac", "company")]
+_FIRST_NAMES = [
+    "Camille",
+    "Léa",
+    "Hugo",
+    "Louis",
+    "Chloé",
+    "Jules",
+    "Emma",
+    "Lucas",
+    "Inès",
+    "Nathan",
+    "Manon",
+    "Arthur",
+    "Sofia",
+    "Gabriel",
+    "Zoé",
+    "Adam",
+    "Alice",
+    "Rayan",
+]
+_LAST_NAMES = [
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefebvre",
+    "Michel",
+    "Garcia",
+    "Fournier",
+]
+_CITIES = [
+    ("75011", "Paris", "FR"),
+    ("69002", "Lyon", "FR"),
+    ("13001", "Marseille", "FR"),
+    ("33000", "Bordeaux", "FR"),
+    ("1000", "Bruxelles", "BE"),
+    ("10115", "Berlin", "DE"),
+    ("28001", "Madrid", "ES"),
+    ("1012", "Amsterdam", "NL"),
+]
+_STREETS = [
+    "rue de la Paix",
+    "avenue Victor Hugo",
+    "boulevard Voltaire",
+    "rue du Commerce",
+    "place de la République",
+    "quai des Chartrons",
+]
+_COMPANIES = [
+    ("Atelier Lumière", "company"),
+    ("Boulangerie des Quais", "company"),
+    ("Les Amis du Vélo", "association"),
+    ("Nordwind Logistik", "company"),
+    ("Verde Energía", "company"),
+    ("Fondation Horizon", "association"),
+    ("Pixel & Papier", "company"),
+    ("Coopérative du Lac", "company"),
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +119,7 @@ class _Maker:
         self.rows: list[User | Person | Account] = []
         self.serial = 0
 
-    def _address(self) -> dict[str, str]:
+    def _address(self) -> dict[str, Any]:
         postal_code, city, country = self.rng.choice(_CITIES)
         return {
             "address_line1": f"{self.rng.randint(1, 120)} {self.rng.choice(_STREETS)}",
@@ -74,12 +129,18 @@ class _Maker:
             "nationality": country,
         }
 
-    def _natural(self, user_id: uuid.UUID, **extra: object) -> Person:
+    def _natural(self, user_id: uuid.UUID, **extra: Any) -> Person:
         birth = dt.date(1950, 1, 1) + dt.timedelta(days=self.rng.randint(0, 18_000))
         return Person(
-            id=new_id(), platform_id=self.platform_id, user_id=user_id,
-            kind=PersonKind.NATURAL, first_name=self.rng.choice(_FIRST_NAMES),
-            last_name=self.rng.choice(_LAST_NAMES), birth_date=birth, **self._address(), **extra,
+            id=new_id(),
+            platform_id=self.platform_id,
+            user_id=user_id,
+            kind=PersonKind.NATURAL,
+            first_name=self.rng.choice(_FIRST_NAMES),
+            last_name=self.rng.choice(_LAST_NAMES),
+            birth_date=birth,
+            **self._address(),
+            **extra,
         )
 
     def _user(self, kind: UserKind, name: str) -> User:
@@ -88,22 +149,37 @@ class _Maker:
         email = f"{login}@example.com"
         validated = self.rng.random() < 0.6
         return User(
-            id=new_id(), platform_id=self.platform_id, email=email, email_key=email.lower(),
-            login=login, kind=kind, status=UserStatus.ACTIVE,
-            validation_status=ValidationStatus.VALIDATED if validated
+            id=new_id(),
+            platform_id=self.platform_id,
+            email=email,
+            email_key=email.lower(),
+            login=login,
+            kind=kind,
+            status=UserStatus.ACTIVE,
+            validation_status=ValidationStatus.VALIDATED
+            if validated
             else ValidationStatus.NOT_SUBMITTED,
             qualified_at=dt.datetime.now(dt.UTC) if validated else None,
         )
 
     def _accounts(self, user: User, count: int) -> None:
-        status = (AccountStatus.VALIDATED if user.validation_status is ValidationStatus.VALIDATED
-                  else AccountStatus.CREATED)
+        status = (
+            AccountStatus.VALIDATED
+            if user.validation_status is ValidationStatus.VALIDATED
+            else AccountStatus.CREATED
+        )
         for index in range(count):
-            self.rows.append(Account(
-                id=new_id(), platform_id=self.platform_id, user_id=user.id, currency="EUR",
-                label="Main" if index == 0 else f"Savings {index}", status=status,
-                balance=self.rng.randint(1_000, 2_500_000),
-            ))
+            self.rows.append(
+                Account(
+                    id=new_id(),
+                    platform_id=self.platform_id,
+                    user_id=user.id,
+                    currency="EUR",
+                    label="Main" if index == 0 else f"Savings {index}",
+                    status=status,
+                    balance=self.rng.randint(1_000, 2_500_000),
+                )
+            )
 
     def natural_user(self, accounts: int) -> None:
         holder_names = (self.rng.choice(_FIRST_NAMES), self.rng.choice(_LAST_NAMES))
@@ -117,22 +193,39 @@ class _Maker:
         legal_name, category = self.rng.choice(_COMPANIES)
         user = self._user(UserKind.LEGAL, legal_name)
         entity = Person(
-            id=new_id(), platform_id=self.platform_id, user_id=user.id, kind=PersonKind.LEGAL,
-            is_holder=True, legal_name=legal_name, category=category,
-            registration_number=f"{self.rng.randint(100_000_000, 999_999_999)}", **self._address(),
+            id=new_id(),
+            platform_id=self.platform_id,
+            user_id=user.id,
+            kind=PersonKind.LEGAL,
+            is_holder=True,
+            legal_name=legal_name,
+            category=category,
+            registration_number=f"{self.rng.randint(100_000_000, 999_999_999)}",
+            **self._address(),
         )
         self.rows += [user, entity]
         representative = PersonRole.LEGAL_REPRESENTATIVE.value
         owner = PersonRole.BENEFICIAL_OWNER.value
         shares = [60.0, 40.0] if self.rng.random() < 0.5 else [51.0, 30.0]
-        self.rows.append(self._natural(
-            user.id, is_holder=False, parent_id=entity.id, roles=[representative, owner],
-            is_user_representative=True, ownership_percentage=shares[0],
-        ))
-        self.rows.append(self._natural(
-            user.id, is_holder=False, parent_id=entity.id, roles=[owner],
-            ownership_percentage=shares[1],
-        ))
+        self.rows.append(
+            self._natural(
+                user.id,
+                is_holder=False,
+                parent_id=entity.id,
+                roles=[representative, owner],
+                is_user_representative=True,
+                ownership_percentage=shares[0],
+            )
+        )
+        self.rows.append(
+            self._natural(
+                user.id,
+                is_holder=False,
+                parent_id=entity.id,
+                roles=[owner],
+                ownership_percentage=shares[1],
+            )
+        )
         self._accounts(user, accounts)
 
 
@@ -161,16 +254,16 @@ async def _find_demo_platform(db: Database) -> Platform | None:
     async with db.session() as session:
         statement = (
             sa.select(Platform)
-            .where(Platform.name == DEMO_PLATFORM_NAME)  # type: ignore[arg-type]
-            .where(Platform.environment == Environment.SANDBOX)  # type: ignore[arg-type]
-            .order_by(Platform.id)  # type: ignore[arg-type]
+            .where(col(Platform.name) == DEMO_PLATFORM_NAME)
+            .where(col(Platform.environment) == Environment.SANDBOX)
+            .order_by(col(Platform.id))
         )
         return (await session.scalars(statement)).first()
 
 
 async def _has_users(db: Database, platform_id: uuid.UUID) -> bool:
     async with db.session() as session:
-        statement = sa.select(User.id).where(User.platform_id == platform_id).limit(1)  # type: ignore[arg-type]
+        statement = sa.select(col(User.id)).where(col(User.platform_id) == platform_id).limit(1)
         return (await session.scalars(statement)).first() is not None
 
 
@@ -189,7 +282,9 @@ async def seed_demo(db: Database) -> DemoPlatform:
         )
     if not await _has_users(db, platform.id):
         await populate(
-            db, platform_id=platform.id,
-            natural_users=DEMO_NATURAL_USERS, legal_users=DEMO_LEGAL_USERS,
+            db,
+            platform_id=platform.id,
+            natural_users=DEMO_NATURAL_USERS,
+            legal_users=DEMO_LEGAL_USERS,
         )
     return DemoPlatform(platform_id=platform.id, api_key=key, created=created)

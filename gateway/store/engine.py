@@ -12,7 +12,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -34,7 +39,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         sa.event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        return create_async_engine(
+            url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True
+        )
     raise ValueError(f"unsupported database URL scheme: {parsed.drivername}")
 
 

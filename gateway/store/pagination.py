@@ -105,7 +105,9 @@ async def grouped_pages(
             sa.func.sum(inside).over(**partition, order_by=order, rows=(None, 0)).label("pos"),
             sa.func.row_number().over(**partition, order_by=key.asc()).label("carrier"),
             sa.func.count().over(**partition).label("total"),
-            sa.func.sum(sa.case((_beyond(key, page), 1), else_=0)).over(**partition).label("beyond"),
+            sa.func.sum(sa.case((_beyond(key, page), 1), else_=0))
+            .over(**partition)
+            .label("beyond"),
         )
         .where(group.in_(group_ids), *where)
         .subquery()
@@ -114,9 +116,7 @@ async def grouped_pages(
     statement = (
         sa.select(row, inner.c.inside, inner.c.total, inner.c.beyond, getattr(inner.c, group.key))
         .where(
-            sa.or_(
-                sa.and_(inner.c.inside == 1, inner.c.pos <= page.size + 1), inner.c.carrier == 1
-            )
+            sa.or_(sa.and_(inner.c.inside == 1, inner.c.pos <= page.size + 1), inner.c.carrier == 1)
         )
         .order_by(getattr(inner.c, group.key), inner.c.pos)
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.domain.enums import UserKind, ValidationStatus
 from gateway.domain.pagination import Page, PageRequest
@@ -34,8 +35,8 @@ async def api_key_by_prefix(
 ) -> tuple[ApiKey, Platform] | None:
     statement = (
         sa.select(ApiKey, Platform)
-        .join(Platform, Platform.id == ApiKey.platform_id)  # type: ignore[arg-type]
-        .where(ApiKey.prefix == prefix)
+        .join(Platform, col(Platform.id) == col(ApiKey.platform_id))
+        .where(col(ApiKey.prefix) == prefix)
     )
     row = (await session.execute(statement)).first()
     return None if row is None else (row[0], row[1])
@@ -72,20 +73,20 @@ async def persons_of_users(
     """Every person of the given users, holder first, then in creation order."""
     statement = (
         sa.select(Person)
-        .where(Person.platform_id == platform_id, Person.user_id.in_(user_ids))  # type: ignore[attr-defined]
-        .order_by(Person.user_id, Person.is_holder.desc(), Person.id)  # type: ignore[attr-defined]
+        .where(col(Person.platform_id) == platform_id, col(Person.user_id).in_(user_ids))
+        .order_by(col(Person.user_id), col(Person.is_holder).desc(), col(Person.id))
     )
     return list((await session.scalars(statement)).all())
 
 
 def _user_conditions(platform_id: uuid.UUID, criteria: UserCriteria) -> list[Any]:
-    conditions: list[Any] = [User.platform_id == platform_id]
+    conditions: list[Any] = [col(User.platform_id) == platform_id]
     if criteria.email is not None:
-        conditions.append(User.email_key == criteria.email.lower())
+        conditions.append(col(User.email_key) == criteria.email.lower())
     if criteria.validation_status is not None:
-        conditions.append(User.validation_status == criteria.validation_status)
+        conditions.append(col(User.validation_status) == criteria.validation_status)
     if criteria.kind is not None:
-        conditions.append(User.kind == criteria.kind)
+        conditions.append(col(User.kind) == criteria.kind)
     return conditions
 
 
@@ -99,7 +100,7 @@ async def users_page(
 async def accounts_page(
     session: AsyncSession, *, platform_id: uuid.UUID, page: PageRequest
 ) -> Page[Account]:
-    where = [Account.platform_id == platform_id]
+    where = [col(Account.platform_id) == platform_id]
     return await keyset_page(session, model=Account, where=where, page=page)
 
 
@@ -113,8 +114,8 @@ async def accounts_pages_of_users(
     return await grouped_pages(
         session,
         model=Account,
-        group=Account.user_id,
+        group=col(Account.user_id),
         group_ids=user_ids,
-        where=[Account.platform_id == platform_id],
+        where=[col(Account.platform_id) == platform_id],
         page=page,
     )

@@ -1,0 +1,74 @@
+"""Helpers for tests: GraphQL calls over HTTP and an SQL statement counter."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+class StatementCounter:
+    """Counts the SQL statements an engine sends while `counting` is on."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine.sync_engine
+        self.statements: list[str] = []
+        self.counting = False
+
+    def _record(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if self.counting and not statement.lstrip().upper().startswith("PRAGMA"):
+            self.statements.append(statement)
+
+    def __enter__(self) -> StatementCounter:
+        sa.event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _tb: TracebackType | None,
+    ) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._record)
+
+    def start(self) -> None:
+        self.statements.clear()
+        self.counting = True
+
+    def stop(self) -> int:
+        self.counting = False
+        return len(self.statements)
+
+
+async def graphql(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    status: int = 200,
+) -> dict[str, Any]:
+    """POST a GraphQL request; check the HTTP status; return the decoded body."""
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers or {}
+    )
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def data(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    headers: dict[str, str],
+) -> dict[str, Any]:
+    """POST a GraphQL request that must succeed without errors; return its data."""
+    body = await graphql(client, query, variables, headers=headers)
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"]
+    return result
