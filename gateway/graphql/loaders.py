@@ -18,7 +18,6 @@ from gateway.domain.pagination import Page, PageRequest
 from gateway.services.reads import PlatformReader
 from gateway.store.tables import Account, Person, User
 
-
 AccountsPageKey = tuple[uuid.UUID, PageRequest]
 
 

@@ -44,6 +44,11 @@ def _wants_playground(request: Request) -> bool:
     )
 
 
+def _is_json(request: Request) -> bool:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media_type == "application/json"
+
+
 class GraphQLView(GraphQL[Context, None]):
     def __init__(self, schema: BaseSchema, *, db: Database, body_bytes_max: int) -> None:
         super().__init__(schema, graphql_ide=None, multipart_uploads_enabled=False)
@@ -72,6 +77,12 @@ class GraphQLView(GraphQL[Context, None]):
                 **{"www-authenticate": 'Bearer realm="mps-gateway"'},
             )
         request.state.caller = caller
+        if request.method == "POST" and not _is_json(request):
+            return error_response(
+                415,
+                "Send the request as `Content-Type: application/json`.",
+                "UNSUPPORTED_MEDIA_TYPE",
+            )
         if int(request.headers.get("content-length") or 0) > self.body_bytes_max:
             return error_response(413, "The request body is too large.", "PAYLOAD_TOO_LARGE")
         try:

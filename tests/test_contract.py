@@ -1,0 +1,116 @@
+"""The exported SDL is committed, and the graph's types match the shared contract."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gateway.graphql.schema import export_sdl
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = ROOT / "schema" / "schema.graphql"
+CHECK_CONTRACT = ROOT.parent / "shared" / "tools" / "check-contract"
+
+# The contract types this gateway implements so far (queries and the types they return).
+GRAPH_TYPES = [
+    "DateTime",
+    "Date",
+    "MinorUnits",
+    "Currency",
+    "CountryCode",
+    "Node",
+    "PageInfo",
+    "UserConnection",
+    "UserEdge",
+    "AccountConnection",
+    "AccountEdge",
+    "TransferConnection",
+    "TransferEdge",
+    "PayInConnection",
+    "PayInEdge",
+    "PayOutConnection",
+    "PayOutEdge",
+    "EventConnection",
+    "EventEdge",
+    "LedgerEntryConnection",
+    "LedgerEntryEdge",
+    "Money",
+    "Address",
+    "Query",
+    "Environment",
+    "Platform",
+    "UserFilter",
+    "UserKind",
+    "UserStatus",
+    "ValidationStatus",
+    "User",
+    "Requirement",
+    "PersonRole",
+    "Person",
+    "NaturalPerson",
+    "LegalPerson",
+    "AccountStatus",
+    "Account",
+    "EntryKind",
+    "LedgerEntry",
+    "Operation",
+    "TransferStatus",
+    "Transfer",
+    "BankAccount",
+    "MandateStatus",
+    "DirectDebitMandate",
+    "PayInMethod",
+    "PayInStatus",
+    "PayIn",
+    "PayOutStatus",
+    "PayOut",
+    "DocumentType",
+    "DocumentStatus",
+    "KycDocument",
+    "EventType",
+    "Event",
+    "WebhookEndpoint",
+]
+
+
+def test_the_committed_schema_is_what_the_code_exports() -> None:
+    assert SCHEMA.read_text() == export_sdl(), (
+        "schema/schema.graphql is stale: run `mps-gateway export-schema > schema/schema.graphql`"
+    )
+
+
+def test_the_command_line_exports_the_same_schema() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway", "export-schema"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert result.stdout == SCHEMA.read_text()
+
+
+def test_the_graph_types_show_no_difference_with_the_contract() -> None:
+    if not CHECK_CONTRACT.exists():
+        if os.environ.get("MPS_TEST_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{CHECK_CONTRACT} is missing")
+        pytest.skip("the shared contract checker is not beside this checkout")
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(CHECK_CONTRACT),
+            "--sdl",
+            str(SCHEMA),
+            "--types",
+            ",".join(GRAPH_TYPES),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().endswith(f"0 difference(s) over {len(GRAPH_TYPES)} type(s)")
