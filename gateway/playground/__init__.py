@@ -31,6 +31,7 @@ from string import Template
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
@@ -173,11 +174,12 @@ def playground_static_app() -> StaticFiles:
 
 
 def playground_routes(static_prefix: str = "/playground/static") -> list[BaseRoute]:
-    """Routes to include in the app: a ``Mount`` of the static assets."""
+    """Routes to include in the app: a ``Mount`` of the static assets, gzip-compressed
+    (graphiql.min.js is 3.5 MB as published, about 0.8 MB compressed)."""
     return [
         Mount(
             static_prefix.rstrip("/"),
-            app=playground_static_app(),
+            app=GZipMiddleware(playground_static_app(), minimum_size=1024),
             name="playground-static",
         ),
     ]

@@ -83,8 +83,12 @@ async def test_the_playground_is_served_to_browsers_without_credentials(
     assert response.headers["content-type"].startswith("text/html")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert "unpkg.com" not in response.text
-    asset = await client.get("/playground/static/graphiql.min.js")
+    asset = await client.get(
+        "/playground/static/graphiql.min.js", headers={"Accept-Encoding": "gzip"}
+    )
     assert asset.status_code == 200
+    assert asset.headers["content-encoding"] == "gzip"
+    assert asset.num_bytes_downloaded < 1_500_000 < len(asset.content)
 
 
 @pytest.mark.parametrize(
