@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,11 +14,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from gateway import __version__
+from gateway.graphql.context import Services
 from gateway.graphql.schema import build_schema
 from gateway.graphql.view import GraphQLView
 from gateway.playground import playground_routes
+from gateway.services.sandbox import run_settler
 from gateway.settings import Settings
 from gateway.store.engine import Database
+from gateway.store.files import DocumentFiles
 from gateway.store.migrate import upgrade
 
 logger = logging.getLogger("gateway")
@@ -26,15 +31,31 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     """The gateway; `db` lets a caller share an engine it already has (tests, embedding)."""
     settings = settings or Settings()
     database = db or Database.from_url(settings.database_url)
-    view = GraphQLView(build_schema(), db=database, body_bytes_max=settings.request_body_bytes_max)
+    services = Services(
+        db=database,
+        files=DocumentFiles(settings.documents_dir),
+        document_bytes_max=settings.document_bytes_max,
+    )
+    view = GraphQLView(
+        build_schema(), services=services, body_bytes_max=settings.request_body_bytes_max
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             await upgrade(database.engine)
-        yield
-        if db is None:
-            await database.dispose()
+        settler = None
+        if settings.settler_delay_s is not None:
+            settler = asyncio.create_task(run_settler(database, delay_s=settings.settler_delay_s))
+        try:
+            yield
+        finally:
+            if settler is not None:
+                settler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await settler
+            if db is None:
+                await database.dispose()
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})

@@ -28,6 +28,7 @@ from gateway.store.engine import Database
 from gateway.store.migrate import upgrade
 
 T = TypeVar("T")
+DEMO_SETTLER_DELAY_S = 5.0
 
 
 def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
@@ -63,6 +64,8 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  playground:  http://{args.host}:{args.port}/graphql")
         print('  paste into its headers: {"Authorization": "Bearer ' + demo.api_key + '"}')
         sys.stdout.flush()
+        if settings.settler_delay_s is None:
+            settings = settings.model_copy(update={"settler_delay_s": DEMO_SETTLER_DELAY_S})
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gateway.domain.documents import DOCUMENT_BYTES_MAX
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///mps-gateway.db"
 
@@ -23,3 +27,19 @@ class Settings(BaseSettings):
         default=1_000_000, ge=1_000, description="Largest JSON request body accepted."
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    documents_dir: Path = Field(
+        default=Path("mps-documents"),
+        description="Where KYC files are stored (outside the database), one folder per platform.",
+    )
+    document_bytes_max: int = Field(
+        default=DOCUMENT_BYTES_MAX,
+        ge=1_024,
+        le=100 * 1024 * 1024,
+        description="Largest KYC document accepted.",
+    )
+    settler_delay_s: float | None = Field(
+        default=None,
+        ge=0,
+        description="Sandbox settler: decide pending sandbox items older than this (off when"
+        " unset; `serve --demo` sets 5).",
+    )

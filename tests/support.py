@@ -19,7 +19,8 @@ class StatementCounter:
         self.counting = False
 
     def _record(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if self.counting and not statement.lstrip().upper().startswith("PRAGMA"):
+        command = statement.lstrip().split(" ", 1)[0].upper()
+        if self.counting and command not in ("PRAGMA", "BEGIN", "COMMIT", "ROLLBACK"):
             self.statements.append(statement)
 
     def __enter__(self) -> StatementCounter:

@@ -19,6 +19,7 @@ from gateway.domain.errors import InvalidArgument
 PAGE_SIZE_DEFAULT = 50
 PAGE_SIZE_MAX = 100
 _CURSOR_PREFIX = "c1:"
+_EVENT_CURSOR_PREFIX = "e1:"
 
 T = TypeVar("T")
 
@@ -29,8 +30,8 @@ class PageRequest:
 
     size: int
     forward: bool = True
-    after: uuid.UUID | None = None
-    before: uuid.UUID | None = None
+    after: uuid.UUID | int | None = None  # a row id, or an event sequence
+    before: uuid.UUID | int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,28 @@ def decode_cursor(cursor: str, *, argument: str) -> uuid.UUID:
         return uuid.UUID(text.removeprefix(_CURSOR_PREFIX))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidArgument(f"`{argument}` is not a valid cursor.", argument=argument) from None
+
+
+def encode_event_cursor(sequence: int) -> str:
+    return (
+        base64.urlsafe_b64encode(f"{_EVENT_CURSOR_PREFIX}{sequence}".encode()).decode().rstrip("=")
+    )
+
+
+def decode_event_cursor(cursor: str, *, argument: str) -> int:
+    """The sequence inside an event cursor; InvalidArgument when it is not one of ours."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not text.startswith(_EVENT_CURSOR_PREFIX):
+            raise ValueError(text)
+        sequence = int(text.removeprefix(_EVENT_CURSOR_PREFIX))
+        if sequence < 0:
+            raise ValueError(text)
+        return sequence
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidArgument(
+            f"`{argument}` is not a valid event cursor.", argument=argument
+        ) from None
 
 
 def _size(value: int | None, *, argument: str) -> int:

@@ -11,7 +11,18 @@ from starlette.websockets import WebSocket
 
 from gateway.domain.credentials import Principal
 from gateway.graphql.loaders import Loaders
+from gateway.store.engine import Database
+from gateway.store.files import DocumentFiles
 from gateway.store.tables import Platform
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What mutations hand to the services: the database and the document store."""
+
+    db: Database
+    files: DocumentFiles
+    document_bytes_max: int
 
 
 @dataclass(slots=True)
@@ -21,6 +32,7 @@ class Context:
     principal: Principal
     platform: Platform
     loaders: Loaders
+    services: Services
 
 
 Info = strawberry.Info[Context, None]

@@ -1,12 +1,13 @@
 """Money movements, bank details, KYC documents and events: the types the graph exposes.
 
-Their tables arrive with the onboarding and payments work; until then the connections that
-list them are empty, and these types are built from rows by that work's loaders.
+Leaf fields are plain attributes filled from the row; the edges back to accounts, users and
+persons go through the request's loaders (imported lazily: the core types refer to these).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+import uuid
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -21,8 +22,11 @@ from gateway.domain.enums import (
     PayOutStatus,
     TransferStatus,
 )
+from gateway.domain.pagination import encode_event_cursor
+from gateway.graphql.context import Info
 from gateway.graphql.relay import Node
 from gateway.graphql.scalars import DateTime
+from gateway.store import journal_tables, ledger_tables, tables
 
 if TYPE_CHECKING:
     from gateway.graphql.types import Account, Money, Person, User
@@ -44,75 +48,216 @@ strawberry.enum(DocumentStatus)
 strawberry.enum(EventType)
 
 
+def _core() -> Any:
+    from gateway.graphql import types
+
+    return types
+
+
+def _money(amount: int, currency: str) -> Money:
+    money: Money = _core().Money.of(amount, currency)
+    return money
+
+
+async def _account(info: Info, account_id: uuid.UUID) -> Account:
+    row = await info.context.loaders.account.load(account_id)
+    assert row is not None, f"account {account_id} is missing"
+    account: Account = _core().Account.of(row)
+    return account
+
+
+async def _user(info: Info, user_id: uuid.UUID) -> User:
+    row = await info.context.loaders.user.load(user_id)
+    assert row is not None, f"user {user_id} is missing"
+    user: User = _core().User.of(row)
+    return user
+
+
+async def _row(info: Info, model: type, key: uuid.UUID) -> Any:
+    row = await info.context.loaders.by_id(model).load(key)
+    assert row is not None, f"{model.__name__} {key} is missing"
+    return row
+
+
+def _id(row: Any) -> strawberry.ID:
+    return strawberry.ID(str(row.id))
+
+
 @strawberry.type
 class Transfer(Node):
-    debited_account: AccountRef
-    credited_account: AccountRef
     amount: MoneyRef
     label: str | None
     status: TransferStatus
     created_at: DateTime
+    debited_account_id: strawberry.Private[uuid.UUID]
+    credited_account_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def of(cls, row: ledger_tables.Transfer) -> Transfer:
+        return cls(
+            id=_id(row), amount=_money(row.amount, row.currency), label=row.label,
+            status=row.status, created_at=DateTime(row.created_at),
+            debited_account_id=row.debited_account_id,
+            credited_account_id=row.credited_account_id,
+        )  # fmt: skip
+
+    @strawberry.field
+    async def debited_account(self, info: Info) -> AccountRef:
+        return await _account(info, self.debited_account_id)
+
+    @strawberry.field
+    async def credited_account(self, info: Info) -> AccountRef:
+        return await _account(info, self.credited_account_id)
 
 
 @strawberry.type
 class BankAccount(Node):
-    user: UserRef
     owner_name: str
-    iban: str
+    iban: str = strawberry.field(description="Validated, in electronic format (no spaces).")
     bic: str | None
     created_at: DateTime
+    user_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def of(cls, row: ledger_tables.BankAccount) -> BankAccount:
+        return cls(id=_id(row), owner_name=row.owner_name, iban=row.iban, bic=row.bic,
+                   created_at=DateTime(row.created_at), user_id=row.user_id)  # fmt: skip
+
+    @strawberry.field
+    async def user(self, info: Info) -> UserRef:
+        return await _user(info, self.user_id)
+
+
+async def _bank_account(info: Info, key: uuid.UUID) -> BankAccount:
+    return BankAccount.of(await _row(info, ledger_tables.BankAccount, key))
 
 
 @strawberry.type
 class DirectDebitMandate(Node):
-    user: UserRef
-    bank_account: BankAccount
     status: MandateStatus
     created_at: DateTime
+    user_id: strawberry.Private[uuid.UUID]
+    bank_account_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def of(cls, row: ledger_tables.DirectDebitMandate) -> DirectDebitMandate:
+        return cls(id=_id(row), status=row.status, created_at=DateTime(row.created_at),
+                   user_id=row.user_id, bank_account_id=row.bank_account_id)  # fmt: skip
+
+    @strawberry.field
+    async def user(self, info: Info) -> UserRef:
+        return await _user(info, self.user_id)
+
+    @strawberry.field
+    async def bank_account(self, info: Info) -> BankAccount:
+        return await _bank_account(info, self.bank_account_id)
 
 
 @strawberry.type
 class PayIn(Node):
-    credited_account: AccountRef
     amount: MoneyRef
     method: PayInMethod
-    mandate: DirectDebitMandate | None
-    wire_reference: str | None
+    wire_reference: str | None = strawberry.field(
+        description="BANK_WIRE only: the reference the payer must quote."
+    )
     status: PayInStatus
     failure_reason: str | None
     created_at: DateTime
     updated_at: DateTime
+    credited_account_id: strawberry.Private[uuid.UUID]
+    mandate_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def of(cls, row: ledger_tables.PayIn) -> PayIn:
+        return cls(
+            id=_id(row), amount=_money(row.amount, row.currency), method=row.method,
+            wire_reference=row.wire_reference, status=row.status,
+            failure_reason=row.failure_reason, created_at=DateTime(row.created_at),
+            updated_at=DateTime(row.updated_at), credited_account_id=row.credited_account_id,
+            mandate_id=row.mandate_id,
+        )  # fmt: skip
+
+    @strawberry.field
+    async def credited_account(self, info: Info) -> AccountRef:
+        return await _account(info, self.credited_account_id)
+
+    @strawberry.field(description="DIRECT_DEBIT only.")
+    async def mandate(self, info: Info) -> DirectDebitMandate | None:
+        if self.mandate_id is None:
+            return None
+        return DirectDebitMandate.of(await _row(info, ledger_tables.DirectDebitMandate,
+                                                self.mandate_id))  # fmt: skip
 
 
 @strawberry.type
 class PayOut(Node):
-    debited_account: AccountRef
-    bank_account: BankAccount
     amount: MoneyRef
     label: str | None
     status: PayOutStatus
     failure_reason: str | None
     created_at: DateTime
     updated_at: DateTime
+    debited_account_id: strawberry.Private[uuid.UUID]
+    bank_account_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def of(cls, row: ledger_tables.PayOut) -> PayOut:
+        return cls(
+            id=_id(row), amount=_money(row.amount, row.currency), label=row.label,
+            status=row.status, failure_reason=row.failure_reason,
+            created_at=DateTime(row.created_at), updated_at=DateTime(row.updated_at),
+            debited_account_id=row.debited_account_id, bank_account_id=row.bank_account_id,
+        )  # fmt: skip
+
+    @strawberry.field
+    async def debited_account(self, info: Info) -> AccountRef:
+        return await _account(info, self.debited_account_id)
+
+    @strawberry.field
+    async def bank_account(self, info: Info) -> BankAccount:
+        return await _bank_account(info, self.bank_account_id)
 
 
 Operation = Annotated[Transfer | PayIn | PayOut, strawberry.union("Operation")]
+_OPERATIONS: dict[str, tuple[type, Any]] = {
+    "Transfer": (ledger_tables.Transfer, Transfer),
+    "PayIn": (ledger_tables.PayIn, PayIn),
+    "PayOut": (ledger_tables.PayOut, PayOut),
+}
 
 
 @strawberry.type
 class LedgerEntry(Node):
-    account: AccountRef
     kind: EntryKind
-    amount: MoneyRef
+    amount: MoneyRef = strawberry.field(description="Signed: credits positive, debits negative.")
     balance_after: MoneyRef
-    operation: Operation
     created_at: DateTime
+    account_id: strawberry.Private[uuid.UUID]
+    operation_type: strawberry.Private[str]
+    operation_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def of(cls, row: ledger_tables.LedgerEntry) -> LedgerEntry:
+        assert row.account_id is not None, "settlement legs are not nodes"
+        return cls(
+            id=_id(row), kind=row.kind, amount=_money(row.amount, row.currency),
+            balance_after=_money(row.balance_after, row.currency),
+            created_at=DateTime(row.created_at), account_id=row.account_id,
+            operation_type=row.operation_type, operation_id=row.operation_id,
+        )  # fmt: skip
+
+    @strawberry.field
+    async def account(self, info: Info) -> AccountRef:
+        return await _account(info, self.account_id)
+
+    @strawberry.field
+    async def operation(self, info: Info) -> Operation:
+        model, kind = _OPERATIONS[self.operation_type]
+        return kind.of(await _row(info, model, self.operation_id))  # type: ignore[no-any-return]
 
 
 @strawberry.type
 class KycDocument(Node):
-    user: UserRef
-    person: PersonRef | None
     type: DocumentType
     status: DocumentStatus
     file_name: str
@@ -121,25 +266,69 @@ class KycDocument(Node):
     sha256: str
     refused_reason: str | None
     created_at: DateTime
+    user_id: strawberry.Private[uuid.UUID]
+    person_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def of(cls, row: tables.KycDocument) -> KycDocument:
+        return cls(
+            id=_id(row), type=row.type, status=row.status, file_name=row.file_name,
+            content_type=row.content_type, size_bytes=row.size_bytes, sha256=row.sha256,
+            refused_reason=row.refused_reason, created_at=DateTime(row.created_at),
+            user_id=row.user_id, person_id=row.person_id,
+        )  # fmt: skip
+
+    @strawberry.field
+    async def user(self, info: Info) -> UserRef:
+        return await _user(info, self.user_id)
+
+    @strawberry.field
+    async def person(self, info: Info) -> PersonRef | None:
+        if self.person_id is None:
+            return None
+        person: Person = _core().person_of(await _row(info, tables.Person, self.person_id))
+        return person
 
 
 @strawberry.type
 class Requirement:
     code: str
     document_type: DocumentType | None
-    person: PersonRef | None
     message: str
+    person_id: strawberry.Private[uuid.UUID | None]
+
+    @strawberry.field
+    async def person(self, info: Info) -> PersonRef | None:
+        if self.person_id is None:
+            return None
+        person: Person = _core().person_of(await _row(info, tables.Person, self.person_id))
+        return person
 
 
 @strawberry.type
 class Event(Node):
-    cursor: str
+    cursor: str = strawberry.field(
+        description="Opaque, strictly increasing within a platform; resume a subscription after it."
+    )
     type: EventType
     occurred_at: DateTime
     object_id: strawberry.ID
-    object: Node | None
     previous_status: str | None
     status: str | None
+
+    @classmethod
+    def of(cls, row: journal_tables.Event) -> Event:
+        return cls(
+            id=_id(row), cursor=encode_event_cursor(row.sequence), type=row.type,
+            occurred_at=DateTime(row.occurred_at), object_id=strawberry.ID(str(row.object_id)),
+            previous_status=row.previous_status, status=row.status,
+        )  # fmt: skip
+
+    @strawberry.field(description="The object as it is now.")
+    async def object(self, info: Info) -> Node | None:
+        from gateway.graphql.query import resolve_node
+
+        return await resolve_node(info, str(self.object_id))
 
 
 @strawberry.type

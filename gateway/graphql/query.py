@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import strawberry
 
 from gateway.domain.errors import InvalidArgument
 from gateway.domain.ids import parse_id
+from gateway.graphql import operations
 from gateway.graphql.context import Info
 from gateway.graphql.relay import Node
 from gateway.graphql.types import Account, Platform, User, person_of
+from gateway.store import journal_tables, ledger_tables, tables
 
 NODES_IDS_MAX = 100
 
@@ -31,10 +34,29 @@ async def _account(info: Info, key: uuid.UUID) -> Node | None:
     return None if row is None else Account.of(row)
 
 
-_NODE_READERS: dict[str, Callable[[Info, uuid.UUID], Awaitable[Node | None]]] = {
+def _reader(model: type, convert: Callable[[Any], Node]) -> NodeReader:
+    async def read(info: Info, key: uuid.UUID) -> Node | None:
+        row = await info.context.loaders.by_id(model).load(key)
+        return None if row is None else convert(row)
+
+    return read
+
+
+NodeReader = Callable[[Info, uuid.UUID], Awaitable[Node | None]]
+_NODE_READERS: dict[str, NodeReader] = {
     "User": _user,
     "Person": _person,
     "Account": _account,
+    "Transfer": _reader(ledger_tables.Transfer, operations.Transfer.of),
+    "PayIn": _reader(ledger_tables.PayIn, operations.PayIn.of),
+    "PayOut": _reader(ledger_tables.PayOut, operations.PayOut.of),
+    "BankAccount": _reader(ledger_tables.BankAccount, operations.BankAccount.of),
+    "DirectDebitMandate": _reader(
+        ledger_tables.DirectDebitMandate, operations.DirectDebitMandate.of
+    ),
+    "KycDocument": _reader(tables.KycDocument, operations.KycDocument.of),
+    "LedgerEntry": _reader(ledger_tables.LedgerEntry, operations.LedgerEntry.of),
+    "Event": _reader(journal_tables.Event, operations.Event.of),
 }
 
 

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import strawberry
 
-from gateway.domain.pagination import Page, PageRequest, encode_cursor, page_request
+from gateway.domain.pagination import (
+    Page,
+    PageRequest,
+    decode_event_cursor,
+    encode_cursor,
+    encode_event_cursor,
+    page_request,
+)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -40,9 +47,12 @@ class Connection(Generic[T]):
     total_count: int
 
 
-def connection(page: Page[R], convert: Callable[[R], T]) -> Connection[T]:
+def connection(
+    page: Page[R], convert: Callable[[R], T], cursor: Callable[[R], str] | None = None
+) -> Connection[T]:
     nodes = [convert(item) for item in page.items]
-    cursors = [encode_cursor(item.id) for item in page.items]  # type: ignore[attr-defined]
+    name = cursor or (lambda item: encode_cursor(item.id))  # type: ignore[attr-defined]
+    cursors = [name(item) for item in page.items]
     return Connection(
         edges=[Edge(cursor=cursor, node=node) for cursor, node in zip(cursors, nodes, strict=True)],
         nodes=nodes,
@@ -56,10 +66,15 @@ def connection(page: Page[R], convert: Callable[[R], T]) -> Connection[T]:
     )
 
 
-def empty_connection() -> Connection[Any]:
-    return connection(
-        Page(items=[], has_next_page=False, has_previous_page=False, total_count=0), lambda x: x
-    )
+def event_connection(page: Page[R], convert: Callable[[R], T]) -> Connection[T]:
+    return connection(page, convert, lambda row: encode_event_cursor(row.sequence))  # type: ignore[attr-defined]
+
+
+def event_page_arguments(first: int | None, after: str | None) -> PageRequest:
+    """Events page forward only, after an event cursor (a sequence number)."""
+    page = page_request(first=first, after=None, last=None, before=None)
+    sequence = decode_event_cursor(after, argument="after") if after is not None else None
+    return PageRequest(page.size, True, sequence, None)
 
 
 def page_arguments(

@@ -6,7 +6,9 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 
 from gateway.graphql.errors import ErrorPolicy
+from gateway.graphql.mutations import Mutation
 from gateway.graphql.query import Query
+from gateway.graphql.rejections import EXCEPTION_HANDLERS
 from gateway.graphql.scalars import SCALARS
 from gateway.graphql.types import LegalPerson, NaturalPerson
 
@@ -14,8 +16,10 @@ from gateway.graphql.types import LegalPerson, NaturalPerson
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         types=[NaturalPerson, LegalPerson],
         extensions=[ErrorPolicy],
+        exception_handlers=EXCEPTION_HANDLERS,
         config=StrawberryConfig(scalar_map=SCALARS),
     )
 

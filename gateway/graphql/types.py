@@ -35,10 +35,18 @@ from gateway.graphql.operations import (
     Transfer,
     WebhookEndpoint,
 )
-from gateway.graphql.relay import Connection, Node, connection, empty_connection, page_arguments
+from gateway.graphql.relay import (
+    Connection,
+    Node,
+    connection,
+    event_connection,
+    event_page_arguments,
+    page_arguments,
+)
 from gateway.graphql.scalars import CountryCode, Currency, Date, DateTime, MinorUnits
+from gateway.services.kyc import requirements_of
 from gateway.services.reads import UserCriteria
-from gateway.store import tables
+from gateway.store import ledger_tables, tables
 
 strawberry.enum(Environment)
 strawberry.enum(UserKind)
@@ -132,47 +140,55 @@ class Platform(Node):
         return connection(accounts, Account.of)
 
     @strawberry.field
-    def transfers(
+    async def transfers(
         self,
+        info: Info,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Transfer]:
-        page_arguments(first, after, last, before)
-        return empty_connection()
+        page = page_arguments(first, after, last, before)
+        rows = await info.context.loaders.reader.page(ledger_tables.Transfer, page)
+        return connection(rows, Transfer.of)
 
     @strawberry.field
-    def pay_ins(
+    async def pay_ins(
         self,
+        info: Info,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[PayIn]:
-        page_arguments(first, after, last, before)
-        return empty_connection()
+        page = page_arguments(first, after, last, before)
+        rows = await info.context.loaders.reader.page(ledger_tables.PayIn, page)
+        return connection(rows, PayIn.of)
 
     @strawberry.field
-    def pay_outs(
+    async def pay_outs(
         self,
+        info: Info,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[PayOut]:
-        page_arguments(first, after, last, before)
-        return empty_connection()
+        page = page_arguments(first, after, last, before)
+        rows = await info.context.loaders.reader.page(ledger_tables.PayOut, page)
+        return connection(rows, PayOut.of)
 
     @strawberry.field(description="Oldest first.")
-    def events(
+    async def events(
         self,
+        info: Info,
         first: int | None = None,
         after: str | None = None,
         types: list[EventType] | None = None,
     ) -> Connection[Event]:
-        page_arguments(first, after, None, None)
-        return empty_connection()
+        page = event_page_arguments(first, after)
+        rows = await info.context.loaders.reader.events_page(page, types)
+        return event_connection(rows, Event.of)
 
     @strawberry.field
     def webhook_endpoints(self) -> list[WebhookEndpoint]:
@@ -236,16 +252,27 @@ class User(Node):
         return connection(accounts, Account.of)
 
     @strawberry.field(description="What is still missing before validation can be requested.")
-    def requirements(self) -> list[Requirement]:
-        return []
+    async def requirements(self, info: Info) -> list[Requirement]:
+        loaders = info.context.loaders
+        user = await loaders.user.load(self.row_id)
+        persons = await loaders.persons_of_user.load(self.row_id)
+        documents = await loaders.of_user(tables.KycDocument).load(self.row_id)
+        assert user is not None
+        return [
+            Requirement(code=m.code, document_type=m.document_type, message=m.message,
+                        person_id=m.person_id)
+            for m in requirements_of(user, persons, documents)
+        ]  # fmt: skip
 
     @strawberry.field
-    def bank_accounts(self) -> list[BankAccount]:
-        return []
+    async def bank_accounts(self, info: Info) -> list[BankAccount]:
+        rows = await info.context.loaders.of_user(ledger_tables.BankAccount).load(self.row_id)
+        return [BankAccount.of(row) for row in rows]
 
     @strawberry.field
-    def documents(self) -> list[KycDocument]:
-        return []
+    async def documents(self, info: Info) -> list[KycDocument]:
+        rows = await info.context.loaders.of_user(tables.KycDocument).load(self.row_id)
+        return [KycDocument.of(row) for row in rows]
 
 
 async def _user(info: Info, user_id: uuid.UUID) -> User:
@@ -390,12 +417,14 @@ class Account(Node):
         return await _user(info, self.user_id)
 
     @strawberry.field(description="Newest first.")
-    def entries(
+    async def entries(
         self,
+        info: Info,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[LedgerEntry]:
-        page_arguments(first, after, last, before)
-        return empty_connection()
+        page = page_arguments(first, after, last, before)
+        key = (uuid.UUID(self.id), page)
+        return connection(await info.context.loaders.entries_of_account.load(key), LedgerEntry.of)

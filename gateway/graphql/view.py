@@ -22,12 +22,11 @@ from strawberry.asgi import GraphQL
 from strawberry.schema import BaseSchema
 
 from gateway.domain.credentials import Principal
-from gateway.graphql.context import Context
+from gateway.graphql.context import Context, Services
 from gateway.graphql.loaders import Loaders
 from gateway.playground import playground_response
 from gateway.services.credentials import authenticate
 from gateway.services.reads import PlatformReader
-from gateway.store.engine import Database
 from gateway.store.tables import Platform
 
 
@@ -44,16 +43,22 @@ def _wants_playground(request: Request) -> bool:
     )
 
 
-def _is_json(request: Request) -> bool:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    return media_type == "application/json"
+MULTIPART_OVERHEAD_BYTES = 1_000_000
+_MULTIPART = "multipart/form-data"
+_BODY_TYPES = ("application/json", _MULTIPART)
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: BaseSchema, *, db: Database, body_bytes_max: int) -> None:
-        super().__init__(schema, graphql_ide=None, multipart_uploads_enabled=False)
-        self.db = db
+    def __init__(self, schema: BaseSchema, *, services: Services, body_bytes_max: int) -> None:
+        super().__init__(schema, graphql_ide=None, multipart_uploads_enabled=True)
+        self.services = services
+        self.db = services.db
         self.body_bytes_max = body_bytes_max
+        self.multipart_bytes_max = services.document_bytes_max + MULTIPART_OVERHEAD_BYTES
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,13 +82,15 @@ class GraphQLView(GraphQL[Context, None]):
                 **{"www-authenticate": 'Bearer realm="mps-gateway"'},
             )
         request.state.caller = caller
-        if request.method == "POST" and not _is_json(request):
+        media_type = _media_type(request)
+        if request.method == "POST" and media_type not in _BODY_TYPES:
             return error_response(
                 415,
-                "Send the request as `Content-Type: application/json`.",
+                "Send `Content-Type: application/json` (or multipart/form-data for uploads).",
                 "UNSUPPORTED_MEDIA_TYPE",
             )
-        if int(request.headers.get("content-length") or 0) > self.body_bytes_max:
+        limit = self.multipart_bytes_max if media_type == _MULTIPART else self.body_bytes_max
+        if int(request.headers.get("content-length") or 0) > limit:
             return error_response(413, "The request body is too large.", "PAYLOAD_TOO_LARGE")
         try:
             return await self.run(request)
@@ -109,4 +116,5 @@ class GraphQLView(GraphQL[Context, None]):
             principal=principal,
             platform=platform,
             loaders=Loaders(reader),
+            services=self.services,
         )

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any, TypeVar
 
+from gateway.domain.enums import EventType
 from gateway.domain.pagination import Page, PageRequest
 from gateway.store import readers
 from gateway.store.engine import Database
+from gateway.store.journal_tables import Event
+from gateway.store.ledger_tables import LedgerEntry
 from gateway.store.readers import UserCriteria
 from gateway.store.tables import Account, Person, User
 
 __all__ = ["PlatformReader", "UserCriteria"]
+M = TypeVar("M")
 
 
 class PlatformReader:
@@ -67,4 +72,40 @@ class PlatformReader:
         async with self.db.session() as session:
             return await readers.accounts_pages_of_users(
                 session, platform_id=self.platform_id, user_ids=user_ids, page=page
+            )
+
+    async def by_ids(self, model: type[M], ids: Sequence[uuid.UUID]) -> list[M]:
+        async with self.db.session() as session:
+            rows: list[M] = await readers.rows_by_ids(
+                session, model=model, platform_id=self.platform_id, ids=ids
+            )
+            return rows
+
+    async def of_users(self, model: type[M], user_ids: Sequence[uuid.UUID]) -> list[M]:
+        async with self.db.session() as session:
+            rows: list[M] = await readers.rows_of_users(
+                session, model=model, platform_id=self.platform_id, user_ids=user_ids
+            )
+            return rows
+
+    async def page(self, model: Any, page: PageRequest) -> Page[Any]:
+        async with self.db.session() as session:
+            return await readers.platform_page(
+                session, model=model, platform_id=self.platform_id, page=page
+            )
+
+    async def entries_pages(
+        self, account_ids: Sequence[uuid.UUID], page: PageRequest
+    ) -> dict[uuid.UUID, Page[LedgerEntry]]:
+        async with self.db.session() as session:
+            return await readers.entries_pages_of_accounts(
+                session, platform_id=self.platform_id, account_ids=account_ids, page=page
+            )
+
+    async def events_page(
+        self, page: PageRequest, types: Sequence[EventType] | None
+    ) -> Page[Event]:
+        async with self.db.session() as session:
+            return await readers.events_page(
+                session, platform_id=self.platform_id, page=page, types=types
             )

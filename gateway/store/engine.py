@@ -1,17 +1,28 @@
-"""The database handle: one async engine per process, sessions per unit of work.
+"""The database handle: engines per process, sessions per unit of work.
 
-SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy timeout, so
-readers never block the single writer. PostgreSQL is reached through asyncpg.
+SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy timeout.
+Transactions are begun explicitly: reads with a deferred BEGIN (a consistent snapshot that
+never blocks the writer), writes with BEGIN IMMEDIATE, so concurrent writers queue for the one
+write lock at the start instead of failing half-way. PostgreSQL is reached through asyncpg;
+writers there serialise on row locks that the services take in a fixed order.
+
+`Database.write` runs a unit of work in a write transaction and runs it again, from the start,
+when the database reports a transient failure (SQLite busy, PostgreSQL serialisation failure
+or deadlock), so callers never see those.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -20,41 +31,71 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+WRITE_ATTEMPTS_MAX = 8
+_RETRY_DELAY_S = 0.005
+_TRANSIENT_PGCODES = {"40001", "40P01", "55P03"}
+
+T = TypeVar("T")
+logger = logging.getLogger("gateway.store")
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.close()
+def _sqlite_engine(url: str, *, begin: str, echo: bool) -> AsyncEngine:
+    engine = create_async_engine(url, echo=echo)
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
+
+    sa.event.listen(engine.sync_engine, "connect", on_connect)
+    sa.event.listen(engine.sync_engine, "begin", on_begin)
+    return engine
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, writer: bool = False) -> AsyncEngine:
     """An AsyncEngine for `url` (`sqlite+aiosqlite:///...` or `postgresql+asyncpg://...`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, echo=echo)
-        sa.event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
-        return engine
+        return _sqlite_engine(url, begin="BEGIN IMMEDIATE" if writer else "BEGIN", echo=echo)
     if parsed.get_backend_name() == "postgresql":
         return create_async_engine(
-            url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True
+            url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
         )
     raise ValueError(f"unsupported database URL scheme: {parsed.drivername}")
 
 
-class Database:
-    """Owns the engine; hands out sessions. Services open one session per use case."""
+def is_transient(error: DBAPIError) -> bool:
+    """A failure that a fresh attempt of the same transaction may not meet again."""
+    original = error.orig
+    pgcode = getattr(original, "pgcode", None) or getattr(original, "sqlstate", None)
+    if pgcode in _TRANSIENT_PGCODES:
+        return True
+    text = str(original).lower()
+    return "database is locked" in text or "database is busy" in text
 
-    def __init__(self, engine: AsyncEngine) -> None:
+
+class Database:
+    """Owns the engines; hands out sessions. Services open one transaction per use case."""
+
+    def __init__(self, engine: AsyncEngine, write_engine: AsyncEngine | None = None) -> None:
         self.engine = engine
+        self.write_engine = write_engine or engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
 
     @classmethod
     def from_url(cls, url: str) -> Database:
-        return cls(create_engine(url))
+        engine = create_engine(url)
+        if engine.dialect.name == "sqlite":
+            return cls(engine, create_engine(url, writer=True))
+        return cls(engine)
 
     @property
     def dialect(self) -> str:
@@ -69,8 +110,24 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A write session: committed when the block ends, rolled back on any exception."""
-        async with self._sessions() as session, session.begin():
+        async with self._write_sessions() as session, session.begin():
             yield session
+
+    async def write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `work` in a write transaction, again from the start on transient failures."""
+        for attempt in range(1, WRITE_ATTEMPTS_MAX + 1):
+            try:
+                async with self.transaction() as session:
+                    return await work(session)
+            except DBAPIError as error:
+                if attempt == WRITE_ATTEMPTS_MAX or not is_transient(error):
+                    raise
+                delay = _RETRY_DELAY_S * 2**attempt * random.uniform(0.5, 1.5)  # noqa: S311
+                logger.info("transient database failure, attempt %d: %s", attempt, error.orig)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.write_engine is not self.engine:
+            await self.write_engine.dispose()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -27,25 +28,42 @@ from gateway.domain.pagination import Page, PageRequest
 M = TypeVar("M", bound=SQLModel)
 
 
-def _key(model: type[SQLModel]) -> Any:
-    return model.id  # type: ignore[attr-defined]
+@dataclass(frozen=True, slots=True)
+class Order:
+    """The column a connection is ordered by (unique), and its direction."""
+
+    key: Any
+    descending: bool = False
+
+    def after(self, cursor: Any) -> Any:
+        return self.key < cursor if self.descending else self.key > cursor
+
+    def before(self, cursor: Any) -> Any:
+        return self.key > cursor if self.descending else self.key < cursor
+
+    def fetch(self, forward: bool) -> Any:
+        return self.key.desc() if forward == self.descending else self.key.asc()
 
 
-def _window(key: Any, page: PageRequest) -> Any:
+def _order(model: type[SQLModel], order: Order | None) -> Order:
+    return order or Order(model.id)  # type: ignore[attr-defined]
+
+
+def _window(order: Order, page: PageRequest) -> Any:
     bounds = []
     if page.after is not None:
-        bounds.append(key > page.after)
+        bounds.append(order.after(page.after))
     if page.before is not None:
-        bounds.append(key < page.before)
+        bounds.append(order.before(page.before))
     return sa.and_(sa.true(), *bounds)
 
 
-def _beyond(key: Any, page: PageRequest) -> Any:
+def _beyond(order: Order, page: PageRequest) -> Any:
     """Rows on the far side of the cursor the client came from (for has-previous/has-next)."""
     if page.forward and page.after is not None:
-        return key <= page.after
+        return sa.not_(order.after(page.after))
     if not page.forward and page.before is not None:
-        return key >= page.before
+        return sa.not_(order.before(page.before))
     return sa.false()
 
 
@@ -63,17 +81,21 @@ def _page(items: Sequence[M], page: PageRequest, *, total: int, beyond: bool) ->
 
 
 async def keyset_page(
-    session: AsyncSession, *, model: type[M], where: Sequence[Any], page: PageRequest
+    session: AsyncSession,
+    *,
+    model: type[M],
+    where: Sequence[Any],
+    page: PageRequest,
+    order: Order | None = None,
 ) -> Page[M]:
-    """One page of `model` rows matching `where`."""
-    key = _key(model)
+    """One page of `model` rows matching `where` (by id ascending unless `order` says else)."""
+    by = _order(model, order)
     total = sa.select(sa.func.count()).select_from(model).where(*where).scalar_subquery()
-    beyond = sa.exists().where(*where, _beyond(key, page))
-    order = key.asc() if page.forward else key.desc()
+    beyond = sa.exists().where(*where, _beyond(by, page))
     statement = (
         sa.select(model, total.label("total"), beyond.label("beyond"))
-        .where(*where, _window(key, page))
-        .order_by(order)
+        .where(*where, _window(by, page))
+        .order_by(by.fetch(page.forward))
         .limit(page.size + 1)
     )
     rows = (await session.execute(statement)).all()
@@ -92,22 +114,21 @@ async def grouped_pages(
     group_ids: Sequence[uuid.UUID],
     where: Sequence[Any],
     page: PageRequest,
+    order: Order | None = None,
 ) -> dict[uuid.UUID, Page[M]]:
     """One page of `model` rows per value of the `group` column, in a single statement."""
-    key = _key(model)
-    inside = sa.case((_window(key, page), 1), else_=0)
-    order = key.asc() if page.forward else key.desc()
+    by = _order(model, order)
+    inside = sa.case((_window(by, page), 1), else_=0)
+    fetch = by.fetch(page.forward)
     partition = {"partition_by": group}
     inner = (
         sa.select(
             model,
             inside.label("inside"),
-            sa.func.sum(inside).over(**partition, order_by=order, rows=(None, 0)).label("pos"),
-            sa.func.row_number().over(**partition, order_by=key.asc()).label("carrier"),
+            sa.func.sum(inside).over(**partition, order_by=fetch, rows=(None, 0)).label("pos"),
+            sa.func.row_number().over(**partition, order_by=by.key.asc()).label("carrier"),
             sa.func.count().over(**partition).label("total"),
-            sa.func.sum(sa.case((_beyond(key, page), 1), else_=0))
-            .over(**partition)
-            .label("beyond"),
+            sa.func.sum(sa.case((_beyond(by, page), 1), else_=0)).over(**partition).label("beyond"),
         )
         .where(group.in_(group_ids), *where)
         .subquery()

@@ -15,12 +15,30 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from gateway.domain.enums import UserKind, ValidationStatus
+from gateway.domain.enums import EventType, UserKind, ValidationStatus
 from gateway.domain.pagination import Page, PageRequest
-from gateway.store.pagination import grouped_pages, keyset_page
-from gateway.store.tables import Account, ApiKey, Person, Platform, User
+from gateway.store.journal_tables import Event
+from gateway.store.ledger_tables import (
+    BankAccount,
+    DirectDebitMandate,
+    LedgerEntry,
+    PayIn,
+    PayOut,
+    Transfer,
+)
+from gateway.store.pagination import Order, grouped_pages, keyset_page
+from gateway.store.tables import Account, ApiKey, KycDocument, Person, Platform, User
 
-NODE_TABLES: dict[str, Any] = {"User": User, "Person": Person, "Account": Account}
+NODE_TABLES: dict[str, Any] = {
+    "User": User, "Person": Person, "Account": Account, "Transfer": Transfer, "PayIn": PayIn,
+    "PayOut": PayOut, "BankAccount": BankAccount, "DirectDebitMandate": DirectDebitMandate,
+    "KycDocument": KycDocument, "LedgerEntry": LedgerEntry, "Event": Event,
+}  # fmt: skip
+
+
+def _node_condition(model: Any) -> Any:
+    """Rows that are nodes of the graph: settlement legs of the ledger are not."""
+    return col(LedgerEntry.account_id).is_not(None) if model is LedgerEntry else sa.true()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +67,9 @@ async def platform_by_id(session: AsyncSession, *, platform_id: uuid.UUID) -> Pl
 async def rows_by_ids(
     session: AsyncSession, *, model: Any, platform_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> list[Any]:
-    statement = sa.select(model).where(model.platform_id == platform_id, model.id.in_(ids))
+    statement = sa.select(model).where(
+        model.platform_id == platform_id, model.id.in_(ids), _node_condition(model)
+    )
     return list((await session.scalars(statement)).all())
 
 
@@ -59,7 +79,7 @@ async def node_types(
     """Which table each id lives in (ids are unique across tables), in one UNION statement."""
     parts = [
         sa.select(sa.literal(name).label("table"), model.id.label("id")).where(
-            model.platform_id == platform_id, model.id.in_(ids)
+            model.platform_id == platform_id, model.id.in_(ids), _node_condition(model)
         )
         for name, model in NODE_TABLES.items()
     ]
@@ -118,4 +138,58 @@ async def accounts_pages_of_users(
         group_ids=user_ids,
         where=[col(Account.platform_id) == platform_id],
         page=page,
+    )
+
+
+async def rows_of_users(
+    session: AsyncSession, *, model: Any, platform_id: uuid.UUID, user_ids: Sequence[uuid.UUID]
+) -> list[Any]:
+    """Every row of `model` belonging to the given users, oldest first."""
+    statement = (
+        sa.select(model)
+        .where(model.platform_id == platform_id, model.user_id.in_(user_ids))
+        .order_by(model.id)
+    )
+    return list((await session.scalars(statement)).all())
+
+
+async def platform_page(
+    session: AsyncSession, *, model: Any, platform_id: uuid.UUID, page: PageRequest
+) -> Page[Any]:
+    return await keyset_page(session, model=model, where=[model.platform_id == platform_id],
+                             page=page)  # fmt: skip
+
+
+async def entries_pages_of_accounts(
+    session: AsyncSession,
+    *,
+    platform_id: uuid.UUID,
+    account_ids: Sequence[uuid.UUID],
+    page: PageRequest,
+) -> dict[uuid.UUID, Page[LedgerEntry]]:
+    """Each account's ledger entries, newest first, one page per account, one statement."""
+    return await grouped_pages(
+        session,
+        model=LedgerEntry,
+        group=col(LedgerEntry.account_id),
+        group_ids=account_ids,
+        where=[col(LedgerEntry.platform_id) == platform_id],
+        page=page,
+        order=Order(col(LedgerEntry.id), descending=True),
+    )
+
+
+async def events_page(
+    session: AsyncSession,
+    *,
+    platform_id: uuid.UUID,
+    page: PageRequest,
+    types: Sequence[EventType] | None,
+) -> Page[Event]:
+    """The platform's events in sequence order (oldest first), optionally of some types."""
+    where: list[Any] = [col(Event.platform_id) == platform_id]
+    if types:
+        where.append(col(Event.type).in_(types))
+    return await keyset_page(
+        session, model=Event, where=where, page=page, order=Order(col(Event.sequence))
     )

@@ -22,6 +22,8 @@ from sqlmodel import Field, SQLModel
 
 from gateway.domain.enums import (
     AccountStatus,
+    DocumentStatus,
+    DocumentType,
     Environment,
     PersonKind,
     UserKind,
@@ -57,6 +59,7 @@ class Platform(SQLModel, table=True):
     environment: Environment = Field(sa_type=_enum(Environment))
     allowed_currencies: list[str] = Field(sa_type=sa.JSON, default_factory=lambda: ["EUR"])
     created_at: dt.datetime = _created_at()
+    event_sequence: int = Field(sa_type=sa.BigInteger, default=0)  # last event's sequence
 
 
 class ApiKey(SQLModel, table=True):
@@ -169,5 +172,35 @@ class Account(SQLModel, table=True):
     label: str | None = Field(default=None, max_length=200)
     status: AccountStatus = Field(sa_type=_enum(AccountStatus))
     balance: int = Field(sa_type=sa.BigInteger, default=0)
+    created_at: dt.datetime = _created_at()
+    updated_at: dt.datetime = _created_at()
+
+
+class KycDocument(SQLModel, table=True):
+    """A KYC document's metadata; the file itself lives in the document store, named by id."""
+
+    __tablename__ = "kyc_documents"
+    __table_args__ = (
+        sa.UniqueConstraint("platform_id", "id"),
+        sa.ForeignKeyConstraint(["platform_id", "user_id"], ["users.platform_id", "users.id"]),
+        sa.ForeignKeyConstraint(
+            ["platform_id", "person_id"], ["persons.platform_id", "persons.id"]
+        ),
+        sa.Index("ix_kyc_documents_user_id", "user_id"),
+        sa.CheckConstraint("size_bytes > 0", name="size_positive"),
+        sa.CheckConstraint("length(sha256) = 64", name="sha256_hex"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    platform_id: uuid.UUID = Field(foreign_key="platforms.id")
+    user_id: uuid.UUID
+    person_id: uuid.UUID | None = None
+    type: DocumentType = Field(sa_type=_enum(DocumentType))
+    status: DocumentStatus = Field(sa_type=_enum(DocumentStatus))
+    file_name: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    size_bytes: int
+    sha256: str = Field(max_length=64)
+    refused_reason: str | None = Field(default=None, max_length=500)
     created_at: dt.datetime = _created_at()
     updated_at: dt.datetime = _created_at()

@@ -1,0 +1,77 @@
+"""State machines of the MPS model. A transition not listed is an `InvalidState` rejection."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import TypeVar
+
+from gateway.domain.enums import (
+    AccountStatus,
+    DocumentStatus,
+    MandateStatus,
+    PayInStatus,
+    PayOutStatus,
+    UserStatus,
+    ValidationStatus,
+)
+from gateway.domain.errors import InvalidState
+
+S = TypeVar("S", bound=enum.Enum)
+
+VALIDATION: Mapping[ValidationStatus, frozenset[ValidationStatus]] = {
+    ValidationStatus.NOT_SUBMITTED: frozenset({ValidationStatus.PENDING}),
+    ValidationStatus.PENDING: frozenset(
+        {
+            ValidationStatus.VALIDATED,
+            ValidationStatus.REFUSED,
+            ValidationStatus.WAITING_FOR_INFORMATION,
+        }
+    ),
+    ValidationStatus.REFUSED: frozenset({ValidationStatus.PENDING}),
+    ValidationStatus.WAITING_FOR_INFORMATION: frozenset({ValidationStatus.PENDING}),
+    ValidationStatus.VALIDATED: frozenset(),
+}
+DOCUMENT: Mapping[DocumentStatus, frozenset[DocumentStatus]] = {
+    DocumentStatus.CREATED: frozenset({DocumentStatus.VALIDATION_ASKED}),
+    DocumentStatus.VALIDATION_ASKED: frozenset({DocumentStatus.VALIDATED, DocumentStatus.REFUSED}),
+    DocumentStatus.VALIDATED: frozenset(),
+    DocumentStatus.REFUSED: frozenset(),
+}
+ACCOUNT: Mapping[AccountStatus, frozenset[AccountStatus]] = {
+    AccountStatus.CREATED: frozenset(
+        {AccountStatus.VALIDATED, AccountStatus.BLOCKED, AccountStatus.CLOSED}
+    ),
+    AccountStatus.VALIDATED: frozenset({AccountStatus.BLOCKED, AccountStatus.CLOSED}),
+    AccountStatus.BLOCKED: frozenset({AccountStatus.VALIDATED, AccountStatus.CLOSED}),
+    AccountStatus.CLOSED: frozenset(),
+}
+USER: Mapping[UserStatus, frozenset[UserStatus]] = {
+    UserStatus.ACTIVE: frozenset({UserStatus.BLOCKED, UserStatus.CLOSED}),
+    UserStatus.BLOCKED: frozenset({UserStatus.ACTIVE, UserStatus.CLOSED}),
+    UserStatus.CLOSED: frozenset(),
+}
+MANDATE: Mapping[MandateStatus, frozenset[MandateStatus]] = {
+    MandateStatus.CREATED: frozenset({MandateStatus.ACTIVE, MandateStatus.FAILED}),
+    MandateStatus.ACTIVE: frozenset({MandateStatus.CANCELED}),
+    MandateStatus.FAILED: frozenset(),
+    MandateStatus.CANCELED: frozenset(),
+}
+PAY_IN: Mapping[PayInStatus, frozenset[PayInStatus]] = {
+    PayInStatus.CREATED: frozenset({PayInStatus.PENDING}),
+    PayInStatus.PENDING: frozenset({PayInStatus.SUCCEEDED, PayInStatus.FAILED}),
+    PayInStatus.SUCCEEDED: frozenset(),
+    PayInStatus.FAILED: frozenset(),
+}
+PAY_OUT: Mapping[PayOutStatus, frozenset[PayOutStatus]] = {
+    PayOutStatus.CREATED: frozenset({PayOutStatus.PENDING}),
+    PayOutStatus.PENDING: frozenset({PayOutStatus.SUCCEEDED, PayOutStatus.FAILED}),
+    PayOutStatus.SUCCEEDED: frozenset(),
+    PayOutStatus.FAILED: frozenset(),
+}
+
+
+def check_transition(machine: Mapping[S, frozenset[S]], current: S, target: S, what: str) -> None:
+    """Raise InvalidState unless `current -> target` is a listed transition."""
+    if target not in machine[current]:
+        raise InvalidState(f"{what} cannot go from {current.value} to {target.value}.")

@@ -1,0 +1,14 @@
+"""The Mutation root, composed from per-domain classes."""
+
+from __future__ import annotations
+
+import strawberry
+
+from gateway.graphql.mutations.money import MoneyMutations
+from gateway.graphql.mutations.onboarding import OnboardingMutations
+from gateway.graphql.mutations.sandbox import SandboxMutations
+
+
+@strawberry.type
+class Mutation(OnboardingMutations, MoneyMutations, SandboxMutations):
+    pass

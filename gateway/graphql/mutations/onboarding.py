@@ -1,0 +1,216 @@
+"""Onboarding mutations: users, persons, accounts, bank accounts, documents, validation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+
+from gateway.domain.enums import AccountStatus
+from gateway.domain.errors import ValidationFailed
+from gateway.graphql.context import Info
+from gateway.graphql.inputs import (
+    AccountStatusInput,
+    AddBankAccountInput,
+    AddPersonInput,
+    CreateUserInput,
+    OpenAccountInput,
+    RequestValidationInput,
+    SubmitDocumentInput,
+)
+from gateway.graphql.operations import BankAccount, KycDocument
+from gateway.graphql.rejections import (
+    DuplicateRejection,
+    IdempotencyConflictRejection,
+    InvalidStateRejection,
+    NotFoundRejection,
+    ValidationRejection,
+)
+from gateway.graphql.types import Account, NaturalPerson, User
+from gateway.services import accounts, kyc, users
+
+UPLOAD_CHUNK_BYTES = 64 * 1024
+
+
+@strawberry.type
+class CreateUserSuccess:
+    user: User
+
+
+@strawberry.type
+class AddPersonSuccess:
+    person: NaturalPerson
+
+
+@strawberry.type
+class OpenAccountSuccess:
+    account: Account
+
+
+@strawberry.type
+class AddBankAccountSuccess:
+    bank_account: BankAccount
+
+
+@strawberry.type
+class SubmitDocumentSuccess:
+    document: KycDocument
+
+
+@strawberry.type
+class RequestValidationSuccess:
+    user: User
+
+
+@strawberry.type
+class AccountStatusSuccess:
+    account: Account
+
+
+CreateUserPayload = Annotated[
+    CreateUserSuccess | ValidationRejection | DuplicateRejection | IdempotencyConflictRejection,
+    strawberry.union("CreateUserPayload"),
+]
+AddPersonPayload = Annotated[
+    AddPersonSuccess | ValidationRejection | NotFoundRejection | InvalidStateRejection
+    | IdempotencyConflictRejection,
+    strawberry.union("AddPersonPayload"),
+]  # fmt: skip
+OpenAccountPayload = Annotated[
+    OpenAccountSuccess | ValidationRejection | NotFoundRejection | InvalidStateRejection
+    | IdempotencyConflictRejection,
+    strawberry.union("OpenAccountPayload"),
+]  # fmt: skip
+AddBankAccountPayload = Annotated[
+    AddBankAccountSuccess | ValidationRejection | NotFoundRejection | IdempotencyConflictRejection,
+    strawberry.union("AddBankAccountPayload"),
+]
+SubmitDocumentPayload = Annotated[
+    SubmitDocumentSuccess | ValidationRejection | NotFoundRejection | InvalidStateRejection,
+    strawberry.union("SubmitDocumentPayload"),
+]
+RequestValidationPayload = Annotated[
+    RequestValidationSuccess | ValidationRejection | NotFoundRejection | InvalidStateRejection,
+    strawberry.union("RequestValidationPayload"),
+]
+AccountStatusPayload = Annotated[
+    AccountStatusSuccess | NotFoundRejection | InvalidStateRejection,
+    strawberry.union("AccountStatusPayload"),
+]
+
+
+async def _read_upload(upload: Any, size_max: int) -> tuple[bytes, str | None]:
+    """The upload's bytes, refusing early (without reading it all) past `size_max`."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await upload.read(UPLOAD_CHUNK_BYTES):
+        size += len(chunk)
+        if size > size_max:
+            raise ValidationFailed.one("file", f"The file exceeds {size_max} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks), getattr(upload, "filename", None)
+
+
+async def _change_account(info: Info, account_id: str, target: AccountStatus) -> Account:
+    services = info.context.services
+    row = await accounts.change_account_status(
+        services.db, platform_id=info.context.platform.id, account_id=account_id, target=target
+    )
+    return Account.of(row)
+
+
+@strawberry.type
+class OnboardingMutations:
+    @strawberry.mutation(description="Create a user with its holder (and legal representative).")
+    async def create_user(self, info: Info, input: CreateUserInput) -> CreateUserPayload:
+        new = users.NewUser(email=input.email, login=input.login, person=input.person.data(),
+                            idempotency_key=input.idempotency_key)  # fmt: skip
+        outcome = await users.create_user(
+            info.context.services.db, platform_id=info.context.platform.id, new=new
+        )
+        return CreateUserSuccess(user=User.of(outcome.value))
+
+    @strawberry.mutation(description="Add a representative, owner, director or shareholder.")
+    async def add_person(self, info: Info, input: AddPersonInput) -> AddPersonPayload:
+        new = users.NewPerson(
+            user_id=input.user_id, person=input.person.data(), roles=input.roles,
+            ownership_percentage=input.ownership_percentage,
+            is_user_representative=bool(input.is_user_representative),
+            idempotency_key=input.idempotency_key,
+        )  # fmt: skip
+        outcome = await users.add_person(
+            info.context.services.db, platform_id=info.context.platform.id, new=new
+        )
+        return AddPersonSuccess(person=NaturalPerson.of(outcome.value))
+
+    @strawberry.mutation(description="Open an account in one of the platform's currencies.")
+    async def open_account(self, info: Info, input: OpenAccountInput) -> OpenAccountPayload:
+        new = accounts.NewAccount(
+            user_id=input.user_id, currency=input.currency, label=input.label,
+            idempotency_key=input.idempotency_key,
+        )  # fmt: skip
+        outcome = await accounts.open_account(
+            info.context.services.db, platform_id=info.context.platform.id, new=new
+        )
+        return OpenAccountSuccess(account=Account.of(outcome.value))
+
+    @strawberry.mutation(description="Register an IBAN of the user.")
+    async def add_bank_account(
+        self,
+        info: Info,
+        input: AddBankAccountInput,
+    ) -> AddBankAccountPayload:
+        new = accounts.NewBankAccount(
+            user_id=input.user_id, owner_name=input.owner_name, iban=input.iban, bic=input.bic,
+            idempotency_key=input.idempotency_key,
+        )  # fmt: skip
+        outcome = await accounts.add_bank_account(
+            info.context.services.db, platform_id=info.context.platform.id, new=new
+        )
+        return AddBankAccountSuccess(bank_account=BankAccount.of(outcome.value))
+
+    @strawberry.mutation(description="Upload a KYC document (multipart request): PDF, PNG, JPEG.")
+    async def submit_document(
+        self,
+        info: Info,
+        input: SubmitDocumentInput,
+    ) -> SubmitDocumentPayload:
+        services = info.context.services
+        content, file_name = await _read_upload(input.file, services.document_bytes_max)
+        new = kyc.NewDocument(user_id=input.user_id, person_id=input.person_id, type=input.type,
+                              file_name=file_name, content=content)  # fmt: skip
+        outcome = await kyc.submit_document(
+            services.db, services.files, platform_id=info.context.platform.id, new=new,
+            size_max=services.document_bytes_max,
+        )  # fmt: skip
+        return SubmitDocumentSuccess(document=KycDocument.of(outcome.value))
+
+    @strawberry.mutation(description="Submit the user for review; only when nothing is missing.")
+    async def request_validation(
+        self,
+        info: Info,
+        input: RequestValidationInput,
+    ) -> RequestValidationPayload:
+        user = await kyc.request_validation(
+            info.context.services.db, platform_id=info.context.platform.id, user_id=input.user_id
+        )
+        return RequestValidationSuccess(user=User.of(user))
+
+    @strawberry.mutation(description="Block an account: it neither sends nor receives.")
+    async def block_account(self, info: Info, input: AccountStatusInput) -> AccountStatusPayload:
+        account = await _change_account(info, input.account_id, AccountStatus.BLOCKED)
+        return AccountStatusSuccess(account=account)
+
+    @strawberry.mutation(description="Unblock an account (back to VALIDATED).")
+    async def unblock_account(
+        self,
+        info: Info,
+        input: AccountStatusInput,
+    ) -> AccountStatusPayload:
+        account = await _change_account(info, input.account_id, AccountStatus.VALIDATED)
+        return AccountStatusSuccess(account=account)
+
+    @strawberry.mutation(description="Close an account, for good; only at a zero balance.")
+    async def close_account(self, info: Info, input: AccountStatusInput) -> AccountStatusPayload:
+        account = await _change_account(info, input.account_id, AccountStatus.CLOSED)
+        return AccountStatusSuccess(account=account)

@@ -1,0 +1,151 @@
+"""Accounts (mono-currency e-money ledgers) and bank accounts (external IBANs) of a user.
+
+An account's currency is one of the platform's allowed currencies, fixed forever. It opens
+`VALIDATED` when its user already is, `CREATED` otherwise (validation of the user turns it
+`VALIDATED`). It can be blocked and unblocked, and closed only at a zero balance.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from gateway.domain.banking import normalize_bic, normalize_iban
+from gateway.domain.enums import AccountStatus, EventType, UserStatus, ValidationStatus
+from gateway.domain.errors import InvalidState
+from gateway.domain.ids import new_id
+from gateway.domain.inputs import Checks
+from gateway.domain.states import ACCOUNT, check_transition
+from gateway.services.lookups import find
+from gateway.services.unit import Outcome, Tx, input_payload, perform
+from gateway.store.engine import Database
+from gateway.store.ledger_tables import BankAccount
+from gateway.store.tables import Account, Platform, User
+from gateway.store.types import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    user_id: str
+    currency: str
+    label: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewBankAccount:
+    user_id: str
+    owner_name: str
+    iban: str
+    bic: str | None = None
+    idempotency_key: str | None = None
+
+
+async def open_account(
+    db: Database, *, platform_id: uuid.UUID, new: NewAccount
+) -> Outcome[Account]:
+    """Open an account in one of the platform's allowed currencies."""
+    checks = Checks()
+    checks.text("label", new.label, required=False)
+    checks.done()
+
+    async def work(tx: Tx) -> Account:
+        user = await find(tx.session, User, platform_id=tx.platform_id, id_text=new.user_id,
+                          what="user", lock=True)  # fmt: skip
+        platform = await tx.session.get(Platform, tx.platform_id)
+        assert platform is not None
+        if new.currency not in platform.allowed_currencies:
+            allowed = ", ".join(platform.allowed_currencies)
+            problems = Checks()
+            problems.add("currency", f"{new.currency} is not allowed here ({allowed}).")
+            problems.done()
+        if user.status is not UserStatus.ACTIVE:
+            raise InvalidState(f"The user is {user.status.value.lower()}.")
+        validated = user.validation_status is ValidationStatus.VALIDATED
+        account = Account(
+            id=new_id(), platform_id=tx.platform_id, user_id=user.id,
+            currency=new.currency, label=(new.label or "").strip() or None,
+            status=AccountStatus.VALIDATED if validated else AccountStatus.CREATED,
+        )  # fmt: skip
+        tx.session.add(account)
+        await tx.session.flush()
+        tx.emit(EventType.ACCOUNT_CREATED, account, user_id=user.id, status=account.status)
+        return account
+
+    return await perform(
+        db, platform_id=platform_id, operation="openAccount", key=new.idempotency_key,
+        payload=input_payload(new), model=Account, work=work,
+    )  # fmt: skip
+
+
+def _check_bank_account(new: NewBankAccount) -> tuple[str, str | None]:
+    checks = Checks()
+    checks.text("ownerName", new.owner_name)
+    iban = normalize_iban(new.iban)
+    if iban is None:
+        checks.add("iban", "Not a valid IBAN (checksum, country length and format are checked).")
+    bic = None
+    if new.bic is not None and new.bic.strip():
+        bic = normalize_bic(new.bic)
+        if bic is None:
+            checks.add("bic", "Not a valid BIC (8 or 11 characters).")
+    checks.done()
+    assert iban is not None
+    return iban, bic
+
+
+async def add_bank_account(
+    db: Database, *, platform_id: uuid.UUID, new: NewBankAccount
+) -> Outcome[BankAccount]:
+    """Register an external IBAN of the user: the target of pay-outs, source of direct debits."""
+    iban, bic = _check_bank_account(new)
+
+    async def work(tx: Tx) -> BankAccount:
+        user = await find(tx.session, User, platform_id=tx.platform_id, id_text=new.user_id,
+                          what="user")  # fmt: skip
+        bank_account = BankAccount(
+            id=new_id(), platform_id=tx.platform_id, user_id=user.id,
+            owner_name=new.owner_name.strip(), iban=iban, bic=bic,
+        )  # fmt: skip
+        tx.session.add(bank_account)
+        await tx.session.flush()
+        tx.emit(EventType.BANK_ACCOUNT_CREATED, bank_account, user_id=user.id)
+        return bank_account
+
+    return await perform(
+        db, platform_id=platform_id, operation="addBankAccount", key=new.idempotency_key,
+        payload=input_payload(new), model=BankAccount, work=work,
+    )  # fmt: skip
+
+
+_ACCOUNT_EVENTS = {
+    AccountStatus.BLOCKED: EventType.ACCOUNT_BLOCKED,
+    AccountStatus.VALIDATED: EventType.ACCOUNT_VALIDATED,
+    AccountStatus.CLOSED: EventType.ACCOUNT_CLOSED,
+}
+
+
+async def change_account_status(
+    db: Database, *, platform_id: uuid.UUID, account_id: str, target: AccountStatus
+) -> Account:
+    """Block, unblock (back to VALIDATED) or close (at zero balance only) an account."""
+
+    async def work(tx: Tx) -> Account:
+        account = await find(tx.session, Account, platform_id=tx.platform_id,
+                             id_text=account_id, what="account", lock=True)  # fmt: skip
+        check_transition(ACCOUNT, account.status, target, "The account")
+        if target is AccountStatus.CLOSED and account.balance != 0:
+            raise InvalidState("An account can be closed only at a zero balance.")
+        previous = account.status
+        account.status = target
+        account.updated_at = utcnow()
+        await tx.session.flush()
+        tx.emit(_ACCOUNT_EVENTS[target], account, user_id=account.user_id, previous=previous,
+                status=target)  # fmt: skip
+        return account
+
+    outcome = await perform(
+        db, platform_id=platform_id, operation="changeAccountStatus", key=None, payload={},
+        model=Account, work=work,
+    )  # fmt: skip
+    return outcome.value

@@ -1,0 +1,254 @@
+"""KYC: documents, requirements and the user's validation.
+
+A user asks for validation only when nothing is missing (`requirements`); its CREATED
+documents then become VALIDATION_ASKED. The decision (from compliance, or `simulateValidation`
+on a sandbox) moves the user from PENDING to VALIDATED, REFUSED or WAITING_FOR_INFORMATION;
+validation sets `qualifiedAt`, turns the user's CREATED accounts VALIDATED and validates the
+documents under review, a refusal refuses them.
+
+Files are checked by content (PDF, PNG or JPEG magic bytes, never the name or the declared
+type), bounded in size, stored outside the database, and described by their SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import col
+
+from gateway.domain.documents import DOCUMENT_BYTES_MIN, safe_file_name, sniff_content_type
+from gateway.domain.enums import (
+    AccountStatus,
+    DocumentStatus,
+    DocumentType,
+    EventType,
+    PersonKind,
+    UserStatus,
+    ValidationStatus,
+)
+from gateway.domain.errors import InvalidState, NotFound
+from gateway.domain.ids import new_id
+from gateway.domain.inputs import Checks
+from gateway.domain.requirements import (
+    DocumentFacts,
+    Missing,
+    PersonFacts,
+    missing_requirements,
+)
+from gateway.domain.states import DOCUMENT, VALIDATION, check_transition
+from gateway.services.lookups import find, object_id
+from gateway.services.unit import Outcome, Tx, perform
+from gateway.store.engine import Database
+from gateway.store.files import DocumentFiles
+from gateway.store.tables import Account, KycDocument, Person, User
+from gateway.store.types import utcnow
+
+ENTITY_DOCUMENTS = frozenset(
+    {DocumentType.REGISTRATION_PROOF, DocumentType.UBO_DECLARATION,
+     DocumentType.ARTICLES_OF_ASSOCIATION}
+)  # fmt: skip
+
+_DECISION_EVENTS = {
+    ValidationStatus.VALIDATED: EventType.USER_VALIDATED,
+    ValidationStatus.REFUSED: EventType.USER_REFUSED,
+    ValidationStatus.WAITING_FOR_INFORMATION: EventType.USER_WAITING_FOR_INFORMATION,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NewDocument:
+    user_id: str
+    type: DocumentType
+    file_name: str | None
+    content: bytes
+    person_id: str | None = None
+
+
+def _person_label(person: Person) -> str:
+    if person.kind is PersonKind.LEGAL:
+        return person.legal_name or "the entity"
+    return f"{person.first_name} {person.last_name}"
+
+
+def requirements_of(
+    user: User, persons: list[Person], documents: list[KycDocument]
+) -> list[Missing]:
+    """What `user` must still provide (pure: from rows already loaded)."""
+    person_facts = [
+        PersonFacts(p.id, p.is_holder, tuple(p.roles), p.is_user_representative, _person_label(p))
+        for p in persons
+    ]
+    document_facts = [DocumentFacts(d.person_id, d.type, d.status) for d in documents]
+    return missing_requirements(user.kind, person_facts, document_facts)
+
+
+async def _user_files(tx: Tx, user: User) -> tuple[list[Person], list[KycDocument]]:
+    persons = await tx.session.scalars(sa.select(Person).where(col(Person.user_id) == user.id))
+    documents = await tx.session.scalars(
+        sa.select(KycDocument).where(col(KycDocument.user_id) == user.id)
+    )
+    return list(persons.all()), list(documents.all())
+
+
+def _check_document(new: NewDocument, size_max: int) -> str:
+    checks = Checks()
+    content_type = sniff_content_type(new.content[:16])
+    if len(new.content) > size_max:
+        checks.add("file", f"The file exceeds {size_max} bytes.")
+    elif len(new.content) < DOCUMENT_BYTES_MIN or content_type is None:
+        checks.add("file", "Only PDF, PNG and JPEG files are accepted (checked by content).")
+    checks.done()
+    assert content_type is not None
+    return content_type
+
+
+def _check_subject(document_type: DocumentType, person: Person) -> None:
+    entity_document = document_type in ENTITY_DOCUMENTS
+    if entity_document != (person.kind is PersonKind.LEGAL):
+        checks = Checks()
+        subject = "the legal person" if entity_document else "a natural person"
+        checks.add("type", f"A {document_type.value} is about {subject}.")
+        checks.done()
+
+
+async def submit_document(
+    db: Database,
+    files: DocumentFiles,
+    *,
+    platform_id: uuid.UUID,
+    new: NewDocument,
+    size_max: int,
+) -> Outcome[KycDocument]:
+    """Store a KYC document about the user's holder, or about another of its persons."""
+    content_type = _check_document(new, size_max)
+    document_id = new_id()
+    files.write(platform_id, document_id, new.content)
+
+    async def work(tx: Tx) -> KycDocument:
+        user = await find(tx.session, User, platform_id=tx.platform_id, id_text=new.user_id,
+                          what="user", lock=True)  # fmt: skip
+        if user.status is UserStatus.CLOSED:
+            raise InvalidState("The user is closed.")
+        persons, _ = await _user_files(tx, user)
+        if new.person_id is None:
+            person = next(p for p in persons if p.is_holder)
+        else:
+            wanted = object_id(new.person_id, "person")
+            person = next((p for p in persons if p.id == wanted), None)  # type: ignore[assignment]
+            if person is None:
+                raise NotFound(f"No person {new.person_id!r} for this user.")
+        _check_subject(new.type, person)
+        document = KycDocument(
+            id=document_id, platform_id=tx.platform_id, user_id=user.id, person_id=person.id,
+            type=new.type, status=DocumentStatus.CREATED, file_name=safe_file_name(new.file_name),
+            content_type=content_type, size_bytes=len(new.content),
+            sha256=hashlib.sha256(new.content).hexdigest(),
+        )  # fmt: skip
+        tx.session.add(document)
+        await tx.session.flush()
+        tx.emit(EventType.DOCUMENT_CREATED, document, user_id=user.id, status=document.status)
+        return document
+
+    try:
+        return await perform(
+            db, platform_id=platform_id, operation="submitDocument", key=None, payload={},
+            model=KycDocument, work=work,
+        )  # fmt: skip
+    except BaseException:
+        files.remove(platform_id, document_id)
+        raise
+
+
+async def request_validation(db: Database, *, platform_id: uuid.UUID, user_id: str) -> User:
+    """Submit the user for review; only when no requirement is missing."""
+
+    async def work(tx: Tx) -> User:
+        user = await find(tx.session, User, platform_id=tx.platform_id, id_text=user_id,
+                          what="user", lock=True)  # fmt: skip
+        if user.status is not UserStatus.ACTIVE:
+            raise InvalidState(f"The user is {user.status.value.lower()}.")
+        check_transition(VALIDATION, user.validation_status, ValidationStatus.PENDING, "The user")
+        persons, documents = await _user_files(tx, user)
+        missing = requirements_of(user, persons, documents)
+        if missing:
+            raise InvalidState(
+                f"{len(missing)} requirement(s) missing: " + " ".join(m.message for m in missing)
+            )
+        previous = user.validation_status
+        user.validation_status = ValidationStatus.PENDING
+        user.updated_at = utcnow()
+        for document in documents:
+            if document.status is DocumentStatus.CREATED:
+                _move_document(tx, document, DocumentStatus.VALIDATION_ASKED, user.id)
+        tx.emit(EventType.USER_VALIDATION_REQUESTED, user, user_id=user.id, previous=previous,
+                status=user.validation_status)  # fmt: skip
+        await tx.session.flush()
+        return user
+
+    outcome = await perform(
+        db, platform_id=platform_id, operation="requestValidation", key=None, payload={},
+        model=User, work=work,
+    )  # fmt: skip
+    return outcome.value
+
+
+_DOCUMENT_EVENTS = {
+    DocumentStatus.VALIDATION_ASKED: EventType.DOCUMENT_VALIDATION_ASKED,
+    DocumentStatus.VALIDATED: EventType.DOCUMENT_VALIDATED,
+    DocumentStatus.REFUSED: EventType.DOCUMENT_REFUSED,
+}
+
+
+def _move_document(
+    tx: Tx,
+    document: KycDocument,
+    target: DocumentStatus,
+    user_id: uuid.UUID,
+    reason: str | None = None,
+) -> None:
+    check_transition(DOCUMENT, document.status, target, "The document")
+    previous = document.status
+    document.status = target
+    document.updated_at = utcnow()
+    if target is DocumentStatus.REFUSED:
+        document.refused_reason = reason or "Refused by compliance."
+    tx.emit(_DOCUMENT_EVENTS[target], document, user_id=user_id, previous=previous, status=target)
+
+
+async def decide_validation(
+    tx: Tx, user: User, outcome: ValidationStatus, reason: str | None
+) -> User:
+    """Apply a compliance decision to a PENDING user (within the caller's transaction)."""
+    check_transition(VALIDATION, user.validation_status, outcome, "The user")
+    previous = user.validation_status
+    user.validation_status = outcome
+    user.updated_at = utcnow()
+    _, documents = await _user_files(tx, user)
+    under_review = [d for d in documents if d.status is DocumentStatus.VALIDATION_ASKED]
+    if outcome is ValidationStatus.VALIDATED:
+        user.qualified_at = user.updated_at
+        for document in under_review:
+            _move_document(tx, document, DocumentStatus.VALIDATED, user.id)
+        await _validate_accounts(tx, user)
+    elif outcome is ValidationStatus.REFUSED:
+        for document in under_review:
+            _move_document(tx, document, DocumentStatus.REFUSED, user.id, reason)
+    tx.emit(_DECISION_EVENTS[outcome], user, user_id=user.id, previous=previous, status=outcome)
+    await tx.session.flush()
+    return user
+
+
+async def _validate_accounts(tx: Tx, user: User) -> None:
+    accounts = await tx.session.scalars(
+        sa.select(Account).where(
+            col(Account.user_id) == user.id, col(Account.status) == AccountStatus.CREATED
+        )
+    )
+    for account in accounts.all():
+        account.status = AccountStatus.VALIDATED
+        account.updated_at = utcnow()
+        tx.emit(EventType.ACCOUNT_VALIDATED, account, user_id=user.id,
+                previous=AccountStatus.CREATED, status=AccountStatus.VALIDATED)  # fmt: skip

@@ -1,0 +1,47 @@
+"""Finding the objects a mutation names: in the caller's platform, or `NotFound`.
+
+An id of another platform, an id of the wrong type and a malformed id all read as "not
+found", so a caller learns nothing about objects outside its scope.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.domain.errors import NotFound
+from gateway.domain.ids import parse_id
+
+M = TypeVar("M")
+
+
+def object_id(text: str, what: str) -> uuid.UUID:
+    key = parse_id(text)
+    if key is None:
+        raise NotFound(f"No {what} with id {text[:64]!r}.")
+    return key
+
+
+async def find(
+    session: AsyncSession,
+    model: type[M],
+    *,
+    platform_id: uuid.UUID,
+    id_text: str,
+    what: str,
+    lock: bool = False,
+) -> M:
+    """The row of `model` with that id in the platform (row-locked if asked), or NotFound."""
+    key = object_id(id_text, what)
+    table: Any = model
+    statement = sa.select(table).where(table.platform_id == platform_id, table.id == key)
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    row = (await session.scalars(statement)).first()
+    if row is None:
+        raise NotFound(f"No {what} with id {id_text[:64]!r}.")
+    found: M = row
+    return found

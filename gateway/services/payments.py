@@ -1,0 +1,214 @@
+"""Asynchronous money: direct-debit mandates, pay-ins and pay-outs.
+
+- A mandate lets the platform debit a user's bank account: `CREATED -> ACTIVE | FAILED`,
+  `ACTIVE -> CANCELED`.
+- A pay-in credits an account from outside: by bank wire (the payer quotes the pay-in's wire
+  reference) or by direct debit against an ACTIVE mandate of the account's user.
+  `CREATED -> PENDING -> SUCCEEDED | FAILED`; funds are credited only on SUCCEEDED.
+- A pay-out sends funds to one of the user's bank accounts; it needs a VALIDATED user and
+  account. Funds leave the balance when it is created (entry PAY_OUT) and come back if it fails
+  (entry PAY_OUT_RETURN). `CREATED -> PENDING -> SUCCEEDED | FAILED`.
+
+The decisions (mandate activation, settlement) come from outside the gateway: `sandbox.py`
+stands in for them on sandbox platforms.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from gateway.domain.enums import (
+    AccountStatus,
+    EntryKind,
+    EventType,
+    MandateStatus,
+    PayInMethod,
+    PayInStatus,
+    PayOutStatus,
+    UserStatus,
+    ValidationStatus,
+)
+from gateway.domain.errors import CurrencyMismatch, InvalidState, NotFound
+from gateway.domain.ids import new_id
+from gateway.domain.inputs import Checks, check_amount
+from gateway.services.ledger import (
+    check_can_move_money,
+    check_currency_allowed,
+    post,
+    post_settlement,
+    users_of,
+)
+from gateway.services.lookups import find
+from gateway.services.unit import Outcome, Tx, input_payload, perform
+from gateway.store.engine import Database
+from gateway.store.ledger_tables import BankAccount, DirectDebitMandate, PayIn, PayOut
+from gateway.store.tables import Account, User
+
+_WIRE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+@dataclass(frozen=True, slots=True)
+class NewMandate:
+    user_id: str
+    bank_account_id: str
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewPayIn:
+    credited_account_id: str
+    amount: int
+    currency: str
+    method: PayInMethod
+    idempotency_key: str
+    mandate_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewPayOut:
+    debited_account_id: str
+    bank_account_id: str
+    amount: int
+    currency: str
+    idempotency_key: str
+    label: str | None = None
+
+
+def wire_reference() -> str:
+    """A reference the payer quotes on the wire: short, unambiguous, unguessable."""
+    return "MPS-" + "".join(secrets.choice(_WIRE_ALPHABET) for _ in range(12))
+
+
+async def create_mandate(
+    db: Database, *, platform_id: uuid.UUID, new: NewMandate
+) -> Outcome[DirectDebitMandate]:
+    """Ask for a direct-debit mandate on one of the user's bank accounts."""
+
+    async def work(tx: Tx) -> DirectDebitMandate:
+        user = await find(tx.session, User, platform_id=tx.platform_id, id_text=new.user_id,
+                          what="user")  # fmt: skip
+        bank_account = await find(tx.session, BankAccount, platform_id=tx.platform_id,
+                                  id_text=new.bank_account_id, what="bank account")  # fmt: skip
+        if bank_account.user_id != user.id:
+            raise NotFound(f"No bank account {new.bank_account_id!r} for this user.")
+        if user.status is not UserStatus.ACTIVE:
+            raise InvalidState(f"The user is {user.status.value.lower()}.")
+        mandate = DirectDebitMandate(
+            id=new_id(), platform_id=tx.platform_id, user_id=user.id,
+            bank_account_id=bank_account.id, status=MandateStatus.CREATED,
+        )  # fmt: skip
+        tx.session.add(mandate)
+        await tx.session.flush()
+        tx.emit(EventType.MANDATE_CREATED, mandate, user_id=user.id, status=mandate.status)
+        return mandate
+
+    return await perform(
+        db, platform_id=platform_id, operation="createMandate", key=new.idempotency_key,
+        payload=input_payload(new), model=DirectDebitMandate, work=work,
+    )  # fmt: skip
+
+
+def _check_pay_in(new: NewPayIn) -> None:
+    checks = Checks()
+    check_amount(checks, "amount.amount", new.amount)
+    if new.method is PayInMethod.DIRECT_DEBIT and not new.mandate_id:
+        checks.add("mandateId", "A DIRECT_DEBIT pay-in needs the id of an ACTIVE mandate.")
+    if new.method is PayInMethod.BANK_WIRE and new.mandate_id:
+        checks.add("mandateId", "A BANK_WIRE pay-in takes no mandate.")
+    checks.done()
+
+
+async def _active_mandate(tx: Tx, mandate_id: str, account: Account) -> DirectDebitMandate:
+    mandate = await find(tx.session, DirectDebitMandate, platform_id=tx.platform_id,
+                         id_text=mandate_id, what="mandate")  # fmt: skip
+    if mandate.user_id != account.user_id:
+        raise NotFound(f"No mandate {mandate_id!r} for the credited account's user.")
+    if mandate.status is not MandateStatus.ACTIVE:
+        raise InvalidState(f"The mandate is {mandate.status.value}, not ACTIVE.")
+    return mandate
+
+
+async def create_pay_in(db: Database, *, platform_id: uuid.UUID, new: NewPayIn) -> Outcome[PayIn]:
+    """Expect funds from outside; they are credited when the pay-in succeeds."""
+    _check_pay_in(new)
+
+    async def work(tx: Tx) -> PayIn:
+        await check_currency_allowed(tx, new.currency, "amount.currency")
+        account = await find(tx.session, Account, platform_id=tx.platform_id,
+                             id_text=new.credited_account_id, what="credited account")  # fmt: skip
+        if new.currency != account.currency:
+            raise CurrencyMismatch(f"The account holds {account.currency}, not {new.currency}.")
+        users = await users_of(tx, [account])
+        check_can_move_money(account, users[account.user_id], "credited")
+        mandate = None
+        if new.method is PayInMethod.DIRECT_DEBIT:
+            assert new.mandate_id is not None
+            mandate = await _active_mandate(tx, new.mandate_id, account)
+        pay_in = PayIn(
+            id=new_id(), platform_id=tx.platform_id, credited_account_id=account.id,
+            amount=new.amount, currency=new.currency, method=new.method,
+            mandate_id=mandate.id if mandate else None,
+            wire_reference=wire_reference() if new.method is PayInMethod.BANK_WIRE else None,
+            status=PayInStatus.CREATED,
+        )  # fmt: skip
+        tx.session.add(pay_in)
+        await tx.session.flush()
+        tx.emit(EventType.PAY_IN_CREATED, pay_in, user_id=account.user_id, status=pay_in.status)
+        return pay_in
+
+    return await perform(
+        db, platform_id=platform_id, operation="createPayIn", key=new.idempotency_key,
+        payload=input_payload(new), model=PayIn, work=work,
+    )  # fmt: skip
+
+
+def _check_pay_out(new: NewPayOut) -> None:
+    checks = Checks()
+    check_amount(checks, "amount.amount", new.amount)
+    checks.text("label", new.label, required=False)
+    checks.done()
+
+
+async def create_pay_out(
+    db: Database, *, platform_id: uuid.UUID, new: NewPayOut
+) -> Outcome[PayOut]:
+    """Send funds to the user's bank account; they leave the balance now."""
+    _check_pay_out(new)
+
+    async def work(tx: Tx) -> PayOut:
+        await check_currency_allowed(tx, new.currency, "amount.currency")
+        account = await find(tx.session, Account, platform_id=tx.platform_id,
+                             id_text=new.debited_account_id, what="debited account",
+                             lock=True)  # fmt: skip
+        bank_account = await find(tx.session, BankAccount, platform_id=tx.platform_id,
+                                  id_text=new.bank_account_id, what="bank account")  # fmt: skip
+        if bank_account.user_id != account.user_id:
+            raise NotFound(f"No bank account {new.bank_account_id!r} for the account's user.")
+        if new.currency != account.currency:
+            raise CurrencyMismatch(f"The account holds {account.currency}, not {new.currency}.")
+        user = (await users_of(tx, [account]))[account.user_id]
+        check_can_move_money(account, user, "debited")
+        if user.validation_status is not ValidationStatus.VALIDATED:
+            raise InvalidState("Pay-outs need a VALIDATED user.")
+        if account.status is not AccountStatus.VALIDATED:
+            raise InvalidState("Pay-outs need a VALIDATED account.")
+        pay_out = PayOut(
+            id=new_id(), platform_id=tx.platform_id, debited_account_id=account.id,
+            bank_account_id=bank_account.id, amount=new.amount, currency=new.currency,
+            label=(new.label or "").strip() or None, status=PayOutStatus.CREATED,
+        )  # fmt: skip
+        await post(tx, account, delta=-new.amount, kind=EntryKind.PAY_OUT, operation=pay_out)
+        await post_settlement(
+            tx, currency=new.currency, delta=new.amount, kind=EntryKind.PAY_OUT, operation=pay_out
+        )
+        tx.session.add(pay_out)
+        await tx.session.flush()
+        tx.emit(EventType.PAY_OUT_CREATED, pay_out, user_id=account.user_id, status=pay_out.status)
+        return pay_out
+
+    return await perform(
+        db, platform_id=platform_id, operation="createPayOut", key=new.idempotency_key,
+        payload=input_payload(new), model=PayOut, work=work,
+    )  # fmt: skip

@@ -1,0 +1,240 @@
+"""Stand-ins for the outside world on sandbox platforms: compliance decisions, mandate
+activation, pay-in and pay-out settlement. On a production platform every one of them is
+`Forbidden` and changes nothing: there, decisions come from operators or upstream connectors.
+
+The settler (off unless configured) makes these decisions by itself for items older than a
+delay, so statuses move in front of a person trying the playground. Several gateway
+instances may run it at once: each decision locks its row and re-checks its state, and a
+decision already taken elsewhere is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col
+
+from gateway.domain.enums import (
+    EntryKind,
+    Environment,
+    EventType,
+    MandateStatus,
+    PayInMethod,
+    PayInStatus,
+    PayOutStatus,
+    ValidationStatus,
+)
+from gateway.domain.errors import Forbidden, Rejected
+from gateway.domain.states import MANDATE, PAY_IN, PAY_OUT, check_transition
+from gateway.services.kyc import decide_validation
+from gateway.services.ledger import check_can_move_money, post, post_settlement, users_of
+from gateway.services.lookups import find
+from gateway.services.unit import Tx, perform
+from gateway.store.engine import Database
+from gateway.store.ledger_tables import DirectDebitMandate, PayIn, PayOut
+from gateway.store.tables import Account, Platform, User
+from gateway.store.types import utcnow
+
+logger = logging.getLogger("gateway.sandbox")
+SETTLER_BATCH_MAX = 100
+
+
+async def _sandbox_only(tx: Tx) -> None:
+    platform = await tx.session.get(Platform, tx.platform_id)
+    assert platform is not None
+    if platform.environment is not Environment.SANDBOX:
+        raise Forbidden("Simulations run on sandbox platforms only.")
+
+
+async def _simulate(db: Database, platform_id: uuid.UUID, operation: str, model: Any,
+                    work: Any) -> Any:  # fmt: skip
+    async def guarded(tx: Tx) -> Any:
+        await _sandbox_only(tx)
+        return await work(tx)
+
+    outcome = await perform(db, platform_id=platform_id, operation=operation, key=None,
+                            payload={}, model=model, work=guarded)  # fmt: skip
+    return outcome.value
+
+
+async def simulate_validation(
+    db: Database,
+    *,
+    platform_id: uuid.UUID,
+    user_id: str,
+    outcome: ValidationStatus,
+    reason: str | None = None,
+) -> User:
+    async def work(tx: Tx) -> User:
+        user = await find(tx.session, User, platform_id=tx.platform_id, id_text=user_id,
+                          what="user", lock=True)  # fmt: skip
+        return await decide_validation(tx, user, outcome, reason)
+
+    result: User = await _simulate(db, platform_id, "simulateValidation", User, work)
+    return result
+
+
+async def simulate_mandate(
+    db: Database, *, platform_id: uuid.UUID, mandate_id: str, succeeded: bool
+) -> DirectDebitMandate:
+    async def work(tx: Tx) -> DirectDebitMandate:
+        mandate = await find(tx.session, DirectDebitMandate, platform_id=tx.platform_id,
+                             id_text=mandate_id, what="mandate", lock=True)  # fmt: skip
+        target = MandateStatus.ACTIVE if succeeded else MandateStatus.FAILED
+        check_transition(MANDATE, mandate.status, target, "The mandate")
+        previous, mandate.status, mandate.updated_at = mandate.status, target, utcnow()
+        event = EventType.MANDATE_ACTIVATED if succeeded else EventType.MANDATE_FAILED
+        tx.emit(event, mandate, user_id=mandate.user_id, previous=previous, status=target)
+        await tx.session.flush()
+        return mandate
+
+    result: DirectDebitMandate = await _simulate(
+        db, platform_id, "simulateMandate", DirectDebitMandate, work
+    )
+    return result
+
+
+def _to_pending(tx: Tx, row: PayIn | PayOut, event: EventType, user_id: uuid.UUID) -> None:
+    """Submitted to the bank: CREATED -> PENDING, on the way to a decision."""
+    if row.status.value == "CREATED":
+        previous = row.status
+        row.status = PayInStatus.PENDING if isinstance(row, PayIn) else PayOutStatus.PENDING
+        row.updated_at = utcnow()
+        tx.emit(event, row, user_id=user_id, previous=previous, status=row.status)
+
+
+async def settle_pay_in(tx: Tx, pay_in: PayIn, succeeded: bool, reason: str | None) -> PayIn:
+    """Decide a pay-in: credit the account on success (settlement account on the other leg)."""
+    account = await find(tx.session, Account, platform_id=tx.platform_id,
+                         id_text=str(pay_in.credited_account_id), what="account",
+                         lock=True)  # fmt: skip
+    _to_pending(tx, pay_in, EventType.PAY_IN_PENDING, account.user_id)
+    target = PayInStatus.SUCCEEDED if succeeded else PayInStatus.FAILED
+    check_transition(PAY_IN, pay_in.status, target, "The pay-in")
+    direct_debit = pay_in.method is PayInMethod.DIRECT_DEBIT
+    if succeeded:
+        check_can_move_money(account, (await users_of(tx, [account]))[account.user_id], "credited")
+        await post(tx, account, delta=pay_in.amount, kind=EntryKind.PAY_IN, operation=pay_in)
+        await post_settlement(tx, currency=pay_in.currency, delta=-pay_in.amount,
+                              kind=EntryKind.PAY_IN, operation=pay_in)  # fmt: skip
+        event = EventType.DIRECT_DEBIT_SUCCESSFUL if direct_debit else EventType.PAY_IN_SUCCESSFUL
+    else:
+        pay_in.failure_reason = (reason or "Refused by the bank.")[:500]
+        event = EventType.DIRECT_DEBIT_FAILED if direct_debit else EventType.PAY_IN_FAILED
+    previous, pay_in.status, pay_in.updated_at = pay_in.status, target, utcnow()
+    tx.emit(event, pay_in, user_id=account.user_id, previous=previous, status=target)
+    await tx.session.flush()
+    return pay_in
+
+
+async def settle_pay_out(tx: Tx, pay_out: PayOut, succeeded: bool, reason: str | None) -> PayOut:
+    """Decide a pay-out: on failure the funds come back to the account (PAY_OUT_RETURN)."""
+    account = await find(tx.session, Account, platform_id=tx.platform_id,
+                         id_text=str(pay_out.debited_account_id), what="account",
+                         lock=True)  # fmt: skip
+    _to_pending(tx, pay_out, EventType.PAY_OUT_PENDING, account.user_id)
+    target = PayOutStatus.SUCCEEDED if succeeded else PayOutStatus.FAILED
+    check_transition(PAY_OUT, pay_out.status, target, "The pay-out")
+    if succeeded:
+        event = EventType.PAY_OUT_SUCCESSFUL
+    else:
+        pay_out.failure_reason = (reason or "Rejected by the receiving bank.")[:500]
+        await post(tx, account, delta=pay_out.amount, kind=EntryKind.PAY_OUT_RETURN,
+                   operation=pay_out)  # fmt: skip
+        await post_settlement(tx, currency=pay_out.currency, delta=-pay_out.amount,
+                              kind=EntryKind.PAY_OUT_RETURN, operation=pay_out)  # fmt: skip
+        event = EventType.PAY_OUT_FAILED
+    previous, pay_out.status, pay_out.updated_at = pay_out.status, target, utcnow()
+    tx.emit(event, pay_out, user_id=account.user_id, previous=previous, status=target)
+    await tx.session.flush()
+    return pay_out
+
+
+async def simulate_pay_in(
+    db: Database,
+    *,
+    platform_id: uuid.UUID,
+    pay_in_id: str,
+    succeeded: bool,
+    reason: str | None = None,
+) -> PayIn:
+    async def work(tx: Tx) -> PayIn:
+        pay_in = await find(tx.session, PayIn, platform_id=tx.platform_id, id_text=pay_in_id,
+                            what="pay-in", lock=True)  # fmt: skip
+        return await settle_pay_in(tx, pay_in, succeeded, reason)
+
+    result: PayIn = await _simulate(db, platform_id, "simulatePayIn", PayIn, work)
+    return result
+
+
+async def simulate_pay_out(
+    db: Database,
+    *,
+    platform_id: uuid.UUID,
+    pay_out_id: str,
+    succeeded: bool,
+    reason: str | None = None,
+) -> PayOut:
+    async def work(tx: Tx) -> PayOut:
+        pay_out = await find(tx.session, PayOut, platform_id=tx.platform_id, id_text=pay_out_id,
+                             what="pay-out", lock=True)  # fmt: skip
+        return await settle_pay_out(tx, pay_out, succeeded, reason)
+
+    result: PayOut = await _simulate(db, platform_id, "simulatePayOut", PayOut, work)
+    return result
+
+
+async def _due(
+    db: Database, model: Any, status: Any, statuses: list[Any], since: dt.datetime
+) -> list[Any]:
+    """Sandbox rows of `model` in one of `statuses`, unchanged since `since`, oldest first."""
+    async with db.session() as session:
+        statement = (
+            sa.select(model.platform_id, model.id)
+            .join(Platform, col(Platform.id) == model.platform_id)
+            .where(col(Platform.environment) == Environment.SANDBOX)
+            .where(status.in_(statuses), model.updated_at <= since)
+            .order_by(model.id)
+            .limit(SETTLER_BATCH_MAX)
+        )
+        return list((await session.execute(statement)).all())
+
+
+async def settle_due(db: Database, *, delay_s: float) -> int:
+    """One sweep of the settler: decide every sandbox item older than `delay_s` (success)."""
+    since = utcnow() - dt.timedelta(seconds=delay_s)
+    decided = 0
+    sweeps: list[tuple[Any, Any, list[Any], Any]] = [
+        (User, User.validation_status, [ValidationStatus.PENDING],
+         lambda p, i: simulate_validation(
+             db, platform_id=p, user_id=str(i), outcome=ValidationStatus.VALIDATED)),
+        (DirectDebitMandate, DirectDebitMandate.status, [MandateStatus.CREATED],
+         lambda p, i: simulate_mandate(db, platform_id=p, mandate_id=str(i), succeeded=True)),
+        (PayIn, PayIn.status, [PayInStatus.CREATED, PayInStatus.PENDING],
+         lambda p, i: simulate_pay_in(db, platform_id=p, pay_in_id=str(i), succeeded=True)),
+        (PayOut, PayOut.status, [PayOutStatus.CREATED, PayOutStatus.PENDING],
+         lambda p, i: simulate_pay_out(db, platform_id=p, pay_out_id=str(i), succeeded=True)),
+    ]  # fmt: skip
+    for model, status, statuses, decide in sweeps:
+        for platform_id, item_id in await _due(db, model, status, statuses, since):
+            try:
+                await decide(platform_id, item_id)
+                decided += 1
+            except Rejected as rejection:
+                logger.info("settler skipped %s %s: %s", model.__name__, item_id, rejection)
+    return decided
+
+
+async def run_settler(db: Database, *, delay_s: float, interval_s: float = 1.0) -> None:
+    """Sweep forever (until cancelled); errors are logged, never fatal."""
+    while True:
+        try:
+            await settle_due(db, delay_s=delay_s)
+        except Exception:
+            logger.exception("settler sweep failed")
+        await asyncio.sleep(interval_s)

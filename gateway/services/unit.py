@@ -1,0 +1,168 @@
+"""The unit of work every mutation runs in: one write transaction, its events, its key.
+
+`perform` runs a use case's `work` in a write transaction (again from the start after a
+transient database failure), appends the events the work recorded with the platform's next
+sequence numbers, and honours the client's idempotency key:
+
+- a new key is claimed in the same transaction, and settled with the outcome: the id of the
+  object created, or the business rejection met (kept, so a replay meets it again);
+- a known key with the same input replays: the object as it is now, `replay=True`, no effect;
+- a known key with another input is an `IdempotencyConflict`;
+- a `ValidationFailed` rejection keeps nothing, not even the key, so a corrected request can
+  use it again (the request never started executing).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from gateway.domain.enums import EventType
+from gateway.domain.errors import IdempotencyConflict, Rejected, ValidationFailed
+from gateway.domain.fingerprint import fingerprint
+from gateway.domain.ids import new_id
+from gateway.store import writers
+from gateway.store.engine import Database
+from gateway.store.journal_tables import IDEMPOTENCY_KEY_LENGTH_MAX, Event
+from gateway.store.types import utcnow
+
+M = TypeVar("M", bound=SQLModel)
+
+
+@dataclass
+class Tx:
+    """A write transaction of one platform, collecting the events of its changes."""
+
+    session: AsyncSession
+    platform_id: uuid.UUID
+    events: list[Event] = field(default_factory=list)
+
+    def emit(
+        self,
+        event_type: EventType,
+        obj: Any,
+        *,
+        user_id: uuid.UUID | None,
+        counterpart_user_id: uuid.UUID | None = None,
+        previous: Any = None,
+        status: Any = None,
+    ) -> None:
+        """Record a state change of `obj` (a table row) to append when the work succeeds."""
+        self.events.append(
+            Event(
+                id=new_id(), platform_id=self.platform_id, sequence=0, type=event_type,
+                object_type=type(obj).__name__, object_id=obj.id, user_id=user_id,
+                counterpart_user_id=counterpart_user_id,
+                previous_status=_status_text(previous), status=_status_text(status),
+                occurred_at=utcnow(),
+            )
+        )  # fmt: skip
+
+    async def flush_events(self) -> None:
+        if not self.events:
+            return
+        first = await writers.reserve_event_sequences(
+            self.session, platform_id=self.platform_id, count=len(self.events)
+        )
+        for offset, event in enumerate(self.events):
+            event.sequence = first + offset
+        writers.add_events(self.session, self.events)
+        await self.session.flush()
+
+
+def input_payload(value: Any) -> dict[str, Any]:
+    """A use case's input as the idempotency fingerprint sees it: without the key itself."""
+    payload = dataclasses.asdict(value)
+    payload.pop("idempotency_key", None)
+    return payload
+
+
+def _status_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(getattr(value, "value", value))
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Generic[M]):
+    value: M
+    replay: bool
+
+
+def check_idempotency_key(key: str | None) -> None:
+    if key is not None and not 1 <= len(key) <= IDEMPOTENCY_KEY_LENGTH_MAX:
+        raise ValidationFailed.one(
+            "idempotencyKey", f"Must have 1 to {IDEMPOTENCY_KEY_LENGTH_MAX} characters."
+        )
+
+
+@dataclass
+class _Deferred:
+    rejection: Rejected
+
+
+async def perform(
+    db: Database,
+    *,
+    platform_id: uuid.UUID,
+    operation: str,
+    key: str | None,
+    payload: dict[str, Any],
+    model: type[M],
+    work: Callable[[Tx], Awaitable[M]],
+) -> Outcome[M]:
+    """Run `work` once per idempotency key; see the module docstring."""
+    check_idempotency_key(key)
+    digest = fingerprint(operation, payload)
+
+    async def attempt(session: AsyncSession) -> Outcome[M] | _Deferred:
+        tx = Tx(session=session, platform_id=platform_id)
+        if key is not None:
+            known = await writers.claim_idempotency_key(
+                session, platform_id=platform_id, key=key, operation=operation, fingerprint=digest
+            )
+            if known is not None:
+                return await _replay(session, known.fingerprint, digest, known, model)
+        try:
+            async with session.begin_nested():
+                value = await work(tx)
+                await tx.flush_events()
+        except ValidationFailed:
+            raise
+        except Rejected as rejection:
+            if key is None:
+                raise
+            await writers.settle_idempotency_key(
+                session, platform_id=platform_id, key=key, object_id=None,
+                rejection=rejection.to_record(),
+            )  # fmt: skip
+            return _Deferred(rejection)
+        if key is not None:
+            await writers.settle_idempotency_key(
+                session, platform_id=platform_id, key=key, object_id=value.id,  # type: ignore[attr-defined]
+                rejection=None,
+            )  # fmt: skip
+        return Outcome(value, replay=False)
+
+    result = await db.write(attempt)
+    if isinstance(result, _Deferred):
+        raise result.rejection
+    return result
+
+
+async def _replay(
+    session: AsyncSession, stored: str, digest: str, known: Any, model: type[M]
+) -> Outcome[M] | _Deferred:
+    if stored != digest:
+        raise IdempotencyConflict("This idempotency key was already used with a different request.")
+    if known.rejection is not None:
+        return _Deferred(Rejected.from_record(known.rejection))
+    value = await session.get(model, known.object_id, populate_existing=True)
+    assert value is not None, "an idempotency record names a missing object"
+    return Outcome(value, replay=True)

@@ -1,0 +1,60 @@
+"""The outbox of events and the idempotency records.
+
+Events are appended in the same transaction as the change they describe, numbered by a
+per-platform sequence taken from `platforms.event_sequence` with a row lock held to commit, so
+the sequence order is the commit order within a platform: a reader that has seen sequence n
+will never later find a new event below n.
+
+An idempotency record binds a client's key (unique per platform) to the fingerprint of the
+first request that used it and to its outcome: the object it created or the rejection it got.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from gateway.domain.enums import EventType
+from gateway.store.tables import _created_at, _enum
+
+IDEMPOTENCY_KEY_LENGTH_MAX = 255
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "events"
+    __table_args__ = (
+        sa.UniqueConstraint("platform_id", "sequence"),
+        sa.UniqueConstraint("platform_id", "id"),
+        sa.Index("ix_events_object_id", "object_id"),
+        sa.CheckConstraint("sequence > 0", name="sequence_positive"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    platform_id: uuid.UUID = Field(foreign_key="platforms.id")
+    sequence: int = Field(sa_type=sa.BigInteger)
+    type: EventType = Field(sa_type=_enum(EventType))
+    object_type: str = Field(max_length=32)
+    object_id: uuid.UUID
+    user_id: uuid.UUID | None = None  # the user whose subtree the object belongs to
+    counterpart_user_id: uuid.UUID | None = None  # the other user of a transfer
+    previous_status: str | None = Field(default=None, max_length=32)
+    status: str | None = Field(default=None, max_length=32)
+    occurred_at: dt.datetime = _created_at()
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    __tablename__ = "idempotency_records"
+    __table_args__ = (sa.UniqueConstraint("platform_id", "key"),)
+
+    id: uuid.UUID = Field(primary_key=True)
+    platform_id: uuid.UUID = Field(foreign_key="platforms.id")
+    key: str = Field(max_length=IDEMPOTENCY_KEY_LENGTH_MAX)
+    operation: str = Field(max_length=64)
+    fingerprint: str = Field(max_length=64)
+    object_id: uuid.UUID | None = None
+    rejection: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    created_at: dt.datetime = _created_at()

@@ -1,0 +1,198 @@
+"""Money tables: the double-entry ledger and the operations it records.
+
+Invariants, checked here by the database and again by the services and the tests:
+
+- every movement writes entries whose signed amounts sum to zero per currency (a transfer:
+  -x on the debited account, +x on the credited one; pay-ins and pay-outs balance against the
+  platform's settlement account for that currency, which may go negative);
+- an entry is never zero, never updated and never deleted (triggers refuse both; a correction
+  is a new movement);
+- a user account's stored balance equals the sum of its entries and never goes below zero;
+- amounts of operations are strictly positive, and a transfer names two different accounts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from gateway.domain.enums import (
+    EntryKind,
+    MandateStatus,
+    PayInMethod,
+    PayInStatus,
+    PayOutStatus,
+    TransferStatus,
+)
+from gateway.store.tables import _created_at, _enum
+
+
+def _account_fk(column: str) -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(["platform_id", column], ["accounts.platform_id", "accounts.id"])
+
+
+class SettlementAccount(SQLModel, table=True):
+    """The platform's counterpart of pay-ins and pay-outs in one currency; may go negative."""
+
+    __tablename__ = "settlement_accounts"
+    __table_args__ = (
+        sa.UniqueConstraint("platform_id", "currency"),
+        sa.UniqueConstraint("platform_id", "id"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    platform_id: uuid.UUID = Field(foreign_key="platforms.id")
+    currency: str = Field(max_length=3)
+    balance: int = Field(sa_type=sa.BigInteger, default=0)
+    created_at: dt.datetime = _created_at()
+
+
+class LedgerEntry(SQLModel, table=True):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        sa.UniqueConstraint("platform_id", "id"),
+        _account_fk("account_id"),
+        sa.ForeignKeyConstraint(
+            ["platform_id", "settlement_account_id"],
+            ["settlement_accounts.platform_id", "settlement_accounts.id"],
+        ),
+        sa.Index("ix_ledger_entries_account_id", "account_id", "id"),
+        sa.Index("ix_ledger_entries_operation_id", "operation_id"),
+        sa.CheckConstraint("amount <> 0", name="amount_not_zero"),
+        sa.CheckConstraint(
+            "(account_id IS NULL) <> (settlement_account_id IS NULL)", name="one_account"
+        ),
+        sa.CheckConstraint(
+            "account_id IS NULL OR balance_after >= 0", name="user_balance_not_negative"
+        ),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    platform_id: uuid.UUID = Field(foreign_key="platforms.id")
+    account_id: uuid.UUID | None = None
+    settlement_account_id: uuid.UUID | None = None
+    currency: str = Field(max_length=3)
+    kind: EntryKind = Field(sa_type=_enum(EntryKind))
+    amount: int = Field(sa_type=sa.BigInteger)
+    balance_after: int = Field(sa_type=sa.BigInteger)
+    operation_type: str = Field(max_length=16)  # Transfer | PayIn | PayOut
+    operation_id: uuid.UUID
+    created_at: dt.datetime = _created_at()
+
+
+class Transfer(SQLModel, table=True):
+    __tablename__ = "transfers"
+    __table_args__ = (
+        sa.UniqueConstraint("platform_id", "id"),
+        _account_fk("debited_account_id"),
+        _account_fk("credited_account_id"),
+        sa.Index("ix_transfers_platform_id", "platform_id", "id"),
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+        sa.CheckConstraint("debited_account_id <> credited_account_id", name="two_accounts"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    platform_id: uuid.UUID = Field(foreign_key="platforms.id")
+    debited_account_id: uuid.UUID
+    credited_account_id: uuid.UUID
+    amount: int = Field(sa_type=sa.BigInteger)
+    currency: str = Field(max_length=3)
+    label: str | None = Field(default=None, max_length=200)
+    status: TransferStatus = Field(sa_type=_enum(TransferStatus))
+    created_at: dt.datetime = _created_at()
+
+
+class BankAccount(SQLModel, table=True):
+    __tablename__ = "bank_accounts"
+    __table_args__ = (
+        sa.UniqueConstraint("platform_id", "id"),
+        sa.ForeignKeyConstraint(["platform_id", "user_id"], ["users.platform_id", "users.id"]),
+        sa.Index("ix_bank_accounts_user_id", "user_id"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    platform_id: uuid.UUID = Field(foreign_key="platforms.id")
+    user_id: uuid.UUID
+    owner_name: str = Field(max_length=200)
+    iban: str = Field(max_length=34)
+    bic: str | None = Field(default=None, max_length=11)
+    created_at: dt.datetime = _created_at()
+
+
+class DirectDebitMandate(SQLModel, table=True):
+    __tablename__ = "mandates"
+    __table_args__ = (
+        sa.UniqueConstraint("platform_id", "id"),
+        sa.ForeignKeyConstraint(["platform_id", "user_id"], ["users.platform_id", "users.id"]),
+        sa.ForeignKeyConstraint(
+            ["platform_id", "bank_account_id"], ["bank_accounts.platform_id", "bank_accounts.id"]
+        ),
+        sa.Index("ix_mandates_user_id", "user_id"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    platform_id: uuid.UUID = Field(foreign_key="platforms.id")
+    user_id: uuid.UUID
+    bank_account_id: uuid.UUID
+    status: MandateStatus = Field(sa_type=_enum(MandateStatus))
+    created_at: dt.datetime = _created_at()
+    updated_at: dt.datetime = _created_at()
+
+
+class PayIn(SQLModel, table=True):
+    __tablename__ = "pay_ins"
+    __table_args__ = (
+        sa.UniqueConstraint("platform_id", "id"),
+        _account_fk("credited_account_id"),
+        sa.ForeignKeyConstraint(
+            ["platform_id", "mandate_id"], ["mandates.platform_id", "mandates.id"]
+        ),
+        sa.Index("ix_pay_ins_platform_id", "platform_id", "id"),
+        sa.Index("ix_pay_ins_status", "status"),
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+        sa.CheckConstraint(
+            "(method = 'DIRECT_DEBIT') = (mandate_id IS NOT NULL)", name="mandate_iff_direct_debit"
+        ),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    platform_id: uuid.UUID = Field(foreign_key="platforms.id")
+    credited_account_id: uuid.UUID
+    amount: int = Field(sa_type=sa.BigInteger)
+    currency: str = Field(max_length=3)
+    method: PayInMethod = Field(sa_type=_enum(PayInMethod))
+    mandate_id: uuid.UUID | None = None
+    wire_reference: str | None = Field(default=None, max_length=35)
+    status: PayInStatus = Field(sa_type=_enum(PayInStatus))
+    failure_reason: str | None = Field(default=None, max_length=500)
+    created_at: dt.datetime = _created_at()
+    updated_at: dt.datetime = _created_at()
+
+
+class PayOut(SQLModel, table=True):
+    __tablename__ = "pay_outs"
+    __table_args__ = (
+        sa.UniqueConstraint("platform_id", "id"),
+        _account_fk("debited_account_id"),
+        sa.ForeignKeyConstraint(
+            ["platform_id", "bank_account_id"], ["bank_accounts.platform_id", "bank_accounts.id"]
+        ),
+        sa.Index("ix_pay_outs_platform_id", "platform_id", "id"),
+        sa.Index("ix_pay_outs_status", "status"),
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    platform_id: uuid.UUID = Field(foreign_key="platforms.id")
+    debited_account_id: uuid.UUID
+    bank_account_id: uuid.UUID
+    amount: int = Field(sa_type=sa.BigInteger)
+    currency: str = Field(max_length=3)
+    label: str | None = Field(default=None, max_length=200)
+    status: PayOutStatus = Field(sa_type=_enum(PayOutStatus))
+    failure_reason: str | None = Field(default=None, max_length=500)
+    created_at: dt.datetime = _created_at()
+    updated_at: dt.datetime = _created_at()
