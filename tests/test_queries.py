@@ -15,6 +15,7 @@ from tests.support import data
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = sorted((ROOT / "queries").glob("*.graphql"))
 TEXTS = {path: path.read_text() for path in DOCUMENTS}
+READS = [path for path in DOCUMENTS if "\nquery " in TEXTS[path]]
 SCHEMA = build_schema((ROOT / "schema" / "schema.graphql").read_text())
 
 
@@ -50,11 +51,14 @@ async def _variables(
         user["accounts"]["nodes"][0]["id"],
         found["platform"]["id"],
     ]
-    return {"id": user["id"], "ids": ids, "first": 5}
+    variables = {"id": user["id"], "ids": ids, "first": 5}
+    if path.stem == "AccountEntries":
+        variables["id"] = user["accounts"]["nodes"][0]["id"]
+    return variables
 
 
-@pytest.mark.parametrize("path", DOCUMENTS, ids=[path.stem for path in DOCUMENTS])
-async def test_each_document_runs_against_a_seeded_platform(
+@pytest.mark.parametrize("path", READS, ids=[path.stem for path in READS])
+async def test_each_read_document_runs_against_a_seeded_platform(
     client: httpx.AsyncClient, platform: PlatformHandle, path: Path
 ) -> None:
     variables = await _variables(client, platform, path)

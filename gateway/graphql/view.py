@@ -96,6 +96,8 @@ class GraphQLView(GraphQL[Context, None]):
             return await self.run(request)
         except HTTPException as error:
             return error_response(error.status_code, error.reason, "BAD_REQUEST")
+        finally:
+            await request.close()  # closes the spooled files of a multipart upload
 
     def parse_json(self, data: str | bytes) -> Any:
         if len(data) > self.body_bytes_max:

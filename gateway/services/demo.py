@@ -2,7 +2,9 @@
 
 Seeding is idempotent: the platform is found again by name and environment, and users are only
 added when it has none. The data is generated from a fixed seed, so every install shows the
-same people. Balances are set directly on the accounts (a seed, not a money movement).
+same people. Accounts are funded the way real money arrives: by bank-wire pay-ins that
+succeeded, each with its two ledger legs (the account and the platform's settlement account),
+and every object gets its events, so the ledger and the event log hold from the first query.
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ from sqlmodel import col
 
 from gateway.domain.enums import (
     AccountStatus,
+    EntryKind,
     Environment,
+    EventType,
+    PayInMethod,
+    PayInStatus,
     PersonKind,
     PersonRole,
     UserKind,
@@ -27,8 +33,12 @@ from gateway.domain.enums import (
 )
 from gateway.domain.ids import new_id
 from gateway.services.credentials import issue_api_key
+from gateway.services.ledger import post, post_settlement
+from gateway.services.payments import wire_reference
 from gateway.services.platforms import create_platform
+from gateway.services.unit import Tx
 from gateway.store.engine import Database
+from gateway.store.ledger_tables import PayIn
 from gateway.store.tables import Account, Person, Platform, User
 
 DEMO_PLATFORM_NAME = "Demo"
@@ -117,6 +127,7 @@ class _Maker:
         self.platform_id = platform_id
         self.rng = rng
         self.rows: list[User | Person | Account] = []
+        self.funding: list[tuple[Account, int]] = []
         self.serial = 0
 
     def _address(self) -> dict[str, Any]:
@@ -245,9 +256,53 @@ async def populate(
     for _ in range(legal_users):
         maker.legal_user(accounts_per_user)
     async with db.transaction() as session:
+        tx = Tx(session=session, platform_id=platform_id)
         for kind in (User, Person, Account):
-            session.add_all([row for row in maker.rows if isinstance(row, kind)])
+            rows = [row for row in maker.rows if isinstance(row, kind)]
+            session.add_all(rows)
             await session.flush()
+            for row in rows:
+                _created_event(tx, row)
+        for account, amount in maker.funding:
+            await _fund(tx, account, amount)
+        await session.flush()
+        await tx.flush_events()
+
+
+def _created_event(tx: Tx, row: User | Person | Account) -> None:
+    if isinstance(row, User):
+        tx.emit(EventType.USER_CREATED, row, user_id=row.id, status=row.validation_status)
+    elif isinstance(row, Person):
+        tx.emit(EventType.PERSON_CREATED, row, user_id=row.user_id)
+    else:
+        tx.emit(EventType.ACCOUNT_CREATED, row, user_id=row.user_id, status=row.status)
+
+
+async def _fund(tx: Tx, account: Account, amount: int) -> None:
+    """A bank wire that arrived: a SUCCEEDED pay-in with its two legs."""
+    pay_in = PayIn(
+        id=new_id(),
+        platform_id=tx.platform_id,
+        credited_account_id=account.id,
+        amount=amount,
+        currency=account.currency,
+        method=PayInMethod.BANK_WIRE,
+        wire_reference=wire_reference(),
+        status=PayInStatus.SUCCEEDED,
+    )
+    tx.session.add(pay_in)
+    await post(tx, account, delta=amount, kind=EntryKind.PAY_IN, operation=pay_in)
+    await post_settlement(
+        tx, currency=account.currency, delta=-amount, kind=EntryKind.PAY_IN, operation=pay_in
+    )
+    tx.emit(EventType.PAY_IN_CREATED, pay_in, user_id=account.user_id, status=PayInStatus.CREATED)
+    tx.emit(
+        EventType.PAY_IN_SUCCESSFUL,
+        pay_in,
+        user_id=account.user_id,
+        previous=PayInStatus.PENDING,
+        status=pay_in.status,
+    )
 
 
 async def _find_demo_platform(db: Database) -> Platform | None:

@@ -76,7 +76,10 @@ def _person_label(person: Person) -> str:
 def requirements_of(
     user: User, persons: list[Person], documents: list[KycDocument]
 ) -> list[Missing]:
-    """What `user` must still provide (pure: from rows already loaded)."""
+    """What `user` must still provide (pure: from rows already loaded); nothing once its
+    validation is under review or granted."""
+    if user.validation_status in (ValidationStatus.PENDING, ValidationStatus.VALIDATED):
+        return []
     person_facts = [
         PersonFacts(p.id, p.is_holder, tuple(p.roles), p.is_user_representative, _person_label(p))
         for p in persons
