@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         db=database,
         files=DocumentFiles(settings.documents_dir),
         document_bytes_max=settings.document_bytes_max,
+        webhook_allow_private_urls=settings.webhook_allow_private_urls,
     )
     view = GraphQLView(
         build_schema(), services=services, body_bytes_max=settings.request_body_bytes_max

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
         le=100 * 1024 * 1024,
         description="Largest KYC document accepted.",
     )
+    webhook_allow_private_urls: bool = Field(
+        default=False,
+        description="Let webhook endpoints use http and private or loopback hosts (tests,"
+        " closed networks); off in production.",
+    )
     settler_delay_s: float | None = Field(
         default=None,
         ge=0,

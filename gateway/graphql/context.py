@@ -23,6 +23,7 @@ class Services:
     db: Database
     files: DocumentFiles
     document_bytes_max: int
+    webhook_allow_private_urls: bool = False
 
 
 @dataclass(slots=True)

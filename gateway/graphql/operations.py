@@ -334,6 +334,15 @@ class Event(Node):
 @strawberry.type
 class WebhookEndpoint(Node):
     url: str
-    event_types: list[EventType]
+    event_types: list[EventType] = strawberry.field(description="Empty: every type.")
+    description: str | None
     enabled: bool
     created_at: DateTime
+
+    @classmethod
+    def of(cls, row: journal_tables.WebhookEndpoint) -> WebhookEndpoint:
+        return cls(
+            id=_id(row), url=row.url, event_types=[EventType(t) for t in row.event_types],
+            description=row.description, enabled=row.enabled,
+            created_at=DateTime(row.created_at),
+        )  # fmt: skip

@@ -57,6 +57,7 @@ _NODE_READERS: dict[str, NodeReader] = {
     "KycDocument": _reader(tables.KycDocument, operations.KycDocument.of),
     "LedgerEntry": _reader(ledger_tables.LedgerEntry, operations.LedgerEntry.of),
     "Event": _reader(journal_tables.Event, operations.Event.of),
+    "WebhookEndpoint": _reader(journal_tables.WebhookEndpoint, operations.WebhookEndpoint.of),
 }
 
 

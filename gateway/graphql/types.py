@@ -191,8 +191,9 @@ class Platform(Node):
         return event_connection(rows, Event.of)
 
     @strawberry.field
-    def webhook_endpoints(self) -> list[WebhookEndpoint]:
-        return []
+    async def webhook_endpoints(self, info: Info) -> list[WebhookEndpoint]:
+        rows = await info.context.loaders.reader.webhook_endpoints()
+        return [WebhookEndpoint.of(row) for row in rows]
 
 
 @strawberry.type

@@ -14,7 +14,7 @@ from gateway.domain.enums import EventType
 from gateway.domain.pagination import Page, PageRequest
 from gateway.store import readers
 from gateway.store.engine import Database
-from gateway.store.journal_tables import Event
+from gateway.store.journal_tables import Event, WebhookEndpoint
 from gateway.store.ledger_tables import LedgerEntry
 from gateway.store.readers import UserCriteria
 from gateway.store.tables import Account, Person, User
@@ -109,3 +109,7 @@ class PlatformReader:
             return await readers.events_page(
                 session, platform_id=self.platform_id, page=page, types=types
             )
+
+    async def webhook_endpoints(self) -> list[WebhookEndpoint]:
+        async with self.db.session() as session:
+            return await readers.webhook_endpoints(session, platform_id=self.platform_id)

@@ -20,6 +20,7 @@ from sqlmodel import Field, SQLModel
 
 from gateway.domain.enums import EventType
 from gateway.store.tables import _created_at, _enum
+from gateway.store.types import UTCDateTime
 
 IDEMPOTENCY_KEY_LENGTH_MAX = 255
 
@@ -58,3 +59,24 @@ class IdempotencyRecord(SQLModel, table=True):
     object_id: uuid.UUID | None = None
     rejection: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     created_at: dt.datetime = _created_at()
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """Where the platform's events are delivered. Deleting one keeps the row (deleted_at) for
+    the delivery log; the secret signs every delivery, so it is kept as given (shown once)."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (
+        sa.UniqueConstraint("platform_id", "id"),
+        sa.Index("ix_webhook_endpoints_platform_id", "platform_id"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    platform_id: uuid.UUID = Field(foreign_key="platforms.id")
+    url: str = Field(max_length=2048)
+    event_types: list[str] = Field(sa_type=sa.JSON, default_factory=list)
+    description: str | None = Field(default=None, max_length=200)
+    secret: str = Field(max_length=100)
+    enabled: bool = True
+    created_at: dt.datetime = _created_at()
+    deleted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -17,7 +17,7 @@ from sqlmodel import col
 
 from gateway.domain.enums import EventType, UserKind, ValidationStatus
 from gateway.domain.pagination import Page, PageRequest
-from gateway.store.journal_tables import Event
+from gateway.store.journal_tables import Event, WebhookEndpoint
 from gateway.store.ledger_tables import (
     BankAccount,
     DirectDebitMandate,
@@ -33,12 +33,17 @@ NODE_TABLES: dict[str, Any] = {
     "User": User, "Person": Person, "Account": Account, "Transfer": Transfer, "PayIn": PayIn,
     "PayOut": PayOut, "BankAccount": BankAccount, "DirectDebitMandate": DirectDebitMandate,
     "KycDocument": KycDocument, "LedgerEntry": LedgerEntry, "Event": Event,
+    "WebhookEndpoint": WebhookEndpoint,
 }  # fmt: skip
 
 
 def _node_condition(model: Any) -> Any:
     """Rows that are nodes of the graph: settlement legs of the ledger are not."""
-    return col(LedgerEntry.account_id).is_not(None) if model is LedgerEntry else sa.true()
+    if model is LedgerEntry:
+        return col(LedgerEntry.account_id).is_not(None)
+    if model is WebhookEndpoint:
+        return col(WebhookEndpoint.deleted_at).is_(None)
+    return sa.true()
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,3 +198,14 @@ async def events_page(
     return await keyset_page(
         session, model=Event, where=where, page=page, order=Order(col(Event.sequence))
     )
+
+
+async def webhook_endpoints(
+    session: AsyncSession, *, platform_id: uuid.UUID
+) -> list[WebhookEndpoint]:
+    statement = (
+        sa.select(WebhookEndpoint)
+        .where(col(WebhookEndpoint.platform_id) == platform_id, _node_condition(WebhookEndpoint))
+        .order_by(col(WebhookEndpoint.id))
+    )
+    return list((await session.scalars(statement)).all())

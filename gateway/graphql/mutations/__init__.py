@@ -7,8 +7,9 @@ import strawberry
 from gateway.graphql.mutations.money import MoneyMutations
 from gateway.graphql.mutations.onboarding import OnboardingMutations
 from gateway.graphql.mutations.sandbox import SandboxMutations
+from gateway.graphql.mutations.webhooks import WebhookMutations
 
 
 @strawberry.type
-class Mutation(OnboardingMutations, MoneyMutations, SandboxMutations):
+class Mutation(OnboardingMutations, MoneyMutations, WebhookMutations, SandboxMutations):
     pass

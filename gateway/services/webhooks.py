@@ -1,0 +1,98 @@
+"""Webhook endpoints of a platform: registered with a signing secret shown once, listed,
+deleted (kept for the delivery log, never listed or delivered to again)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import col
+
+from gateway.domain.enums import EventType
+from gateway.domain.errors import NotFound
+from gateway.domain.ids import new_id
+from gateway.domain.inputs import Checks
+from gateway.domain.webhooks import new_secret, url_problem
+from gateway.services.lookups import object_id
+from gateway.services.unit import Tx, perform
+from gateway.store.engine import Database
+from gateway.store.journal_tables import WebhookEndpoint
+from gateway.store.types import utcnow
+
+ENDPOINTS_PER_PLATFORM_MAX = 20
+
+
+@dataclass(frozen=True, slots=True)
+class NewEndpoint:
+    url: str
+    event_types: Sequence[EventType] = ()
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedEndpoint:
+    endpoint: WebhookEndpoint
+    secret: str  # shown once
+
+
+async def create_endpoint(
+    db: Database, *, platform_id: uuid.UUID, new: NewEndpoint, allow_private: bool
+) -> CreatedEndpoint:
+    checks = Checks()
+    problem = url_problem(new.url, allow_private=allow_private)
+    if problem:
+        checks.add("url", problem)
+    checks.text("description", new.description, required=False)
+    checks.done()
+    secret = new_secret()
+
+    async def work(tx: Tx) -> WebhookEndpoint:
+        count = await tx.session.scalar(
+            sa.select(sa.func.count()).where(
+                col(WebhookEndpoint.platform_id) == tx.platform_id,
+                col(WebhookEndpoint.deleted_at).is_(None),
+            )
+        )
+        if (count or 0) >= ENDPOINTS_PER_PLATFORM_MAX:
+            limit = Checks()
+            limit.add("url", f"A platform has at most {ENDPOINTS_PER_PLATFORM_MAX} endpoints.")
+            limit.done()
+        endpoint = WebhookEndpoint(
+            id=new_id(), platform_id=tx.platform_id, url=new.url.strip(),
+            event_types=sorted({event_type.value for event_type in new.event_types}),
+            description=(new.description or "").strip() or None, secret=secret,
+        )  # fmt: skip
+        tx.session.add(endpoint)
+        await tx.session.flush()
+        return endpoint
+
+    outcome = await perform(db, platform_id=platform_id, operation="createWebhookEndpoint",
+                            key=None, payload={}, model=WebhookEndpoint, work=work)  # fmt: skip
+    return CreatedEndpoint(endpoint=outcome.value, secret=secret)
+
+
+async def delete_endpoint(db: Database, *, platform_id: uuid.UUID, endpoint_id: str) -> uuid.UUID:
+    key = object_id(endpoint_id, "webhook endpoint")
+
+    async def work(tx: Tx) -> WebhookEndpoint:
+        endpoint = await tx.session.scalar(
+            sa.select(WebhookEndpoint)
+            .where(
+                col(WebhookEndpoint.platform_id) == tx.platform_id,
+                col(WebhookEndpoint.id) == key,
+                col(WebhookEndpoint.deleted_at).is_(None),
+            )
+            .with_for_update()
+        )
+        if endpoint is None:
+            raise NotFound(f"No webhook endpoint with id {endpoint_id[:64]!r}.")
+        endpoint.deleted_at = utcnow()
+        endpoint.enabled = False
+        await tx.session.flush()
+        return endpoint
+
+    outcome = await perform(db, platform_id=platform_id, operation="deleteWebhookEndpoint",
+                            key=None, payload={}, model=WebhookEndpoint, work=work)  # fmt: skip
+    return outcome.value.id
