@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from graphql import build_schema, parse, validate
 
 from gateway.graphql.schema import export_sdl
 
@@ -114,3 +116,12 @@ def test_the_graph_types_show_no_difference_with_the_contract() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith(f"0 difference(s) over {len(GRAPH_TYPES)} type(s)")
+
+
+def test_the_readme_graphql_is_valid_against_the_schema() -> None:
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```graphql\n(.*?)```", readme, re.S)
+    schema = build_schema(SCHEMA.read_text())
+    assert len(blocks) >= 2
+    for block in blocks:
+        assert validate(schema, parse(block)) == [], block
