@@ -174,23 +174,15 @@ class _Maker:
         )
 
     def _accounts(self, user: User, count: int) -> None:
-        status = (
-            AccountStatus.VALIDATED
-            if user.validation_status is ValidationStatus.VALIDATED
-            else AccountStatus.CREATED
-        )
+        validated = user.validation_status is ValidationStatus.VALIDATED
+        status = AccountStatus.VALIDATED if validated else AccountStatus.CREATED
         for index in range(count):
-            self.rows.append(
-                Account(
-                    id=new_id(),
-                    platform_id=self.platform_id,
-                    user_id=user.id,
-                    currency="EUR",
-                    label="Main" if index == 0 else f"Savings {index}",
-                    status=status,
-                    balance=self.rng.randint(1_000, 2_500_000),
-                )
-            )
+            account = Account(
+                id=new_id(), platform_id=self.platform_id, user_id=user.id, currency="EUR",
+                label="Main" if index == 0 else f"Savings {index}", status=status, balance=0,
+            )  # fmt: skip
+            self.rows.append(account)
+            self.funding.append((account, self.rng.randint(1_000, 2_500_000)))
 
     def natural_user(self, accounts: int) -> None:
         holder_names = (self.rng.choice(_FIRST_NAMES), self.rng.choice(_LAST_NAMES))

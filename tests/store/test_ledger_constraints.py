@@ -1,0 +1,95 @@
+"""The database refuses what the ledger services must never write."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from gateway.domain.enums import EntryKind, TransferStatus
+from gateway.domain.ids import new_id
+from gateway.store.engine import Database
+from gateway.store.ledger_tables import LedgerEntry, Transfer
+from gateway.store.tables import Account
+from tests.conftest import make_platform
+
+
+async def _account(db: Database) -> tuple[uuid.UUID, Account]:
+    handle = await make_platform(db, natural_users=1, accounts_per_user=1)
+    async with db.session() as session:
+        account = (
+            await session.scalars(sa.select(Account).where(Account.platform_id == handle.id))  # type: ignore[arg-type]
+        ).one()
+    return handle.id, account
+
+
+def _entry(platform_id: uuid.UUID, account: Account, **changes: Any) -> LedgerEntry:
+    fields: dict[str, Any] = {
+        "id": new_id(), "platform_id": platform_id, "account_id": account.id,
+        "currency": "EUR", "kind": EntryKind.PAY_IN, "amount": 5, "balance_after": 5,
+        "operation_type": "PayIn", "operation_id": new_id(),
+    }  # fmt: skip
+    fields.update(changes)
+    return LedgerEntry(**fields)
+
+
+async def _insert(db: Database, row: Any) -> None:
+    async with db.transaction() as session:
+        session.add(row)
+
+
+async def test_ledger_entries_can_be_neither_updated_nor_deleted(db: Database) -> None:
+    _, account = await _account(db)
+    async with db.session() as session:
+        entry_id = (
+            await session.scalars(
+                sa.select(LedgerEntry.id).where(LedgerEntry.account_id == account.id)  # type: ignore[arg-type]
+            )
+        ).first()
+    assert entry_id is not None
+    with pytest.raises(DBAPIError, match="immutable"):
+        async with db.transaction() as session:
+            await session.execute(
+                sa.update(LedgerEntry).where(LedgerEntry.id == entry_id).values(amount=1)  # type: ignore[arg-type]
+            )
+    with pytest.raises(DBAPIError, match="immutable"):
+        async with db.transaction() as session:
+            await session.execute(sa.delete(LedgerEntry).where(LedgerEntry.id == entry_id))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"amount": 0},
+        {"balance_after": -1},
+        {"account_id": None},
+        {"settlement_account_id": None, "account_id": None},
+    ],
+)
+async def test_an_entry_is_non_zero_on_exactly_one_account_and_never_below_zero(
+    db: Database, changes: dict[str, Any]
+) -> None:
+    platform_id, account = await _account(db)
+    with pytest.raises(IntegrityError):
+        await _insert(db, _entry(platform_id, account, **changes))
+
+
+@pytest.mark.parametrize("changes", [{"amount": 0}, {"amount": -5}, {"same_account": True}])
+async def test_a_transfer_moves_a_positive_amount_between_two_accounts(
+    db: Database, changes: dict[str, Any]
+) -> None:
+    platform_id, account = await _account(db)
+    other = Account(id=new_id(), platform_id=platform_id, user_id=account.user_id,
+                    currency="EUR", status=account.status)  # fmt: skip
+    await _insert(db, other)
+    same = changes.get("same_account", False)
+    transfer = Transfer(
+        id=new_id(), platform_id=platform_id, debited_account_id=account.id,
+        credited_account_id=account.id if same else other.id, amount=changes.get("amount", 5),
+        currency="EUR", status=TransferStatus.SUCCEEDED,
+    )  # fmt: skip
+    with pytest.raises(IntegrityError):
+        await _insert(db, transfer)
