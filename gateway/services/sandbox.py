@@ -14,10 +14,11 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from gateway.domain.enums import (
     EntryKind,
@@ -41,6 +42,7 @@ from gateway.store.tables import Account, Platform, User
 from gateway.store.types import utcnow
 
 logger = logging.getLogger("gateway.sandbox")
+M = TypeVar("M", bound=SQLModel)
 SETTLER_BATCH_MAX = 100
 
 
@@ -51,9 +53,14 @@ async def _sandbox_only(tx: Tx) -> None:
         raise Forbidden("Simulations run on sandbox platforms only.")
 
 
-async def _simulate(db: Database, platform_id: uuid.UUID, operation: str, model: Any,
-                    work: Any) -> Any:  # fmt: skip
-    async def guarded(tx: Tx) -> Any:
+async def _simulate(
+    db: Database,
+    platform_id: uuid.UUID,
+    operation: str,
+    model: type[M],
+    work: Callable[[Tx], Awaitable[M]],
+) -> M:
+    async def guarded(tx: Tx) -> M:
         await _sandbox_only(tx)
         return await work(tx)
 
@@ -75,8 +82,7 @@ async def simulate_validation(
                           what="user", lock=True)  # fmt: skip
         return await decide_validation(tx, user, outcome, reason)
 
-    result: User = await _simulate(db, platform_id, "simulateValidation", User, work)
-    return result
+    return await _simulate(db, platform_id, "simulateValidation", User, work)
 
 
 async def simulate_mandate(
@@ -93,10 +99,7 @@ async def simulate_mandate(
         await tx.session.flush()
         return mandate
 
-    result: DirectDebitMandate = await _simulate(
-        db, platform_id, "simulateMandate", DirectDebitMandate, work
-    )
-    return result
+    return await _simulate(db, platform_id, "simulateMandate", DirectDebitMandate, work)
 
 
 def _to_pending(tx: Tx, row: PayIn | PayOut, event: EventType, user_id: uuid.UUID) -> None:
@@ -168,8 +171,7 @@ async def simulate_pay_in(
                             what="pay-in", lock=True)  # fmt: skip
         return await settle_pay_in(tx, pay_in, succeeded, reason)
 
-    result: PayIn = await _simulate(db, platform_id, "simulatePayIn", PayIn, work)
-    return result
+    return await _simulate(db, platform_id, "simulatePayIn", PayIn, work)
 
 
 async def simulate_pay_out(
@@ -185,8 +187,7 @@ async def simulate_pay_out(
                              what="pay-out", lock=True)  # fmt: skip
         return await settle_pay_out(tx, pay_out, succeeded, reason)
 
-    result: PayOut = await _simulate(db, platform_id, "simulatePayOut", PayOut, work)
-    return result
+    return await _simulate(db, platform_id, "simulatePayOut", PayOut, work)
 
 
 async def _due(
