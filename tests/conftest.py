@@ -106,8 +106,10 @@ async def db(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def settings(db: Database) -> Settings:
-    return Settings(database_url=str(db.engine.url), migrate_on_start=True)
+def settings(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    url = db.engine.url.render_as_string(hide_password=False)
+    documents = tmp_path_factory.mktemp("documents")
+    return Settings(database_url=url, migrate_on_start=True, documents_dir=documents)
 
 
 @pytest.fixture

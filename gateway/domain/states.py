@@ -43,7 +43,10 @@ ACCOUNT: Mapping[AccountStatus, frozenset[AccountStatus]] = {
         {AccountStatus.VALIDATED, AccountStatus.BLOCKED, AccountStatus.CLOSED}
     ),
     AccountStatus.VALIDATED: frozenset({AccountStatus.BLOCKED, AccountStatus.CLOSED}),
-    AccountStatus.BLOCKED: frozenset({AccountStatus.VALIDATED, AccountStatus.CLOSED}),
+    # Unblocking returns to VALIDATED, or to CREATED while the user is not validated yet.
+    AccountStatus.BLOCKED: frozenset(
+        {AccountStatus.VALIDATED, AccountStatus.CREATED, AccountStatus.CLOSED}
+    ),
     AccountStatus.CLOSED: frozenset(),
 }
 USER: Mapping[UserStatus, frozenset[UserStatus]] = {

@@ -24,7 +24,7 @@ logger = logging.getLogger("gateway.graphql")
 def _request_error_code(error: GraphQLError) -> str:
     if error.message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"
-    if error.message.startswith("Variable '$"):
+    if error.message.startswith(("Variable '$", "OneOf Input Object")):
         return "BAD_USER_INPUT"
     return "GRAPHQL_VALIDATION_FAILED"
 

@@ -7,11 +7,22 @@ An account's currency is one of the platform's allowed currencies, fixed forever
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+from sqlmodel import col
+
 from gateway.domain.banking import normalize_bic, normalize_iban
-from gateway.domain.enums import AccountStatus, EventType, UserStatus, ValidationStatus
+from gateway.domain.enums import (
+    AccountStatus,
+    EventType,
+    PayInStatus,
+    PayOutStatus,
+    UserStatus,
+    ValidationStatus,
+)
 from gateway.domain.errors import InvalidState
 from gateway.domain.ids import new_id
 from gateway.domain.inputs import Checks
@@ -19,9 +30,15 @@ from gateway.domain.states import ACCOUNT, check_transition
 from gateway.services.lookups import find
 from gateway.services.unit import Outcome, Tx, input_payload, perform
 from gateway.store.engine import Database
-from gateway.store.ledger_tables import BankAccount
+from gateway.store.ledger_tables import BankAccount, PayIn, PayOut
 from gateway.store.tables import Account, Platform, User
 from gateway.store.types import utcnow
+
+
+class AccountChange(enum.Enum):
+    BLOCK = "BLOCK"
+    UNBLOCK = "UNBLOCK"
+    CLOSE = "CLOSE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,30 +135,58 @@ async def add_bank_account(
     )  # fmt: skip
 
 
-_ACCOUNT_EVENTS = {
-    AccountStatus.BLOCKED: EventType.ACCOUNT_BLOCKED,
-    AccountStatus.VALIDATED: EventType.ACCOUNT_VALIDATED,
-    AccountStatus.CLOSED: EventType.ACCOUNT_CLOSED,
-}
+async def _check_nothing_in_flight(tx: Tx, account: Account) -> None:
+    """A closing account must have no pay-in or pay-out still on its way."""
+    open_pay_ins = sa.select(col(PayIn.id)).where(
+        col(PayIn.credited_account_id) == account.id,
+        col(PayIn.status).in_([PayInStatus.CREATED, PayInStatus.PENDING]),
+    )
+    open_pay_outs = sa.select(col(PayOut.id)).where(
+        col(PayOut.debited_account_id) == account.id,
+        col(PayOut.status).in_([PayOutStatus.CREATED, PayOutStatus.PENDING]),
+    )
+    if await tx.session.scalar(sa.select(sa.exists(open_pay_ins.union_all(open_pay_outs)))):
+        raise InvalidState("The account has pay-ins or pay-outs in flight; close it once settled.")
+
+
+async def _unblocked_status(tx: Tx, account: Account) -> AccountStatus:
+    user = await tx.session.get(User, account.user_id)
+    assert user is not None
+    validated = user.validation_status is ValidationStatus.VALIDATED
+    return AccountStatus.VALIDATED if validated else AccountStatus.CREATED
+
+
+async def _apply_account_change(tx: Tx, account: Account, change: AccountChange) -> None:
+    if change is AccountChange.BLOCK:
+        target, event = AccountStatus.BLOCKED, EventType.ACCOUNT_BLOCKED
+    elif change is AccountChange.UNBLOCK:
+        if account.status is not AccountStatus.BLOCKED:
+            raise InvalidState("Only a BLOCKED account can be unblocked.")
+        target, event = await _unblocked_status(tx, account), EventType.ACCOUNT_UNBLOCKED
+    else:
+        target, event = AccountStatus.CLOSED, EventType.ACCOUNT_CLOSED
+    check_transition(ACCOUNT, account.status, target, "The account")
+    if change is AccountChange.CLOSE:
+        if account.balance != 0:
+            raise InvalidState("An account can be closed only at a zero balance.")
+        await _check_nothing_in_flight(tx, account)
+    previous = account.status
+    account.status = target
+    account.updated_at = utcnow()
+    tx.emit(event, account, user_id=account.user_id, previous=previous, status=target)
 
 
 async def change_account_status(
-    db: Database, *, platform_id: uuid.UUID, account_id: str, target: AccountStatus
+    db: Database, *, platform_id: uuid.UUID, account_id: str, change: AccountChange
 ) -> Account:
-    """Block, unblock (back to VALIDATED) or close (at zero balance only) an account."""
+    """Block, unblock (back to VALIDATED, or CREATED for an unvalidated user) or close (at a
+    zero balance, with nothing in flight) an account."""
 
     async def work(tx: Tx) -> Account:
         account = await find(tx.session, Account, platform_id=tx.platform_id,
                              id_text=account_id, what="account", lock=True)  # fmt: skip
-        check_transition(ACCOUNT, account.status, target, "The account")
-        if target is AccountStatus.CLOSED and account.balance != 0:
-            raise InvalidState("An account can be closed only at a zero balance.")
-        previous = account.status
-        account.status = target
-        account.updated_at = utcnow()
+        await _apply_account_change(tx, account, change)
         await tx.session.flush()
-        tx.emit(_ACCOUNT_EVENTS[target], account, user_id=account.user_id, previous=previous,
-                status=target)  # fmt: skip
         return account
 
     outcome = await perform(

@@ -24,7 +24,7 @@ from sqlmodel import col
 
 from gateway.domain.enums import AccountStatus, EntryKind, EventType, TransferStatus, UserStatus
 from gateway.domain.errors import CurrencyMismatch, InsufficientFunds, InvalidState, NotFound
-from gateway.domain.ids import new_id
+from gateway.domain.ids import new_id, parse_id
 from gateway.domain.inputs import Checks, check_amount
 from gateway.domain.money import Money
 from gateway.services.lookups import object_id
@@ -113,7 +113,8 @@ def _check_transfer(new: NewTransfer) -> None:
     checks = Checks()
     check_amount(checks, "amount.amount", new.amount)
     checks.text("label", new.label, required=False)
-    if new.debited_account_id == new.credited_account_id:
+    debited, credited = parse_id(new.debited_account_id), parse_id(new.credited_account_id)
+    if new.debited_account_id == new.credited_account_id or (debited and debited == credited):
         checks.add("creditedAccountId", "Debited and credited accounts must differ.")
     checks.done()
 

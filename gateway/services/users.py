@@ -218,5 +218,5 @@ async def add_person(db: Database, *, platform_id: uuid.UUID, new: NewPerson) ->
 
     return await perform(
         db, platform_id=platform_id, operation="addPerson", key=new.idempotency_key,
-        payload=input_payload(new), model=Person, work=work,
+        payload={**input_payload(new), "roles": roles}, model=Person, work=work,
     )  # fmt: skip

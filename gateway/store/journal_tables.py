@@ -37,7 +37,10 @@ class Event(SQLModel, table=True):
     id: uuid.UUID = Field(primary_key=True)
     platform_id: uuid.UUID = Field(foreign_key="platforms.id")
     sequence: int = Field(sa_type=sa.BigInteger)
-    type: EventType = Field(sa_type=_enum(EventType))
+    # No CHECK on the type: the log grows new event types without a migration each time.
+    type: EventType = Field(
+        sa_type=sa.Enum(EventType, native_enum=False, create_constraint=False, length=64)
+    )
     object_type: str = Field(max_length=32)
     object_id: uuid.UUID
     user_id: uuid.UUID | None = None  # the user whose subtree the object belongs to

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import strawberry
 
-from gateway.domain.enums import AccountStatus
 from gateway.domain.errors import ValidationFailed
 from gateway.graphql.context import Info
 from gateway.graphql.inputs import (
@@ -28,6 +27,7 @@ from gateway.graphql.rejections import (
 )
 from gateway.graphql.types import Account, NaturalPerson, User
 from gateway.services import accounts, kyc, users
+from gateway.services.accounts import AccountChange
 
 UPLOAD_CHUNK_BYTES = 64 * 1024
 
@@ -111,10 +111,10 @@ async def _read_upload(upload: Any, size_max: int) -> tuple[bytes, str | None]:
     return b"".join(chunks), getattr(upload, "filename", None)
 
 
-async def _change_account(info: Info, account_id: str, target: AccountStatus) -> Account:
+async def _change_account(info: Info, account_id: str, change: AccountChange) -> Account:
     services = info.context.services
     row = await accounts.change_account_status(
-        services.db, platform_id=info.context.platform.id, account_id=account_id, target=target
+        services.db, platform_id=info.context.platform.id, account_id=account_id, change=change
     )
     return Account.of(row)
 
@@ -198,19 +198,24 @@ class OnboardingMutations:
 
     @strawberry.mutation(description="Block an account: it neither sends nor receives.")
     async def block_account(self, info: Info, input: AccountStatusInput) -> AccountStatusPayload:
-        account = await _change_account(info, input.account_id, AccountStatus.BLOCKED)
+        account = await _change_account(info, input.account_id, AccountChange.BLOCK)
         return AccountStatusSuccess(account=account)
 
-    @strawberry.mutation(description="Unblock an account (back to VALIDATED).")
+    @strawberry.mutation(
+        description="Unblock a BLOCKED account: back to VALIDATED (CREATED while its user is not"
+        " validated)."
+    )
     async def unblock_account(
         self,
         info: Info,
         input: AccountStatusInput,
     ) -> AccountStatusPayload:
-        account = await _change_account(info, input.account_id, AccountStatus.VALIDATED)
+        account = await _change_account(info, input.account_id, AccountChange.UNBLOCK)
         return AccountStatusSuccess(account=account)
 
-    @strawberry.mutation(description="Close an account, for good; only at a zero balance.")
+    @strawberry.mutation(
+        description="Close an account for good: only at a zero balance, with nothing in flight."
+    )
     async def close_account(self, info: Info, input: AccountStatusInput) -> AccountStatusPayload:
-        account = await _change_account(info, input.account_id, AccountStatus.CLOSED)
+        account = await _change_account(info, input.account_id, AccountChange.CLOSE)
         return AccountStatusSuccess(account=account)
