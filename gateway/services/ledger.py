@@ -26,7 +26,7 @@ from gateway.domain.enums import AccountStatus, EntryKind, EventType, TransferSt
 from gateway.domain.errors import CurrencyMismatch, InsufficientFunds, InvalidState, NotFound
 from gateway.domain.ids import new_id, parse_id
 from gateway.domain.inputs import Checks, check_amount
-from gateway.domain.money import Money
+from gateway.domain.money import MINOR_UNITS_MAX, Money
 from gateway.services.lookups import object_id
 from gateway.services.unit import Outcome, Tx, input_payload, perform
 from gateway.store import writers
@@ -50,6 +50,11 @@ async def post(
 ) -> LedgerEntry:
     """One leg on a user account: move its balance by `delta` and write the entry."""
     balance = await writers.move_balance(tx.session, account_id=account.id, delta=delta)
+    if balance is None and delta > 0:
+        raise InvalidState(
+            f"The account's balance would exceed {MINOR_UNITS_MAX} minor units, the largest"
+            " amount the API carries."
+        )
     if balance is None:
         raise InsufficientFunds(
             "The account's balance does not cover this amount.",

@@ -27,6 +27,7 @@ from gateway.domain.enums import (
     PayOutStatus,
     TransferStatus,
 )
+from gateway.domain.money import MINOR_UNITS_MAX
 from gateway.store.tables import _created_at, _enum
 
 
@@ -67,6 +68,10 @@ class LedgerEntry(SQLModel, table=True):
         ),
         sa.CheckConstraint(
             "account_id IS NULL OR balance_after >= 0", name="user_balance_not_negative"
+        ),
+        sa.CheckConstraint(
+            f"account_id IS NULL OR balance_after <= {MINOR_UNITS_MAX}",
+            name="user_balance_within_safe_range",
         ),
     )
 

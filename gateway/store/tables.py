@@ -30,6 +30,7 @@ from gateway.domain.enums import (
     UserStatus,
     ValidationStatus,
 )
+from gateway.domain.money import MINOR_UNITS_MAX
 from gateway.store.types import UTCDateTime, utcnow
 
 metadata = SQLModel.metadata
@@ -162,6 +163,7 @@ class Account(SQLModel, table=True):
         sa.Index("ix_accounts_user_id", "user_id"),
         sa.Index("ix_accounts_platform_id", "platform_id"),
         sa.CheckConstraint("balance >= 0", name="balance_not_negative"),
+        sa.CheckConstraint(f"balance <= {MINOR_UNITS_MAX}", name="balance_within_safe_range"),
         sa.CheckConstraint("length(currency) = 3", name="currency_alpha_3"),
     )
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from gateway.domain.ids import new_id
+from gateway.domain.money import MINOR_UNITS_MAX
 from gateway.store.journal_tables import Event, IdempotencyRecord
 from gateway.store.ledger_tables import SettlementAccount
 from gateway.store.tables import Account, Platform
@@ -99,13 +100,18 @@ async def lock_accounts(
 
 
 async def move_balance(session: AsyncSession, *, account_id: uuid.UUID, delta: int) -> int | None:
-    """Add `delta` to a user account's balance unless it would go negative.
+    """Add `delta` to a user account's balance unless it would leave [0, MINOR_UNITS_MAX].
 
-    Returns the new balance, or None when the account lacks the funds (nothing changed).
+    Returns the new balance, or None when it would (nothing changed): a debit beyond the funds,
+    or a credit beyond the largest amount clients can read exactly.
     """
     statement = (
         sa.update(Account)
-        .where(col(Account.id) == account_id, col(Account.balance) + delta >= 0)
+        .where(
+            col(Account.id) == account_id,
+            col(Account.balance) + delta >= 0,
+            col(Account.balance) + delta <= MINOR_UNITS_MAX,
+        )
         .values(balance=col(Account.balance) + delta, updated_at=utcnow())
         .returning(col(Account.balance))
     )

@@ -145,6 +145,9 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.CheckConstraint("balance >= 0", name=op.f("ck_accounts_balance_not_negative")),
+        sa.CheckConstraint(
+            "balance <= 9007199254740991", name=op.f("ck_accounts_balance_within_safe_range")
+        ),
         sa.CheckConstraint("length(currency) = 3", name=op.f("ck_accounts_currency_alpha_3")),
         sa.ForeignKeyConstraint(
             ["platform_id", "user_id"],

@@ -211,6 +211,10 @@ def upgrade() -> None:
             "account_id IS NULL OR balance_after >= 0",
             name=op.f("ck_ledger_entries_user_balance_not_negative"),
         ),
+        sa.CheckConstraint(
+            "account_id IS NULL OR balance_after <= 9007199254740991",
+            name=op.f("ck_ledger_entries_user_balance_within_safe_range"),
+        ),
         sa.CheckConstraint("amount <> 0", name=op.f("ck_ledger_entries_amount_not_zero")),
         sa.ForeignKeyConstraint(
             ["platform_id", "account_id"],
