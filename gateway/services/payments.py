@@ -42,6 +42,7 @@ from gateway.services.ledger import (
 )
 from gateway.services.lookups import find
 from gateway.services.unit import Outcome, Tx, input_payload, perform
+from gateway.store import writers
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import BankAccount, DirectDebitMandate, PayIn, PayOut
 from gateway.store.tables import Account, User
@@ -200,6 +201,7 @@ async def create_pay_out(
             label=(new.label or "").strip() or None, status=PayOutStatus.CREATED,
         )  # fmt: skip
         await post(tx, account, delta=-new.amount, kind=EntryKind.PAY_OUT, operation=pay_out)
+        await writers.move_reserved(tx.session, account_id=account.id, delta=new.amount)
         await post_settlement(
             tx, currency=new.currency, delta=new.amount, kind=EntryKind.PAY_OUT, operation=pay_out
         )

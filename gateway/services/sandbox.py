@@ -36,6 +36,7 @@ from gateway.services.kyc import decide_validation
 from gateway.services.ledger import check_can_move_money, post, post_settlement, users_of
 from gateway.services.lookups import find
 from gateway.services.unit import Tx, perform
+from gateway.store import writers
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import DirectDebitMandate, PayIn, PayOut
 from gateway.store.tables import Account, Platform, User
@@ -143,6 +144,7 @@ async def settle_pay_out(tx: Tx, pay_out: PayOut, succeeded: bool, reason: str |
     _to_pending(tx, pay_out, EventType.PAY_OUT_PENDING, account.user_id)
     target = PayOutStatus.SUCCEEDED if succeeded else PayOutStatus.FAILED
     check_transition(PAY_OUT, pay_out.status, target, "The pay-out")
+    await writers.move_reserved(tx.session, account_id=account.id, delta=-pay_out.amount)
     if succeeded:
         event = EventType.PAY_OUT_SUCCESSFUL
     else:

@@ -8,7 +8,8 @@ link two platforms. Uniqueness rules of the model live here as constraints:
 - a user's login is unique within its platform;
 - a user has exactly one holder person (partial unique index);
 - an API key's public prefix is unique, and only its SHA-256 digest is stored;
-- an account balance never goes below zero.
+- an account balance never goes below zero, and with the pay-outs in flight that may come
+  back (`reserved`) never above 2**53 - 1, the largest amount the API carries exactly.
 """
 
 from __future__ import annotations
@@ -163,7 +164,10 @@ class Account(SQLModel, table=True):
         sa.Index("ix_accounts_user_id", "user_id"),
         sa.Index("ix_accounts_platform_id", "platform_id"),
         sa.CheckConstraint("balance >= 0", name="balance_not_negative"),
-        sa.CheckConstraint(f"balance <= {MINOR_UNITS_MAX}", name="balance_within_safe_range"),
+        sa.CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+        sa.CheckConstraint(
+            f"balance + reserved <= {MINOR_UNITS_MAX}", name="balance_within_safe_range"
+        ),
         sa.CheckConstraint("length(currency) = 3", name="currency_alpha_3"),
     )
 
@@ -174,6 +178,8 @@ class Account(SQLModel, table=True):
     label: str | None = Field(default=None, max_length=200)
     status: AccountStatus = Field(sa_type=_enum(AccountStatus))
     balance: int = Field(sa_type=sa.BigInteger, default=0)
+    # Pay-outs in flight: they may come back, so credits leave room for them under the cap.
+    reserved: int = Field(sa_type=sa.BigInteger, default=0)
     created_at: dt.datetime = _created_at()
     updated_at: dt.datetime = _created_at()
 

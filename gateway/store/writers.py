@@ -100,7 +100,8 @@ async def lock_accounts(
 
 
 async def move_balance(session: AsyncSession, *, account_id: uuid.UUID, delta: int) -> int | None:
-    """Add `delta` to a user account's balance unless it would leave [0, MINOR_UNITS_MAX].
+    """Add `delta` to a user account's balance unless it would go below zero, or, with the
+    pay-outs in flight (`reserved`), above MINOR_UNITS_MAX.
 
     Returns the new balance, or None when it would (nothing changed): a debit beyond the funds,
     or a credit beyond the largest amount clients can read exactly.
@@ -110,12 +111,21 @@ async def move_balance(session: AsyncSession, *, account_id: uuid.UUID, delta: i
         .where(
             col(Account.id) == account_id,
             col(Account.balance) + delta >= 0,
-            col(Account.balance) + delta <= MINOR_UNITS_MAX,
+            col(Account.balance) + col(Account.reserved) + delta <= MINOR_UNITS_MAX,
         )
         .values(balance=col(Account.balance) + delta, updated_at=utcnow())
         .returning(col(Account.balance))
     )
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def move_reserved(session: AsyncSession, *, account_id: uuid.UUID, delta: int) -> None:
+    """Reserve (or release) room under the cap for a pay-out that may come back."""
+    await session.execute(
+        sa.update(Account)
+        .where(col(Account.id) == account_id)
+        .values(reserved=col(Account.reserved) + delta)
+    )
 
 
 async def settlement_account(

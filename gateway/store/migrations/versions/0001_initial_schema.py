@@ -142,11 +142,14 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("balance", sa.BigInteger(), nullable=False),
+        sa.Column("reserved", sa.BigInteger(), nullable=False, server_default="0"),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.CheckConstraint("balance >= 0", name=op.f("ck_accounts_balance_not_negative")),
+        sa.CheckConstraint("reserved >= 0", name=op.f("ck_accounts_reserved_not_negative")),
         sa.CheckConstraint(
-            "balance <= 9007199254740991", name=op.f("ck_accounts_balance_within_safe_range")
+            "balance + reserved <= 9007199254740991",
+            name=op.f("ck_accounts_balance_within_safe_range"),
         ),
         sa.CheckConstraint("length(currency) = 3", name=op.f("ck_accounts_currency_alpha_3")),
         sa.ForeignKeyConstraint(
