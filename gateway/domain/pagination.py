@@ -57,26 +57,32 @@ def decode_cursor(cursor: str, *, argument: str) -> uuid.UUID:
         raise InvalidArgument(f"`{argument}` is not a valid cursor.", argument=argument) from None
 
 
-def encode_event_cursor(sequence: int) -> str:
-    return (
-        base64.urlsafe_b64encode(f"{_EVENT_CURSOR_PREFIX}{sequence}".encode()).decode().rstrip("=")
-    )
+def encode_event_cursor(platform_id: uuid.UUID, sequence: int) -> str:
+    """An event's cursor: its platform and its sequence, so it resumes only in its own scope."""
+    text = f"{_EVENT_CURSOR_PREFIX}{platform_id.hex}:{sequence}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_event_cursor(cursor: str, *, argument: str) -> int:
-    """The sequence inside an event cursor; InvalidArgument when it is not one of ours."""
+def decode_event_cursor(cursor: str, *, platform_id: uuid.UUID, argument: str) -> int:
+    """The sequence inside an event cursor of this platform; InvalidArgument otherwise."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         if not text.startswith(_EVENT_CURSOR_PREFIX):
             raise ValueError(text)
-        sequence = int(text.removeprefix(_EVENT_CURSOR_PREFIX))
+        scope, _, number = text.removeprefix(_EVENT_CURSOR_PREFIX).partition(":")
+        owner = uuid.UUID(hex=scope)
+        sequence = int(number)
         if sequence < 0:
             raise ValueError(text)
-        return sequence
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidArgument(
             f"`{argument}` is not a valid event cursor.", argument=argument
         ) from None
+    if owner != platform_id:
+        raise InvalidArgument(
+            f"`{argument}` is an event cursor of another scope.", argument=argument
+        )
+    return sequence
 
 
 def _size(value: int | None, *, argument: str) -> int:

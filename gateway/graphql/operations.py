@@ -319,7 +319,7 @@ class Event(Node):
     @classmethod
     def of(cls, row: journal_tables.Event) -> Event:
         return cls(
-            id=_id(row), cursor=encode_event_cursor(row.sequence), type=row.type,
+            id=_id(row), cursor=encode_event_cursor(row.platform_id, row.sequence), type=row.type,
             occurred_at=DateTime(row.occurred_at), object_id=strawberry.ID(str(row.object_id)),
             previous_status=row.previous_status, status=row.status,
         )  # fmt: skip

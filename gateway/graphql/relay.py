@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -67,13 +68,22 @@ def connection(
 
 
 def event_connection(page: Page[R], convert: Callable[[R], T]) -> Connection[T]:
-    return connection(page, convert, lambda row: encode_event_cursor(row.sequence))  # type: ignore[attr-defined]
+    def cursor(row: R) -> str:
+        return encode_event_cursor(row.platform_id, row.sequence)  # type: ignore[attr-defined]
+
+    return connection(page, convert, cursor)
 
 
-def event_page_arguments(first: int | None, after: str | None) -> PageRequest:
-    """Events page forward only, after an event cursor (a sequence number)."""
+def event_page_arguments(
+    first: int | None, after: str | None, *, platform_id: uuid.UUID
+) -> PageRequest:
+    """Events page forward only, after an event cursor of the caller's platform."""
     page = page_request(first=first, after=None, last=None, before=None)
-    sequence = decode_event_cursor(after, argument="after") if after is not None else None
+    sequence = (
+        decode_event_cursor(after, platform_id=platform_id, argument="after")
+        if after is not None
+        else None
+    )
     return PageRequest(page.size, True, sequence, None)
 
 

@@ -186,7 +186,7 @@ class Platform(Node):
         after: str | None = None,
         types: list[EventType] | None = None,
     ) -> Connection[Event]:
-        page = event_page_arguments(first, after)
+        page = event_page_arguments(first, after, platform_id=info.context.platform.id)
         rows = await info.context.loaders.reader.events_page(page, types)
         return event_connection(rows, Event.of)
 

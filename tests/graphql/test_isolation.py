@@ -7,7 +7,7 @@ import pytest
 
 from gateway.store.engine import Database
 from tests.conftest import PlatformHandle, make_platform
-from tests.support import data
+from tests.support import data, graphql
 
 A_IDS = """{ platform { id
   users(first: 100) { nodes { id email persons { id } } }
@@ -116,3 +116,17 @@ async def test_a_cursor_from_another_platform_reveals_nothing_of_it(
         headers=intruder.headers,
     )
     assert {node["id"] for node in result["platform"]["users"]["nodes"]}.isdisjoint(ids["users"])
+
+
+async def test_an_event_cursor_of_another_platform_is_a_clear_error(
+    client: httpx.AsyncClient, victim: PlatformHandle, intruder: PlatformHandle
+) -> None:
+    query = "query ($a: String) { platform { events(first: 1, after: $a) { nodes { cursor } } } }"
+    cursor = (await data(client, query, headers=victim.headers))["platform"]["events"]["nodes"][0][
+        "cursor"
+    ]
+    body = await graphql(client, query, {"a": cursor}, headers=intruder.headers)
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "another scope" in body["errors"][0]["message"]
+    own = await data(client, query, {"a": cursor}, headers=victim.headers)
+    assert own["platform"]["events"]["nodes"][0]["cursor"] != cursor

@@ -56,8 +56,11 @@ def about(found: list[dict[str, Any]], object_id: str) -> list[dict[str, Any]]:
     return [event for event in found if event["objectId"] == object_id]
 
 
-def sequences(found: list[dict[str, Any]]) -> list[int]:
-    return [decode_event_cursor(event["cursor"], argument="cursor") for event in found]
+def sequences(found: list[dict[str, Any]], platform: PlatformHandle) -> list[int]:
+    return [
+        decode_event_cursor(event["cursor"], platform_id=platform.id, argument="cursor")
+        for event in found
+    ]
 
 
 async def test_onboarding_writes_an_event_for_every_state_change(
@@ -87,7 +90,7 @@ async def test_onboarding_writes_an_event_for_every_state_change(
         ("USER_VALIDATED", user_id, "PENDING", "VALIDATED"),
     ]
     assert found[1]["object"]["__typename"] == "NaturalPerson"
-    assert sequences(found) == sorted(set(sequences(found)))
+    assert sequences(found, sandbox) == sorted(set(sequences(found, sandbox)))
     occurred = [event["occurredAt"] for event in found]
     assert occurred == sorted(occurred)
 
@@ -276,7 +279,7 @@ async def test_events_page_oldest_first_and_resume_after_a_cursor(
 
     assert [len(page) for page in pages] == [4, 4, 4, 3]
     assert [event for page in pages for event in page] == everything
-    assert sequences(everything) == sorted(set(sequences(everything)))
+    assert sequences(everything, sandbox) == sorted(set(sequences(everything, sandbox)))
 
 
 async def test_events_filtered_by_type_keep_their_order_and_count(
