@@ -42,6 +42,40 @@ class Settings(BaseSettings):
         description="Let webhook endpoints use http and private or loopback hosts (tests,"
         " closed networks); off in production.",
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:6379/0: carry event notifications between gateway instances"
+        " through Redis (else PostgreSQL LISTEN/NOTIFY on PostgreSQL, in-process on SQLite).",
+    )
+    ws_connection_init_timeout_s: float = Field(
+        default=10.0, gt=0, description="Close a WebSocket that sends no connection_init in time."
+    )
+    ws_keep_alive_s: float = Field(
+        default=15.0, gt=0, description="Interval of keep-alive pings on idle subscriptions."
+    )
+    ws_subscriptions_per_connection_max: int = Field(
+        default=20, ge=1, description="Subscriptions one WebSocket connection may hold at once."
+    )
+    ws_allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to open WebSockets (JSON list); empty: any origin (API"
+        " keys are not ambient credentials).",
+    )
+    subscriber_queue_max: int = Field(
+        default=1000,
+        ge=10,
+        description="Events buffered per subscriber; one that falls further behind is closed"
+        " (code 4008) and resumes with `after`.",
+    )
+    events_poll_interval_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often subscribers' platforms are polled for events whose notification"
+        " was lost (the event log is the source of truth).",
+    )
+    webhook_delivery: bool = Field(
+        default=True, description="Deliver events to webhook endpoints from this instance."
+    )
     settler_delay_s: float | None = Field(
         default=None,
         ge=0,

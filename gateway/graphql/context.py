@@ -1,8 +1,15 @@
-"""The typed request context: who is calling, for which platform, and the request's loaders."""
+"""The typed request context: who is calling, for which platform, and the request's loaders.
+
+Over HTTP the caller is known before execution (the Authorization header). Over a WebSocket
+it is known only after `connection_init` carries the key: until `sign_in`, the caller's
+attributes are unset, and the protocol refuses any operation before the connection is
+acknowledged.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import strawberry
 from starlette.requests import Request
@@ -11,6 +18,7 @@ from starlette.websockets import WebSocket
 
 from gateway.domain.credentials import Principal
 from gateway.graphql.loaders import Loaders
+from gateway.services.reads import PlatformReader
 from gateway.store.engine import Database
 from gateway.store.files import DocumentFiles
 from gateway.store.tables import Platform
@@ -18,22 +26,37 @@ from gateway.store.tables import Platform
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """What mutations hand to the services: the database and the document store."""
+    """What resolvers hand to the services: the database, documents, the event hub."""
 
     db: Database
     files: DocumentFiles
     document_bytes_max: int
     webhook_allow_private_urls: bool = False
+    hub: Any = None  # gateway.services.event_stream.EventHub, set by the app
 
 
-@dataclass(slots=True)
 class Context:
-    request: Request | WebSocket
-    response: Response | WebSocket | None
     principal: Principal
     platform: Platform
     loaders: Loaders
-    services: Services
+
+    def __init__(
+        self, request: Request | WebSocket, response: Response | WebSocket | None,
+        services: Services,
+    ) -> None:  # fmt: skip
+        self.request = request
+        self.response = response
+        self.services = services
+        self.connection_params: dict[str, Any] | None = None
+
+    def sign_in(self, principal: Principal, platform: Platform) -> None:
+        self.principal = principal
+        self.platform = platform
+        self.loaders = self.new_loaders()
+
+    def new_loaders(self) -> Loaders:
+        """Fresh loaders (empty caches) for the caller's platform."""
+        return Loaders(PlatformReader(self.services.db, platform_id=self.platform.id))
 
 
 Info = strawberry.Info[Context, None]

@@ -315,20 +315,21 @@ class Event(Node):
     object_id: strawberry.ID
     previous_status: str | None
     status: str | None
+    fresh_loaders: strawberry.Private[Any] = None
 
     @classmethod
-    def of(cls, row: journal_tables.Event) -> Event:
+    def of(cls, row: journal_tables.Event, *, fresh_loaders: Any = None) -> Event:
         return cls(
             id=_id(row), cursor=encode_event_cursor(row.platform_id, row.sequence), type=row.type,
             occurred_at=DateTime(row.occurred_at), object_id=strawberry.ID(str(row.object_id)),
-            previous_status=row.previous_status, status=row.status,
+            previous_status=row.previous_status, status=row.status, fresh_loaders=fresh_loaders,
         )  # fmt: skip
 
     @strawberry.field(description="The object as it is now.")
     async def object(self, info: Info) -> Node | None:
         from gateway.graphql.query import resolve_node
 
-        return await resolve_node(info, str(self.object_id))
+        return await resolve_node(info, str(self.object_id), loaders=self.fresh_loaders)
 
 
 @strawberry.type

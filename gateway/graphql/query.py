@@ -12,6 +12,7 @@ from gateway.domain.errors import InvalidArgument
 from gateway.domain.ids import parse_id
 from gateway.graphql import operations
 from gateway.graphql.context import Info
+from gateway.graphql.loaders import Loaders
 from gateway.graphql.relay import Node
 from gateway.graphql.types import Account, Platform, User, person_of
 from gateway.store import journal_tables, ledger_tables, tables
@@ -19,30 +20,30 @@ from gateway.store import journal_tables, ledger_tables, tables
 NODES_IDS_MAX = 100
 
 
-async def _user(info: Info, key: uuid.UUID) -> Node | None:
-    row = await info.context.loaders.user.load(key)
+async def _user(loaders: Loaders, key: uuid.UUID) -> Node | None:
+    row = await loaders.user.load(key)
     return None if row is None else User.of(row)
 
 
-async def _person(info: Info, key: uuid.UUID) -> Node | None:
-    row = await info.context.loaders.person.load(key)
+async def _person(loaders: Loaders, key: uuid.UUID) -> Node | None:
+    row = await loaders.person.load(key)
     return None if row is None else person_of(row)
 
 
-async def _account(info: Info, key: uuid.UUID) -> Node | None:
-    row = await info.context.loaders.account.load(key)
+async def _account(loaders: Loaders, key: uuid.UUID) -> Node | None:
+    row = await loaders.account.load(key)
     return None if row is None else Account.of(row)
 
 
 def _reader(model: type, convert: Callable[[Any], Node]) -> NodeReader:
-    async def read(info: Info, key: uuid.UUID) -> Node | None:
-        row = await info.context.loaders.by_id(model).load(key)
+    async def read(loaders: Loaders, key: uuid.UUID) -> Node | None:
+        row = await loaders.by_id(model).load(key)
         return None if row is None else convert(row)
 
     return read
 
 
-NodeReader = Callable[[Info, uuid.UUID], Awaitable[Node | None]]
+NodeReader = Callable[[Loaders, uuid.UUID], Awaitable[Node | None]]
 _NODE_READERS: dict[str, NodeReader] = {
     "User": _user,
     "Person": _person,
@@ -61,15 +62,18 @@ _NODE_READERS: dict[str, NodeReader] = {
 }
 
 
-async def resolve_node(info: Info, id_text: str) -> Node | None:
-    """The object with this id in the caller's scope; None for unknown, foreign or malformed ids."""
+async def resolve_node(info: Info, id_text: str, *, loaders: Loaders | None = None) -> Node | None:
+    """The object with this id in the caller's scope; None for unknown, foreign or malformed ids.
+
+    `loaders` replaces the request's loaders (an event stream reads each object fresh)."""
     key = parse_id(id_text)
     if key is None:
         return None
     if key == info.context.platform.id:
         return Platform.of(info.context.platform)
-    table = await info.context.loaders.node_type.load(key)
-    return None if table is None else await _NODE_READERS[table](info, key)
+    chosen = loaders or info.context.loaders
+    table = await chosen.node_type.load(key)
+    return None if table is None else await _NODE_READERS[table](chosen, key)
 
 
 @strawberry.type

@@ -10,6 +10,7 @@ from gateway.graphql.mutations import Mutation
 from gateway.graphql.query import Query
 from gateway.graphql.rejections import EXCEPTION_HANDLERS
 from gateway.graphql.scalars import SCALARS
+from gateway.graphql.subscriptions import Subscription
 from gateway.graphql.types import LegalPerson, NaturalPerson
 
 
@@ -17,6 +18,7 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[NaturalPerson, LegalPerson],
         extensions=[ErrorPolicy],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -10,7 +10,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from cross_web import HTTPException
@@ -19,15 +23,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema import BaseSchema
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.types.unset import UNSET, UnsetType
 
-from gateway.domain.credentials import Principal
 from gateway.graphql.context import Context, Services
-from gateway.graphql.loaders import Loaders
 from gateway.playground import playground_response
 from gateway.services.credentials import authenticate
-from gateway.services.reads import PlatformReader
-from gateway.store.tables import Platform
 
 
 def error_response(status: int, message: str, code: str, **headers: str) -> JSONResponse:
@@ -44,6 +50,42 @@ def _wants_playground(request: Request) -> bool:
 
 
 MULTIPART_OVERHEAD_BYTES = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class SocketLimits:
+    connection_init_timeout_s: float = 10.0
+    keep_alive_s: float = 15.0
+    subscriptions_per_connection_max: int = 20
+    allowed_origins: tuple[str, ...] = ()
+
+
+class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws with server pings once acknowledged, so idle proxies keep the
+    connection open and dead peers are noticed."""
+
+    ping_task: asyncio.Task[None] | None = None
+
+    async def handle_connection_init(self, message: Any) -> None:
+        await super().handle_connection_init(message)
+        if self.connection_acknowledged and self.ping_task is None:
+            self.ping_task = asyncio.create_task(self._ping())
+
+    async def _ping(self) -> None:
+        interval = getattr(self.view, "keep_alive_interval", 15.0)
+        with contextlib.suppress(Exception):
+            while True:
+                await asyncio.sleep(interval)
+                await self.send_message({"type": "ping"})
+
+    async def shutdown(self) -> None:
+        if self.ping_task is not None:
+            self.ping_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.ping_task
+        await super().shutdown()
+
+
 _MULTIPART = "multipart/form-data"
 _BODY_TYPES = ("application/json", _MULTIPART)
 
@@ -53,16 +95,31 @@ def _media_type(request: Request) -> str:
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: BaseSchema, *, services: Services, body_bytes_max: int) -> None:
-        super().__init__(schema, graphql_ide=None, multipart_uploads_enabled=True)
+    graphql_transport_ws_handler_class = KeepAliveTransportWSHandler
+
+    def __init__(
+        self, schema: BaseSchema, *, services: Services, body_bytes_max: int,
+        socket: SocketLimits | None = None,
+    ) -> None:  # fmt: skip
+        limits = socket or SocketLimits()
+        super().__init__(
+            schema,
+            graphql_ide=None,
+            multipart_uploads_enabled=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
+            connection_init_wait_timeout=timedelta(seconds=limits.connection_init_timeout_s),
+            max_subscriptions_per_connection=limits.subscriptions_per_connection_max,
+            allowed_origins=limits.allowed_origins or ("*",),
+        )
+        self.keep_alive_interval = limits.keep_alive_s
         self.services = services
         self.db = services.db
         self.body_bytes_max = body_bytes_max
         self.multipart_bytes_max = services.document_bytes_max + MULTIPART_OVERHEAD_BYTES
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await WebSocket(scope, receive, send).close(code=4400)
+        if scope["type"] == "websocket":
+            await self.run(WebSocket(scope, receive, send))
             return
         request = Request(scope, receive)
         response = await self._respond(request)
@@ -108,15 +165,21 @@ class GraphQLView(GraphQL[Context, None]):
         return parsed
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        principal: Principal
-        platform: Platform
-        principal, platform = request.state.caller
-        reader = PlatformReader(self.db, platform_id=platform.id)
-        return Context(
-            request=request,
-            response=response,
-            principal=principal,
-            platform=platform,
-            loaders=Loaders(reader),
-            services=self.services,
+        context = Context(request, response, self.services)
+        if isinstance(request, Request):
+            principal, platform = request.state.caller
+            context.sign_in(principal, platform)
+        return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate a WebSocket from its connection_init payload (4403 when refused)."""
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        caller = await authenticate(
+            self.db, authorization=authorization if isinstance(authorization, str) else None
         )
+        if caller is None:
+            raise ConnectionRejectionError({"message": "Missing or invalid API key."})
+        context.sign_in(*caller)
+        no_payload: UnsetType = UNSET
+        return no_payload

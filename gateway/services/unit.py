@@ -15,6 +15,7 @@ sequence numbers, and honours the client's idempotency key:
 from __future__ import annotations
 
 import dataclasses
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -30,9 +31,11 @@ from gateway.domain.ids import new_id
 from gateway.store import writers
 from gateway.store.engine import Database
 from gateway.store.journal_tables import IDEMPOTENCY_KEY_LENGTH_MAX, Event
+from gateway.store.notify import notify_in_transaction
 from gateway.store.types import utcnow
 
 M = TypeVar("M", bound=SQLModel)
+logger = logging.getLogger("gateway.services")
 
 
 @dataclass
@@ -74,6 +77,7 @@ class Tx:
             event.sequence = first + offset
         writers.add_events(self.session, self.events)
         await self.session.flush()
+        await notify_in_transaction(self.session, self.platform_id, self.events[-1].sequence)
 
 
 def input_payload(value: Any) -> dict[str, Any]:
@@ -121,7 +125,10 @@ async def perform(
     check_idempotency_key(key)
     digest = fingerprint(operation, payload)
 
+    last_sequence: list[int] = []  # of the events the committed attempt wrote
+
     async def attempt(session: AsyncSession) -> Outcome[M] | _Deferred:
+        last_sequence.clear()
         tx = Tx(session=session, platform_id=platform_id)
         if key is not None:
             known = await writers.claim_idempotency_key(
@@ -133,6 +140,8 @@ async def perform(
             async with session.begin_nested():
                 value = await work(tx)
                 await tx.flush_events()
+                if tx.events:
+                    last_sequence.append(tx.events[-1].sequence)
         except ValidationFailed:
             raise
         except Rejected as rejection:
@@ -151,9 +160,19 @@ async def perform(
         return Outcome(value, replay=False)
 
     result = await db.write(attempt)
+    if last_sequence:
+        await _announce(db, platform_id, last_sequence[-1])
     if isinstance(result, _Deferred):
         raise result.rejection
     return result
+
+
+async def _announce(db: Database, platform_id: uuid.UUID, sequence: int) -> None:
+    """Tell subscribers (here and on other instances) that the log grew; best effort only."""
+    try:
+        await db.notifications.publish(platform_id, sequence)
+    except Exception:  # a lost notification delays an event, never drops it
+        logger.warning("could not announce events of platform %s", platform_id, exc_info=True)
 
 
 async def _replay(

@@ -30,6 +30,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from gateway.store.notify import LocalNotifications, Notifications
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITE_ATTEMPTS_MAX = 8
 _RETRY_DELAY_S = 0.005
@@ -87,6 +89,7 @@ class Database:
     def __init__(self, engine: AsyncEngine, write_engine: AsyncEngine | None = None) -> None:
         self.engine = engine
         self.write_engine = write_engine or engine
+        self.notifications: Notifications = LocalNotifications()
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
 

@@ -209,3 +209,21 @@ async def webhook_endpoints(
         .order_by(col(WebhookEndpoint.id))
     )
     return list((await session.scalars(statement)).all())
+
+
+async def events_after(
+    session: AsyncSession, *, platform_id: uuid.UUID, after: int, limit: int
+) -> list[Event]:
+    """The platform's events with a sequence above `after`, in order, at most `limit`."""
+    statement = (
+        sa.select(Event)
+        .where(col(Event.platform_id) == platform_id, col(Event.sequence) > after)
+        .order_by(col(Event.sequence))
+        .limit(limit)
+    )
+    return list((await session.scalars(statement)).all())
+
+
+async def last_event_sequence(session: AsyncSession, *, platform_id: uuid.UUID) -> int:
+    statement = sa.select(col(Platform.event_sequence)).where(col(Platform.id) == platform_id)
+    return int((await session.scalar(statement)) or 0)

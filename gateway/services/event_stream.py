@@ -1,0 +1,207 @@
+"""Streaming a platform's event log to subscribers, live and resumable.
+
+The log (the `events` table, numbered per platform in commit order) is the source of truth.
+Notifications (in-process, PostgreSQL NOTIFY or Redis) only wake the hub up early; the hub
+also polls the platforms that have subscribers, so a lost notification delays an event and
+never drops it.
+
+The hub reads each platform's new events once and hands them to every subscriber of the
+platform, each through its own bounded queue. A subscriber that falls more than its queue
+behind is cut off (`SubscriberTooSlow`) and resumes later with `after` its last cursor.
+
+A subscription with `after` first replays the stored events after that cursor, then goes
+live. It registers with the hub before the replay reads the log, so an event committed
+during the replay is either read by the replay or queued live; the stream skips what it has
+already delivered and fills any hole from the log, so there is no gap and no duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+from gateway.domain.enums import EventType
+from gateway.store import readers
+from gateway.store.engine import Database
+from gateway.store.journal_tables import Event
+
+READ_BATCH = 200
+logger = logging.getLogger("gateway.events")
+
+
+class SubscriberTooSlow(Exception):
+    """The subscriber fell more than its queue behind the log and was cut off."""
+
+    def __init__(self, last_sequence: int) -> None:
+        super().__init__(f"fell behind after sequence {last_sequence}")
+        self.last_sequence = last_sequence
+
+
+@dataclass(eq=False)
+class Subscriber:
+    platform_id: uuid.UUID
+    queue: asyncio.Queue[Event]
+    overflowed: bool = False
+
+    def offer(self, event: Event) -> None:
+        if self.overflowed:
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed = True  # the stream ends once it has drained what it holds
+
+
+@dataclass
+class _PlatformFeed:
+    last_sequence: int
+    subscribers: set[Subscriber] = field(default_factory=set)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class EventHub:
+    """One per process: fans each platform's new events out to its subscribers."""
+
+    def __init__(self, db: Database, *, queue_max: int, poll_interval_s: float) -> None:
+        self.db = db
+        self.queue_max = queue_max
+        self.poll_interval_s = poll_interval_s
+        self.feeds: dict[uuid.UUID, _PlatformFeed] = {}
+        self.wake = asyncio.Event()
+        self.pending: set[uuid.UUID] = set()
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.db.notifications.start(self.notice)
+        self.task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        await self.db.notifications.stop()
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+    def notice(self, platform_id: uuid.UUID, sequence: int) -> None:
+        """A carrier says the platform's log reached `sequence`."""
+        feed = self.feeds.get(platform_id)
+        if feed is not None and sequence > feed.last_sequence:
+            self.pending.add(platform_id)
+            self.wake.set()
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, platform_id: uuid.UUID) -> AsyncIterator[Subscriber]:
+        subscriber = Subscriber(platform_id, asyncio.Queue(maxsize=self.queue_max))
+        feed = self.feeds.get(platform_id)
+        if feed is None:
+            async with self.db.session() as session:
+                last = await readers.last_event_sequence(session, platform_id=platform_id)
+            feed = self.feeds.setdefault(platform_id, _PlatformFeed(last_sequence=last))
+        feed.subscribers.add(subscriber)
+        try:
+            yield subscriber
+        finally:
+            feed.subscribers.discard(subscriber)
+            if not feed.subscribers and self.feeds.get(platform_id) is feed:
+                del self.feeds[platform_id]
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=self.poll_interval_s)
+            woken = self.wake.is_set()
+            self.wake.clear()
+            platforms = set(self.pending) if woken else set(self.feeds)
+            self.pending.clear()
+            for platform_id in platforms:
+                try:
+                    await self._fan_out(platform_id)
+                except Exception:
+                    logger.exception("reading events of platform %s failed", platform_id)
+
+    async def _fan_out(self, platform_id: uuid.UUID) -> None:
+        feed = self.feeds.get(platform_id)
+        if feed is None:
+            return
+        async with feed.lock:
+            while True:
+                async with self.db.session() as session:
+                    events = await readers.events_after(
+                        session, platform_id=platform_id, after=feed.last_sequence,
+                        limit=READ_BATCH,
+                    )  # fmt: skip
+                for event in events:
+                    for subscriber in list(feed.subscribers):
+                        subscriber.offer(event)
+                    feed.last_sequence = event.sequence
+                if len(events) < READ_BATCH:
+                    return
+
+
+async def _read_after(db: Database, platform_id: uuid.UUID, after: int) -> list[Event]:
+    async with db.session() as session:
+        return await readers.events_after(
+            session, platform_id=platform_id, after=after, limit=READ_BATCH
+        )
+
+
+async def _read_between(
+    db: Database, platform_id: uuid.UUID, after: int, before: int
+) -> list[Event]:
+    """Stored events strictly between two sequences, in order."""
+    found: list[Event] = []
+    while after + 1 < before:
+        batch = [e for e in await _read_after(db, platform_id, after) if e.sequence < before]
+        if not batch:
+            break
+        found += batch
+        after = batch[-1].sequence
+    return found
+
+
+def _wanted(event: Event, types: Sequence[EventType] | None, object_id: uuid.UUID | None) -> bool:
+    return (not types or event.type in types) and (
+        object_id is None or event.object_id == object_id
+    )
+
+
+async def stream_events(
+    hub: EventHub,
+    *,
+    platform_id: uuid.UUID,
+    after: int | None,
+    types: Sequence[EventType] | None = None,
+    object_id: uuid.UUID | None = None,
+) -> AsyncIterator[Event]:
+    """The platform's events after `after` (stored first, then live), in order, filtered.
+
+    Without `after`, only events committed from now on. Raises SubscriberTooSlow when the
+    consumer falls too far behind (resume with the last event's cursor).
+    """
+    async with hub.subscribe(platform_id) as subscriber:
+        if after is None:
+            async with hub.db.session() as session:
+                after = await readers.last_event_sequence(session, platform_id=platform_id)
+        last = after
+        while events := await _read_after(hub.db, platform_id, last):
+            for event in events:
+                last = event.sequence
+                if _wanted(event, types, object_id):
+                    yield event
+        while True:
+            if subscriber.overflowed and subscriber.queue.empty():
+                raise SubscriberTooSlow(last)
+            event = await subscriber.queue.get()
+            if event.sequence <= last:
+                continue
+            for missed in await _read_between(hub.db, platform_id, last, event.sequence):
+                last = missed.sequence  # a hole (should not happen): filled from the log
+                if _wanted(missed, types, object_id):
+                    yield missed
+            last = event.sequence
+            if _wanted(event, types, object_id):
+                yield event
