@@ -6,6 +6,7 @@ connection never serves an object from a stale cache.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncGenerator
 
 import strawberry
@@ -15,7 +16,7 @@ from gateway.domain.enums import EventType
 from gateway.domain.errors import InvalidArgument
 from gateway.domain.ids import parse_id
 from gateway.domain.pagination import decode_event_cursor, encode_event_cursor
-from gateway.graphql.context import Info
+from gateway.graphql.context import Context, Info
 from gateway.graphql.operations import Event
 from gateway.services.event_stream import SubscriberTooSlow, stream_events
 
@@ -37,30 +38,39 @@ class Subscription:
         object_id: strawberry.ID | None = None,
         after: str | None = None,
     ) -> AsyncGenerator[Event, None]:
+        # Arguments are checked before the stream starts, so a bad cursor is an error the
+        # client sees, not a stream that ends at once.
         context = info.context
-        platform_id = context.platform.id
         sequence = (
-            decode_event_cursor(after, platform_id=platform_id, argument="after")
+            decode_event_cursor(after, platform_id=context.platform.id, argument="after")
             if after is not None
             else None
         )
         wanted_object = parse_id(object_id) if object_id is not None else None
         if object_id is not None and wanted_object is None:
             raise InvalidArgument("`objectId` is not a valid id.", argument="objectId")
-        last = sequence
-        try:
-            async for row in stream_events(
-                context.services.hub, platform_id=platform_id, after=sequence, types=types,
-                object_id=wanted_object,
-            ):  # fmt: skip
-                last = row.sequence
-                yield Event.of(row, fresh_loaders=context.new_loaders())
-        except SubscriberTooSlow as slow:
-            cursor = encode_event_cursor(
-                platform_id, last if last is not None else slow.last_sequence
-            )
-            reason = f"Too far behind; resume with after: {cursor}"
-            if isinstance(context.request, WebSocket):
-                await context.request.close(code=TOO_SLOW_CLOSE_CODE, reason=reason[:120])
-                return
-            raise InvalidArgument(reason, argument="after") from None
+        return _stream(context, sequence, types, wanted_object)
+
+
+async def _stream(
+    context: Context,
+    sequence: int | None,
+    types: list[EventType] | None,
+    object_id: uuid.UUID | None,
+) -> AsyncGenerator[Event, None]:
+    platform_id = context.platform.id
+    last = sequence
+    try:
+        async for row in stream_events(
+            context.services.hub, platform_id=platform_id, after=sequence, types=types,
+            object_id=object_id,
+        ):  # fmt: skip
+            last = row.sequence
+            yield Event.of(row, fresh_loaders=context.new_loaders())
+    except SubscriberTooSlow as slow:
+        resume = last if last is not None else slow.last_sequence
+        reason = f"Too far behind; resume with after: {encode_event_cursor(platform_id, resume)}"
+        if isinstance(context.request, WebSocket):
+            await context.request.close(code=TOO_SLOW_CLOSE_CODE, reason=reason[:120])
+            return
+        raise InvalidArgument(reason, argument="after") from None

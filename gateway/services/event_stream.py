@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from gateway.domain.enums import EventType
@@ -176,7 +176,7 @@ async def stream_events(
     after: int | None,
     types: Sequence[EventType] | None = None,
     object_id: uuid.UUID | None = None,
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     """The platform's events after `after` (stored first, then live), in order, filtered.
 
     Without `after`, only events committed from now on. Raises SubscriberTooSlow when the

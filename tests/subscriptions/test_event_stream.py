@@ -1,0 +1,81 @@
+"""The hub and the stream, directly: slow consumers, lost notifications, no gap, no duplicate."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+
+import pytest
+
+from gateway.domain.inputs import AddressData, NaturalPersonData
+from gateway.services import users
+from gateway.services.event_stream import EventHub, SubscriberTooSlow, stream_events
+from gateway.store.engine import Database
+from gateway.store.notify import LocalNotifications
+from tests.conftest import make_platform
+
+
+async def _create_user(db: Database, platform_id: uuid.UUID) -> uuid.UUID:
+    address = AddressData(line1="1 rue", postal_code="75001", city="Paris", country="FR")
+    person = NaturalPersonData("Ada", "Byron", dt.date(1990, 1, 1), "FR", address)
+    login = f"u{uuid.uuid4().hex[:10]}"
+    new = users.NewUser(email=f"{login}@example.com", login=login, person=person)
+    return (await users.create_user(db, platform_id=platform_id, new=new)).value.id
+
+
+class Silent(LocalNotifications):
+    """A carrier that loses every notification."""
+
+    async def publish(self, platform_id: uuid.UUID, sequence: int) -> None:
+        return None
+
+
+async def test_a_lost_notification_delays_an_event_but_never_drops_it(db: Database) -> None:
+    platform = await make_platform(db)
+    db.notifications = Silent()
+    hub = EventHub(db, queue_max=100, poll_interval_s=0.1)
+    await hub.start()
+    try:
+        stream = stream_events(hub, platform_id=platform.id, after=None)
+        first = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0.1)
+        user_id = await _create_user(db, platform.id)
+        event = await asyncio.wait_for(first, 5)
+        assert event.object_id == user_id
+        await stream.aclose()
+    finally:
+        await hub.stop()
+        db.notifications = LocalNotifications()
+
+
+async def test_a_consumer_that_falls_behind_is_cut_off_and_resumes_without_loss(
+    db: Database,
+) -> None:
+    platform = await make_platform(db)
+    db.notifications = LocalNotifications()
+    hub = EventHub(db, queue_max=4, poll_interval_s=0.1)
+    await hub.start()
+    try:
+        stream = stream_events(hub, platform_id=platform.id, after=None)
+        first = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0.1)
+        created = [await _create_user(db, platform.id) for _ in range(6)]  # 12 events
+        await asyncio.sleep(0.3)
+        seen = [await asyncio.wait_for(first, 5)]
+
+        async def drain() -> None:
+            async for event in stream:
+                seen.append(event)
+
+        with pytest.raises(SubscriberTooSlow):
+            await asyncio.wait_for(drain(), 5)
+        resumed = stream_events(hub, platform_id=platform.id, after=seen[-1].sequence)
+        while len(seen) < 12:
+            seen.append(await asyncio.wait_for(anext(resumed), 5))
+        await resumed.aclose()
+    finally:
+        await hub.stop()
+    sequences = [event.sequence for event in seen]
+    assert sequences == list(range(sequences[0], sequences[0] + 12))
+    assert [e.object_id for e in seen if e.type.value == "USER_CREATED"] == created
