@@ -351,3 +351,38 @@ def test_a_person_runs_a_query_from_the_playground_with_an_api_key(
         "more 401 console errors than rejected requests: "
         f"{page_record.console_errors} vs {page_record.rejected_posts}"
     )
+
+
+def test_a_person_watches_events_arrive_in_the_playground(
+    gateway: RunningGateway, browser_context: BrowserContext, page_record: PageRecord
+) -> None:
+    """Subscriptions run in the playground over SSE, with the key from the Headers tab."""
+    endpoint = f"{gateway.base_url}/graphql"
+    page = browser_context.new_page()
+    _watch(page, page_record)
+    page.goto(endpoint)
+    expect(page.locator(RUN_BUTTON)).to_be_visible(timeout=UI_TIMEOUT_MS)
+    _set_editor(page, QUERY_EDITOR, "subscription { events(types: [USER_CREATED]) { type } }")
+    _set_editor(page, HEADERS_EDITOR, json.dumps({"Authorization": f"Bearer {gateway.api_key}"}))
+    _run_query(page, endpoint)  # returns once the event stream has opened
+    mutation = (
+        "mutation ($login: String!, $email: String!) { createUser(input: {email: $email,"
+        ' login: $login, person: {natural: {firstName: "Ada", lastName: "Byron",'
+        ' birthDate: "1990-01-01", nationality: "FR", address: {line1: "1 rue",'
+        ' postalCode: "75001", city: "Paris", country: "FR"}}}}) { __typename } }'
+    )
+    for attempt in range(3):  # the stream may open a moment before it listens: bounded retries
+        variables = {"login": f"watcher{attempt}", "email": f"watch{attempt}@example.com"}
+        created = httpx.post(
+            endpoint, json={"query": mutation, "variables": variables}, timeout=10,
+            headers={"Authorization": f"Bearer {gateway.api_key}"},
+        )  # fmt: skip
+        assert created.json()["data"]["createUser"]["__typename"] == "CreateUserSuccess"
+        try:
+            expect(page.locator(RESULT_WINDOW)).to_contain_text("USER_CREATED", timeout=5_000)
+            break
+        except AssertionError:
+            continue
+    expect(page.locator(RESULT_WINDOW)).to_contain_text("USER_CREATED", timeout=UI_TIMEOUT_MS)
+    assert page_record.page_errors == [], page_record.page_errors
+    assert page_record.off_host_requests == [], page_record.off_host_requests

@@ -4,7 +4,9 @@
  * Moved out of the HTML page so that the page runs under a strict
  * Content-Security-Policy (script-src 'self', no 'unsafe-inline', no
  * 'unsafe-eval'). Based on strawberry-graphql's graphiql.html inline script,
- * minus the js-cookie/CSRF and websocket-subscription parts.
+ * minus the js-cookie/CSRF part. Subscriptions run over SSE (graphql-sse,
+ * distinct connections) with the same headers as queries, so the API key
+ * typed in the Headers tab works for them too.
  *
  * Expects the globals React, ReactDOM, GraphiQL (graphiql@3.8.3 UMD) and,
  * optionally, GraphiQLPluginExplorer (@graphiql/plugin-explorer@1.0.2 UMD)
@@ -74,6 +76,69 @@
     history.replaceState(null, "", search ? "?" + search : window.location.pathname);
   }
 
+  // --- Subscriptions: POST with Accept: text/event-stream, read SSE events. ---
+  function isSubscription(graphQLParams) {
+    var text = String(graphQLParams.query || "").replace(/#[^\n]*/g, "");
+    var name = graphQLParams.operationName;
+    if (name) {
+      return new RegExp("subscription\\s+" + name + "\\b").test(text);
+    }
+    return /^\s*subscription\b/.test(text);
+  }
+
+  async function* subscribe(graphQLParams, headers) {
+    headers.Accept = "text/event-stream";
+    var response = await fetch(endpoint, {
+      method: "POST",
+      headers: headers,
+      body: JSON.stringify(graphQLParams),
+      credentials: "same-origin",
+    });
+    if (!response.ok || !response.body) {
+      var text = await response.text();
+      try {
+        yield JSON.parse(text);
+      } catch (e) {
+        yield { errors: [{ message: "HTTP " + response.status + ": " + text.slice(0, 2000) }] };
+      }
+      return;
+    }
+    var reader = response.body.getReader();
+    var decoder = new TextDecoder();
+    var buffer = "";
+    try {
+      for (;;) {
+        var chunk = await reader.read();
+        if (chunk.done) {
+          return;
+        }
+        buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r/g, "");
+        var boundary;
+        while ((boundary = buffer.indexOf("\n\n")) >= 0) {
+          var block = buffer.slice(0, boundary);
+          buffer = buffer.slice(boundary + 2);
+          var event = "message";
+          var data = "";
+          block.split("\n").forEach(function (line) {
+            if (line.indexOf("event:") === 0) {
+              event = line.slice(6).trim();
+            } else if (line.indexOf("data:") === 0) {
+              data += line.slice(5).trim();
+            }
+          });
+          if (event === "complete") {
+            return;
+          }
+          if (event === "next" && data) {
+            yield JSON.parse(data);
+          }
+        }
+      }
+    } finally {
+      reader.cancel().catch(function () {});
+    }
+  }
+
   // --- Fetcher: POST JSON to the endpoint; headers come from the editor. ---
   function fetcher(graphQLParams, opts) {
     var headers = {
@@ -84,6 +149,9 @@
       headers[name] = editorHeaders[name];
     });
     headers["Content-Type"] = "application/json";
+    if (isSubscription(graphQLParams)) {
+      return subscribe(graphQLParams, headers);
+    }
 
     return fetch(endpoint, {
       method: "POST",
