@@ -81,9 +81,23 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         settler = None
         if settings.settler_delay_s is not None:
             settler = asyncio.create_task(run_settler(database, delay_s=settings.settler_delay_s))
+        dispatcher = None
+        if settings.webhook_delivery:
+            from gateway.services.deliveries import DeliveryPolicy, run_dispatcher
+
+            policy = DeliveryPolicy(
+                interval_s=settings.webhook_dispatch_interval_s,
+                timeout_s=settings.webhook_request_timeout_s,
+                allow_private_urls=settings.webhook_allow_private_urls,
+            )
+            dispatcher = asyncio.create_task(run_dispatcher(database, policy=policy))
         try:
             yield
         finally:
+            if dispatcher is not None:
+                dispatcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await dispatcher
             if settler is not None:
                 settler.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

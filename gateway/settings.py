@@ -76,6 +76,20 @@ class Settings(BaseSettings):
     webhook_delivery: bool = Field(
         default=True, description="Deliver events to webhook endpoints from this instance."
     )
+    webhook_dispatch_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="Pause between two passes of the webhook dispatcher (enqueue, then send"
+        " what is due).",
+    )
+    webhook_request_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description="Deadline of one webhook delivery attempt: resolving, connecting, sending"
+        " and reading the answer.",
+    )
     settler_delay_s: float | None = Field(
         default=None,
         ge=0,

@@ -7,6 +7,7 @@ persons go through the request's loaders (imported lazily: the core types refer 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -24,9 +25,10 @@ from gateway.domain.enums import (
 )
 from gateway.domain.pagination import encode_event_cursor
 from gateway.graphql.context import Info
-from gateway.graphql.relay import Node
+from gateway.graphql.relay import Connection, Node, connection, page_arguments
 from gateway.graphql.scalars import DateTime
-from gateway.store import journal_tables, ledger_tables, tables
+from gateway.store import delivery_tables, journal_tables, ledger_tables, tables
+from gateway.store.delivery_tables import WebhookDeliveryStatus
 
 if TYPE_CHECKING:
     from gateway.graphql.types import Account, Money, Person, User
@@ -332,6 +334,52 @@ class Event(Node):
         return await resolve_node(info, str(self.object_id), loaders=self.fresh_loaders)
 
 
+strawberry.enum(WebhookDeliveryStatus)
+
+
+@strawberry.type(description="One try to POST an event to an endpoint.")
+class WebhookAttempt:
+    attempt: int = strawberry.field(description="1 for the first try, then 2, 3...")
+    attempted_at: DateTime
+    status_code: int | None = strawberry.field(description="The HTTP status answered, if any.")
+    error: str | None = strawberry.field(description="Why no answer came (or was refused).")
+    duration_ms: int
+
+    @classmethod
+    def of(cls, row: delivery_tables.WebhookAttempt) -> WebhookAttempt:
+        return cls(attempt=row.attempt, attempted_at=DateTime(row.attempted_at),
+                   status_code=row.status_code, error=row.error,
+                   duration_ms=row.duration_ms)  # fmt: skip
+
+
+@strawberry.type(description="An event owed to an endpoint: retried until a 2xx or given up.")
+class WebhookDelivery:
+    id: strawberry.ID
+    status: WebhookDeliveryStatus
+    attempt_count: int
+    next_attempt_at: DateTime | None = strawberry.field(description="PENDING only.")
+    last_status_code: int | None
+    attempts: list[WebhookAttempt] = strawberry.field(description="Oldest first.")
+    created_at: DateTime
+    event_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def of(
+        cls, row: delivery_tables.WebhookDelivery, attempts: list[delivery_tables.WebhookAttempt]
+    ) -> WebhookDelivery:
+        return cls(
+            id=_id(row), status=row.status, attempt_count=row.attempt_count,
+            next_attempt_at=DateTime(row.next_attempt_at) if row.next_attempt_at else None,
+            last_status_code=row.last_status_code,
+            attempts=[WebhookAttempt.of(attempt) for attempt in attempts],
+            created_at=DateTime(row.created_at), event_id=row.event_id,
+        )  # fmt: skip
+
+    @strawberry.field
+    async def event(self, info: Info) -> Event:
+        return Event.of(await _row(info, journal_tables.Event, self.event_id))
+
+
 @strawberry.type
 class WebhookEndpoint(Node):
     url: str
@@ -339,11 +387,29 @@ class WebhookEndpoint(Node):
     description: str | None
     enabled: bool
     created_at: DateTime
+    disabled_reason: str | None = strawberry.field(
+        description="Why deliveries stopped, when they failed for too long."
+    )
+    row_id: strawberry.Private[uuid.UUID]
 
     @classmethod
     def of(cls, row: journal_tables.WebhookEndpoint) -> WebhookEndpoint:
         return cls(
             id=_id(row), url=row.url, event_types=[EventType(t) for t in row.event_types],
             description=row.description, enabled=row.enabled,
-            created_at=DateTime(row.created_at),
+            created_at=DateTime(row.created_at), disabled_reason=row.disabled_reason,
+            row_id=row.id,
         )  # fmt: skip
+
+    @strawberry.field(description="Newest first, each with its attempts.")
+    async def deliveries(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[WebhookDelivery]:
+        reader = info.context.loaders.reader
+        request = page_arguments(first, after, None, None)
+        page = await reader.webhook_deliveries_page(self.row_id, request)
+        attempts: dict[uuid.UUID, list[delivery_tables.WebhookAttempt]] = defaultdict(list)
+        if page.items:
+            for attempt in await reader.webhook_attempts([row.id for row in page.items]):
+                attempts[attempt.delivery_id].append(attempt)
+        return connection(page, lambda row: WebhookDelivery.of(row, attempts[row.id]))

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from gateway.domain.enums import EventType
 from gateway.domain.pagination import Page, PageRequest
 from gateway.store import readers
+from gateway.store.delivery_tables import WebhookAttempt, WebhookDelivery
 from gateway.store.engine import Database
 from gateway.store.journal_tables import Event, WebhookEndpoint
 from gateway.store.ledger_tables import LedgerEntry
@@ -113,3 +114,17 @@ class PlatformReader:
     async def webhook_endpoints(self) -> list[WebhookEndpoint]:
         async with self.db.session() as session:
             return await readers.webhook_endpoints(session, platform_id=self.platform_id)
+
+    async def webhook_deliveries_page(
+        self, endpoint_id: uuid.UUID, page: PageRequest
+    ) -> Page[WebhookDelivery]:
+        async with self.db.session() as session:
+            return await readers.webhook_deliveries_page(
+                session, platform_id=self.platform_id, endpoint_id=endpoint_id, page=page
+            )
+
+    async def webhook_attempts(self, delivery_ids: Sequence[uuid.UUID]) -> list[WebhookAttempt]:
+        async with self.db.session() as session:
+            return await readers.webhook_attempts(
+                session, platform_id=self.platform_id, delivery_ids=delivery_ids
+            )

@@ -1,5 +1,9 @@
 """Webhook endpoints of a platform: registered with a signing secret shown once, listed,
-deleted (kept for the delivery log, never listed or delivered to again)."""
+deleted (kept for the delivery log, never listed or delivered to again).
+
+An endpoint receives the events appended after its creation: it starts enqueued through the
+platform's last event sequence. Deleting it gives up its pending deliveries
+(`gateway.services.deliveries` sends them)."""
 
 from __future__ import annotations
 
@@ -15,10 +19,12 @@ from gateway.domain.errors import NotFound
 from gateway.domain.ids import new_id
 from gateway.domain.inputs import Checks
 from gateway.domain.webhooks import new_secret, url_problem
+from gateway.services.deliveries import fail_pending
 from gateway.services.lookups import object_id
 from gateway.services.unit import Tx, perform
 from gateway.store.engine import Database
 from gateway.store.journal_tables import WebhookEndpoint
+from gateway.store.tables import Platform
 from gateway.store.types import utcnow
 
 ENDPOINTS_PER_PLATFORM_MAX = 20
@@ -59,10 +65,14 @@ async def create_endpoint(
             limit = Checks()
             limit.add("url", f"A platform has at most {ENDPOINTS_PER_PLATFORM_MAX} endpoints.")
             limit.done()
+        last_sequence = await tx.session.scalar(
+            sa.select(col(Platform.event_sequence)).where(col(Platform.id) == tx.platform_id)
+        )
         endpoint = WebhookEndpoint(
             id=new_id(), platform_id=tx.platform_id, url=new.url.strip(),
             event_types=sorted({event_type.value for event_type in new.event_types}),
             description=(new.description or "").strip() or None, secret=secret,
+            enqueued_through=last_sequence or 0,
         )  # fmt: skip
         tx.session.add(endpoint)
         await tx.session.flush()
@@ -90,6 +100,8 @@ async def delete_endpoint(db: Database, *, platform_id: uuid.UUID, endpoint_id: 
             raise NotFound(f"No webhook endpoint with id {endpoint_id[:64]!r}.")
         endpoint.deleted_at = utcnow()
         endpoint.enabled = False
+        await fail_pending(tx.session, platform_id=tx.platform_id, endpoint_id=endpoint.id,
+                           reason="The endpoint was deleted.")  # fmt: skip
         await tx.session.flush()
         return endpoint
 

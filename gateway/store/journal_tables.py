@@ -83,3 +83,13 @@ class WebhookEndpoint(SQLModel, table=True):
     enabled: bool = True
     created_at: dt.datetime = _created_at()
     deleted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Delivery state (gateway.services.deliveries): the platform's event sequence up to which
+    # deliveries are enqueued (its last one at creation: an endpoint gets later events only),
+    # the current run of failed attempts, and why the dispatcher disabled it, if it did.
+    enqueued_through: int = Field(
+        default=0, sa_type=sa.BigInteger, sa_column_kwargs={"server_default": "0"}
+    )
+    consecutive_failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    failing_since: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    disabled_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    disabled_reason: str | None = Field(default=None, max_length=500)

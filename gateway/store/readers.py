@@ -17,6 +17,7 @@ from sqlmodel import col
 
 from gateway.domain.enums import EventType, UserKind, ValidationStatus
 from gateway.domain.pagination import Page, PageRequest
+from gateway.store.delivery_tables import WebhookAttempt, WebhookDelivery
 from gateway.store.journal_tables import Event, WebhookEndpoint
 from gateway.store.ledger_tables import (
     BankAccount,
@@ -227,3 +228,30 @@ async def events_after(
 async def last_event_sequence(session: AsyncSession, *, platform_id: uuid.UUID) -> int:
     statement = sa.select(col(Platform.event_sequence)).where(col(Platform.id) == platform_id)
     return int((await session.scalar(statement)) or 0)
+
+
+async def webhook_deliveries_page(
+    session: AsyncSession, *, platform_id: uuid.UUID, endpoint_id: uuid.UUID, page: PageRequest
+) -> Page[WebhookDelivery]:
+    """An endpoint's deliveries, newest first."""
+    where = [
+        col(WebhookDelivery.platform_id) == platform_id,
+        col(WebhookDelivery.endpoint_id) == endpoint_id,
+    ]
+    order = Order(col(WebhookDelivery.id), descending=True)
+    return await keyset_page(session, model=WebhookDelivery, where=where, page=page, order=order)
+
+
+async def webhook_attempts(
+    session: AsyncSession, *, platform_id: uuid.UUID, delivery_ids: Sequence[uuid.UUID]
+) -> list[WebhookAttempt]:
+    """Every attempt of the given deliveries, each delivery's in order."""
+    statement = (
+        sa.select(WebhookAttempt)
+        .where(
+            col(WebhookAttempt.platform_id) == platform_id,
+            col(WebhookAttempt.delivery_id).in_(delivery_ids),
+        )
+        .order_by(col(WebhookAttempt.delivery_id), col(WebhookAttempt.attempt))
+    )
+    return list((await session.scalars(statement)).all())

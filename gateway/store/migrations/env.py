@@ -10,7 +10,7 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from gateway.store import journal_tables, ledger_tables  # noqa: F401 - registers tables
+from gateway.store import delivery_tables, journal_tables, ledger_tables  # noqa: F401 - tables
 from gateway.store.engine import create_engine
 from gateway.store.tables import metadata
 
