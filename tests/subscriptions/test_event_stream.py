@@ -12,6 +12,7 @@ from gateway.domain.inputs import AddressData, NaturalPersonData
 from gateway.services import users
 from gateway.services.event_stream import EventHub, SubscriberTooSlow, stream_events
 from gateway.store.engine import Database
+from gateway.store.journal_tables import Event
 from gateway.store.notify import LocalNotifications
 from tests.conftest import make_platform
 
@@ -79,3 +80,28 @@ async def test_a_consumer_that_falls_behind_is_cut_off_and_resumes_without_loss(
     sequences = [event.sequence for event in seen]
     assert sequences == list(range(sequences[0], sequences[0] + 12))
     assert [e.object_id for e in seen if e.type.value == "USER_CREATED"] == created
+
+
+async def test_events_committed_while_a_long_replay_runs_follow_it_without_gap_or_duplicate(
+    db: Database,
+) -> None:
+    platform = await make_platform(db)
+    for _ in range(110):  # 220 events: more than one replay batch
+        await _create_user(db, platform.id)
+    db.notifications = LocalNotifications()
+    hub = EventHub(db, queue_max=100, poll_interval_s=0.1)
+    await hub.start()
+    try:
+        stream = stream_events(hub, platform_id=platform.id, after=0)
+        seen: list[Event] = []
+        writers: list[asyncio.Task[uuid.UUID]] = []
+        while len(seen) < 230:
+            seen.append(await asyncio.wait_for(anext(stream), 5))
+            if len(seen) == 50:  # mid-replay: commit five more users (ten events)
+                writers += [asyncio.create_task(_create_user(db, platform.id)) for _ in range(5)]
+        await asyncio.gather(*writers)
+        await stream.aclose()
+    finally:
+        await hub.stop()
+    sequences = [event.sequence for event in seen]
+    assert sequences == list(range(1, 231))

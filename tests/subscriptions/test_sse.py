@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from tests.conftest import make_platform
 from tests.subscriptions.conftest import LiveServer
 from tests.subscriptions.test_websocket import create_user
 
+WATCH_EVENTS = (Path(__file__).resolve().parents[2] / "queries" / "WatchEvents.graphql").read_text()
 SUBSCRIPTION = "subscription { events(types: [USER_CREATED]) { type objectId cursor } }"
 
 
@@ -55,3 +57,21 @@ async def test_an_sse_request_without_a_key_is_refused_before_streaming(live: Li
         )
     assert response.status_code == 401
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_the_watch_events_document_streams_with_its_variables(
+    live: LiveServer, db: Database
+) -> None:
+    platform = await make_platform(db)
+    await create_user(live, platform)
+    first_cursor_query = "{ platform { events(first: 1) { nodes { cursor } } } }"
+    async with httpx.AsyncClient(base_url=live.http, timeout=10) as http:
+        body = (await http.post("/graphql", json={"query": first_cursor_query},
+                                headers=platform.headers)).json()  # fmt: skip
+        after = body["data"]["platform"]["events"]["nodes"][0]["cursor"]
+        request = {"query": WATCH_EVENTS, "variables": {"after": after, "objectId": None}}
+        headers = {**platform.headers, "Accept": "text/event-stream"}
+        async with http.stream("POST", "/graphql", json=request, headers=headers) as stream:
+            [person_created] = await asyncio.wait_for(_next_events(stream, 1), 10)
+    assert person_created["type"] == "PERSON_CREATED"
+    assert person_created["object"]["__typename"] == "NaturalPerson"

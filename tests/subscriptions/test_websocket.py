@@ -15,9 +15,10 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from gateway.settings import Settings
 from gateway.store.engine import Database
 from tests.conftest import PlatformHandle, make_platform
-from tests.subscriptions.conftest import LiveServer
+from tests.subscriptions.conftest import LiveServer, serve
 
 PROTOCOL = "graphql-transport-ws"
 EVENTS = """subscription ($after: String, $types: [EventType!], $objectId: ID) {
@@ -233,3 +234,17 @@ async def test_subscriptions_per_connection_are_capped(live: LiveServer, db: Dat
     assert message["type"] == "error"
     assert message["id"] == "4"
     assert "limit" in json.dumps(message).lower()
+
+
+async def test_browser_origins_are_checked_when_configured(
+    db: Database, settings: Settings
+) -> None:
+    strict = settings.model_copy(update={"ws_allowed_origins": ["https://app.example"]})
+    async for server in serve(strict, db):
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            async with socket(server, origin="https://evil.example"):
+                pass
+        assert refused.value.response.status_code == 403
+        async with socket(server, origin="https://app.example") as ws:
+            platform = await make_platform(db)
+            await init(ws, platform)
