@@ -19,10 +19,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +41,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.processes import gateway_process
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -55,7 +55,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 REQUIRE_SERVICES = os.environ.get("MPS_TEST_REQUIRE_SERVICES") == "1"
-SERVER_START_TIMEOUT_S = 30.0
 UI_TIMEOUT_MS = 15_000
 
 WRONG_KEY = "mps_test_not-a-real-key"
@@ -115,37 +114,6 @@ class PageRecord:
     rejected_posts: list[RejectedPost] = field(default_factory=list)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_until_healthy(base_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    last_problem = "no answer yet"
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(
-                f"gateway server exited with code {server.returncode} before it was healthy:\n"
-                + log.read_text(errors="replace")
-            )
-        try:
-            response = httpx.get(f"{base_url}/healthz", timeout=1.0)
-        except httpx.TransportError as exc:
-            last_problem = repr(exc)
-        else:
-            if response.status_code == 200 and response.json().get("status") == "ok":
-                return
-            last_problem = f"HTTP {response.status_code}: {response.text[:200]}"
-        time.sleep(0.1)  # bounded polling
-    pytest.fail(
-        f"gateway server not healthy within {SERVER_START_TIMEOUT_S:.0f} s ({last_problem}):\n"
-        + log.read_text(errors="replace")
-    )
-
-
 @pytest.fixture(scope="module", autouse=True)
 def chromium() -> Path:
     """Debian's Chromium; checked before the (slower) gateway server is started."""
@@ -174,27 +142,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway
     assert seeded.returncode == 0, f"`mps-gateway demo --json` failed:\n{seeded.stderr}"
     demo = json.loads(seeded.stdout.strip().splitlines()[-1])
 
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log = workdir / "server.log"
-    with log.open("wb") as log_file:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=workdir,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_healthy(base_url, server, log)
+    with gateway_process(env, workdir) as base_url:
         yield RunningGateway(base_url=base_url, api_key=demo["apiKey"])
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
 
 
 @pytest.fixture

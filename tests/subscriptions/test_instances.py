@@ -10,8 +10,6 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,7 @@ import pytest
 import redis
 import websockets
 
-from tests.subscriptions.conftest import free_port
+from tests.processes import gateway_process
 
 REDIS_URL = os.environ.get("MPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REQUIRE_SERVICES = os.environ.get("MPS_TEST_REQUIRE_SERVICES") == "1"
@@ -36,38 +34,6 @@ def redis_url() -> str:
             pytest.fail(f"Redis unreachable at {REDIS_URL}: {error}")
         pytest.skip(f"Redis unreachable at {REDIS_URL}: {error}")
     return REDIS_URL
-
-
-@asynccontextmanager
-async def gateway(env: dict[str, str], workdir: Path) -> AsyncIterator[str]:
-    port = free_port()
-    log = (workdir / f"gateway-{port}.log").open("wb")
-    process = subprocess.Popen(  # noqa: ASYNC220 - returns at once; the server runs apart
-        [sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(base_url=base, timeout=2) as http:
-            for _ in range(300):  # bounded: 30 s
-                if process.poll() is not None:
-                    break
-                try:
-                    if (await http.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-        assert process.poll() is None, (workdir / f"gateway-{port}.log").read_text()
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
 
 
 async def call(http: httpx.AsyncClient, key: str, query: str, **variables: Any) -> Any:
@@ -149,21 +115,18 @@ TRANSFER = (
 async def _transfer_reaches_the_other_instance(env: dict[str, str], workdir: Path) -> None:
     key = _platform(env, workdir)
     init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {key}"}}
-    async with (
-        gateway(env, workdir) as first,
-        gateway(env, workdir) as second,
-        httpx.AsyncClient(base_url=first, timeout=10) as http,
-    ):
-        debited, credited = await funded_pair(http, key)
-        ws_url = second.replace("http://", "ws://") + "/graphql"
-        protocols: Any = ["graphql-transport-ws"]
-        async with websockets.connect(ws_url, subprotocols=protocols) as ws:
-            await ws.send(json.dumps(init))
-            assert json.loads(await ws.recv()) == {"type": "connection_ack"}
-            await ws.send(json.dumps(SUBSCRIBE))
-            await asyncio.sleep(0.5)  # the subscription registers on the second instance
-            moved = await call(http, key, TRANSFER, d=debited, c=credited)
-            message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    with gateway_process(env, workdir) as first, gateway_process(env, workdir) as second:
+        async with httpx.AsyncClient(base_url=first, timeout=10) as http:
+            debited, credited = await funded_pair(http, key)
+            ws_url = second.replace("http://", "ws://") + "/graphql"
+            protocols: Any = ["graphql-transport-ws"]
+            async with websockets.connect(ws_url, subprotocols=protocols) as ws:
+                await ws.send(json.dumps(init))
+                assert json.loads(await ws.recv()) == {"type": "connection_ack"}
+                await ws.send(json.dumps(SUBSCRIBE))
+                await asyncio.sleep(0.5)  # the subscription registers on the second instance
+                moved = await call(http, key, TRANSFER, d=debited, c=credited)
+                message = json.loads(await asyncio.wait_for(ws.recv(), 10))
     transfer_id = moved["createTransfer"]["transfer"]["id"]
     assert message["type"] == "next", message
     assert message["payload"]["data"]["events"]["objectId"] == transfer_id

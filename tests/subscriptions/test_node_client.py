@@ -27,10 +27,8 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +37,6 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import asyncpg
-import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -49,6 +46,7 @@ from gateway.services.sandbox import simulate_pay_in
 from gateway.store.engine import Database
 from gateway.store.files import DocumentFiles
 from tests.ledger import onboard_validated_user
+from tests.processes import gateway_process
 
 T = TypeVar("T")
 
@@ -58,7 +56,6 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "MPS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_SERVICES = os.environ.get("MPS_TEST_REQUIRE_SERVICES") == "1"
-SERVER_START_TIMEOUT_S = 30.0
 NPM_CI_TIMEOUT_S = 300.0
 NODE_TIMEOUT_S = 90.0
 KEEP_ALIVE_S = 0.5
@@ -78,13 +75,6 @@ def _run_apart(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine on its own loop in a thread, away from pytest-asyncio's loop."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, work()).result()
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _hermetic_env(**extra: str) -> dict[str, str]:
@@ -218,30 +208,6 @@ async def _fund_holder(url: str, documents: Path, platform_id: uuid.UUID) -> Fun
     return FundedHolder(holder.account_ids, holder.bank_account_id)
 
 
-def _wait_until_healthy(base_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    last_problem = "no answer yet"
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(
-                f"gateway server exited with code {server.returncode} before it was healthy:\n"
-                + log.read_text(errors="replace")
-            )
-        try:
-            response = httpx.get(f"{base_url}/healthz", timeout=1.0)
-        except httpx.TransportError as exc:
-            last_problem = repr(exc)
-        else:
-            if response.status_code == 200 and response.json().get("status") == "ok":
-                return
-            last_problem = f"HTTP {response.status_code}: {response.text[:200]}"
-        time.sleep(0.1)  # bounded polling
-    pytest.fail(
-        f"gateway server not healthy within {SERVER_START_TIMEOUT_S:.0f} s ({last_problem}):\n"
-        + log.read_text(errors="replace")
-    )
-
-
 @pytest.fixture
 def gateway(node_tools: NodeTools, database_url: str, tmp_path: Path) -> Iterator[RunningGateway]:
     """A real `python -m gateway serve` process over `database_url`, with a funded holder."""
@@ -254,27 +220,8 @@ def gateway(node_tools: NodeTools, database_url: str, tmp_path: Path) -> Iterato
     platform_id, api_key = _create_platform(env, tmp_path)
     holder = _run_apart(lambda: _fund_holder(database_url, documents, platform_id))
 
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "server.log"
-    with log.open("wb") as log_file:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_healthy(base_url, server, log)
+    with gateway_process(env, tmp_path) as base_url:
         yield RunningGateway(base_url=base_url, api_key=api_key, holder=holder)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
 
 
 def _run_client(node: str, gateway: RunningGateway, record: Path) -> dict[str, Any]:
