@@ -11,15 +11,10 @@ import enum
 import uuid
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-from sqlmodel import col
-
 from gateway.domain.banking import normalize_bic, normalize_iban
 from gateway.domain.enums import (
     AccountStatus,
     EventType,
-    PayInStatus,
-    PayOutStatus,
     UserStatus,
     ValidationStatus,
 )
@@ -29,8 +24,9 @@ from gateway.domain.inputs import Checks
 from gateway.domain.states import ACCOUNT, check_transition
 from gateway.services.lookups import find
 from gateway.services.unit import Outcome, Tx, input_payload, perform
+from gateway.store import lookups
 from gateway.store.engine import Database
-from gateway.store.ledger_tables import BankAccount, PayIn, PayOut
+from gateway.store.ledger_tables import BankAccount
 from gateway.store.tables import Account, Platform, User
 from gateway.store.types import utcnow
 
@@ -137,15 +133,7 @@ async def add_bank_account(
 
 async def _check_nothing_in_flight(tx: Tx, account: Account) -> None:
     """A closing account must have no pay-in or pay-out still on its way."""
-    open_pay_ins = sa.select(col(PayIn.id)).where(
-        col(PayIn.credited_account_id) == account.id,
-        col(PayIn.status).in_([PayInStatus.CREATED, PayInStatus.PENDING]),
-    )
-    open_pay_outs = sa.select(col(PayOut.id)).where(
-        col(PayOut.debited_account_id) == account.id,
-        col(PayOut.status).in_([PayOutStatus.CREATED, PayOutStatus.PENDING]),
-    )
-    if await tx.session.scalar(sa.select(sa.exists(open_pay_ins.union_all(open_pay_outs)))):
+    if await lookups.has_operations_in_flight(tx.session, account_id=account.id):
         raise InvalidState("The account has pay-ins or pay-outs in flight; close it once settled.")
 
 

@@ -16,9 +16,6 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-from sqlmodel import col
-
 from gateway.domain.documents import DOCUMENT_BYTES_MIN, safe_file_name, sniff_content_type
 from gateway.domain.enums import (
     AccountStatus,
@@ -41,9 +38,10 @@ from gateway.domain.requirements import (
 from gateway.domain.states import DOCUMENT, VALIDATION, check_transition
 from gateway.services.lookups import find, object_id
 from gateway.services.unit import Outcome, Tx, perform
+from gateway.store import lookups
 from gateway.store.engine import Database
 from gateway.store.files import DocumentFiles
-from gateway.store.tables import Account, KycDocument, Person, User
+from gateway.store.tables import KycDocument, Person, User
 from gateway.store.types import utcnow
 
 ENTITY_DOCUMENTS = frozenset(
@@ -89,11 +87,7 @@ def requirements_of(
 
 
 async def _user_files(tx: Tx, user: User) -> tuple[list[Person], list[KycDocument]]:
-    persons = await tx.session.scalars(sa.select(Person).where(col(Person.user_id) == user.id))
-    documents = await tx.session.scalars(
-        sa.select(KycDocument).where(col(KycDocument.user_id) == user.id)
-    )
-    return list(persons.all()), list(documents.all())
+    return await lookups.persons_and_documents(tx.session, user_id=user.id)
 
 
 def _check_document(new: NewDocument, size_max: int) -> str:
@@ -245,12 +239,7 @@ async def decide_validation(
 
 
 async def _validate_accounts(tx: Tx, user: User) -> None:
-    accounts = await tx.session.scalars(
-        sa.select(Account).where(
-            col(Account.user_id) == user.id, col(Account.status) == AccountStatus.CREATED
-        )
-    )
-    for account in accounts.all():
+    for account in await lookups.created_accounts(tx.session, user_id=user.id):
         account.status = AccountStatus.VALIDATED
         account.updated_at = utcnow()
         tx.emit(EventType.ACCOUNT_VALIDATED, account, user_id=user.id,

@@ -18,9 +18,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import col
 
 from gateway.domain.enums import AccountStatus, EntryKind, EventType, TransferStatus, UserStatus
 from gateway.domain.errors import CurrencyMismatch, InsufficientFunds, InvalidState, NotFound
@@ -29,7 +27,7 @@ from gateway.domain.inputs import Checks, check_amount
 from gateway.domain.money import MINOR_UNITS_MAX, Money
 from gateway.services.lookups import object_id
 from gateway.services.unit import Outcome, Tx, input_payload, perform
-from gateway.store import writers
+from gateway.store import lookups, writers
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import LedgerEntry, Transfer
 from gateway.store.tables import Account, Platform, User
@@ -90,11 +88,8 @@ async def post_settlement(
 
 
 async def users_of(tx: Tx, accounts: list[Account]) -> dict[uuid.UUID, User]:
-    ids = {account.user_id for account in accounts}
-    rows = await tx.session.scalars(
-        sa.select(User).where(col(User.platform_id) == tx.platform_id, col(User.id).in_(ids))
-    )
-    return {user.id: user for user in rows.all()}
+    ids = list({account.user_id for account in accounts})
+    return await lookups.users_by_ids(tx.session, platform_id=tx.platform_id, ids=ids)
 
 
 def check_can_move_money(account: Account, user: User, role: str) -> None:

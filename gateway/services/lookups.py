@@ -7,13 +7,13 @@ found", so a caller learns nothing about objects outside its scope.
 from __future__ import annotations
 
 import uuid
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.domain.errors import NotFound
 from gateway.domain.ids import parse_id
+from gateway.store import lookups
 
 M = TypeVar("M")
 
@@ -35,13 +35,9 @@ async def find(
     lock: bool = False,
 ) -> M:
     """The row of `model` with that id in the platform (row-locked if asked), or NotFound."""
-    key = object_id(id_text, what)
-    table: Any = model
-    statement = sa.select(table).where(table.platform_id == platform_id, table.id == key)
-    if lock:
-        statement = statement.with_for_update().execution_options(populate_existing=True)
-    row = (await session.scalars(statement)).first()
+    row = await lookups.row_in_platform(
+        session, model, platform_id=platform_id, key=object_id(id_text, what), lock=lock
+    )
     if row is None:
         raise NotFound(f"No {what} with id {id_text[:64]!r}.")
-    found: M = row
-    return found
+    return row

@@ -17,8 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
-from sqlmodel import SQLModel, col
+from sqlmodel import SQLModel
 
 from gateway.domain.enums import (
     EntryKind,
@@ -36,7 +35,7 @@ from gateway.services.kyc import decide_validation
 from gateway.services.ledger import check_can_move_money, post, post_settlement, users_of
 from gateway.services.lookups import find
 from gateway.services.unit import Tx, perform
-from gateway.store import writers
+from gateway.store import lookups, writers
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import DirectDebitMandate, PayIn, PayOut
 from gateway.store.tables import Account, Platform, User
@@ -194,18 +193,12 @@ async def simulate_pay_out(
 
 async def _due(
     db: Database, model: Any, status: Any, statuses: list[Any], since: dt.datetime
-) -> list[Any]:
-    """Sandbox rows of `model` in one of `statuses`, unchanged since `since`, oldest first."""
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
     async with db.session() as session:
-        statement = (
-            sa.select(model.platform_id, model.id)
-            .join(Platform, col(Platform.id) == model.platform_id)
-            .where(col(Platform.environment) == Environment.SANDBOX)
-            .where(status.in_(statuses), model.updated_at <= since)
-            .order_by(model.id)
-            .limit(SETTLER_BATCH_MAX)
-        )
-        return list((await session.execute(statement)).all())
+        return await lookups.due_sandbox_items(
+            session, model=model, status=status, statuses=statuses, since=since,
+            limit=SETTLER_BATCH_MAX,
+        )  # fmt: skip
 
 
 async def settle_due(db: Database, *, delay_s: float) -> int:

@@ -15,9 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
 
 from gateway.domain.enums import (
     EventType,
@@ -41,6 +39,7 @@ from gateway.domain.inputs import (
 )
 from gateway.services.lookups import find
 from gateway.services.unit import Outcome, Tx, input_payload, perform
+from gateway.store import lookups
 from gateway.store.engine import Database
 from gateway.store.tables import Person, User
 from gateway.store.types import utcnow
@@ -112,13 +111,10 @@ def _check_new_user(new: NewUser) -> str:
 
 
 async def _check_unique(tx: Tx, email: str, login: str) -> None:
-    clash = await tx.session.execute(
-        sa.select(col(User.email_key), col(User.login)).where(
-            col(User.platform_id) == tx.platform_id,
-            sa.or_(col(User.email_key) == email.lower(), col(User.login) == login),
-        )
+    clashes = await lookups.user_clashes(
+        tx.session, platform_id=tx.platform_id, email_key=email.lower(), login=login
     )
-    for email_key, taken_login in clash.all():
+    for email_key, taken_login in clashes:
         if email_key == email.lower():
             raise Duplicate("This e-mail is already used on the platform.", field="email")
         if taken_login == login:
@@ -177,12 +173,8 @@ def _check_new_person(new: NewPerson) -> None:
 async def _check_total_ownership(tx: Tx, user_id: uuid.UUID, share: float | None) -> None:
     if share is None:
         return
-    held = await tx.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(col(Person.ownership_percentage)), 0.0)).where(
-            col(Person.platform_id) == tx.platform_id, col(Person.user_id) == user_id
-        )
-    )
-    if float(held or 0) + share > 100 + 1e-9:
+    held = await lookups.ownership_held(tx.session, platform_id=tx.platform_id, user_id=user_id)
+    if held + share > 100 + 1e-9:
         checks = Checks()
         checks.add("ownershipPercentage", f"Owners would hold more than 100 % ({held} % held).")
         checks.done()
@@ -201,9 +193,7 @@ async def add_person(db: Database, *, platform_id: uuid.UUID, new: NewPerson) ->
         if user.status is UserStatus.CLOSED:
             raise InvalidState("The user is closed.")
         await _check_total_ownership(tx, user.id, new.ownership_percentage)
-        holder = await tx.session.scalar(
-            sa.select(Person).where(col(Person.user_id) == user.id, col(Person.is_holder))
-        )
+        holder = await lookups.holder_of(tx.session, user_id=user.id)
         assert holder is not None
         person = natural_person_row(
             tx, user.id, new.person, is_holder=False, parent_id=holder.id, roles=roles,
