@@ -136,7 +136,7 @@ class Platform(Node):
         before: str | None = None,
     ) -> Connection[Account]:
         page = page_arguments(first, after, last, before)
-        accounts = await info.context.loaders.reader.accounts_page(page)
+        accounts = await info.context.loaders.reader.page(tables.Account, page)
         return connection(accounts, Account.of)
 
     @strawberry.field

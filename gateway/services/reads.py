@@ -63,10 +63,6 @@ class PlatformReader:
                 session, platform_id=self.platform_id, criteria=criteria, page=page
             )
 
-    async def accounts_page(self, page: PageRequest) -> Page[Account]:
-        async with self.db.session() as session:
-            return await readers.accounts_page(session, platform_id=self.platform_id, page=page)
-
     async def accounts_pages_of_users(
         self, user_ids: Sequence[uuid.UUID], page: PageRequest
     ) -> dict[uuid.UUID, Page[Account]]:

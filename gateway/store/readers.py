@@ -123,13 +123,6 @@ async def users_page(
     return await keyset_page(session, model=User, where=where, page=page)
 
 
-async def accounts_page(
-    session: AsyncSession, *, platform_id: uuid.UUID, page: PageRequest
-) -> Page[Account]:
-    where = [col(Account.platform_id) == platform_id]
-    return await keyset_page(session, model=Account, where=where, page=page)
-
-
 async def accounts_pages_of_users(
     session: AsyncSession,
     *,
