@@ -32,10 +32,19 @@ class NewApiKey:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: a platform (through one of its API keys)."""
+    """Who is calling: a platform through one of its API keys, or, with `user_id` set, one user
+    of that platform through a user token issued with that key."""
 
     platform_id: uuid.UUID
     api_key_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+
+    @property
+    def credential(self) -> str:
+        """A stable name for the credential, for rate limits and logs (never a secret)."""
+        if self.user_id is not None:
+            return f"user:{self.user_id}"
+        return f"key:{self.api_key_id}"
 
 
 def key_digest(key: str) -> str:

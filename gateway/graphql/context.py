@@ -1,5 +1,7 @@
 """The typed request context: who is calling, for which platform, and the request's loaders.
 
+The caller is a platform (API key) or one of its users (user token, `principal.user_id` set);
+the loaders are scoped accordingly, so no resolver can read outside the caller's scope.
 Over HTTP the caller is known before execution (the Authorization header). Over a WebSocket
 it is known only after `connection_init` carries the key: until `sign_in`, the caller's
 attributes are unset, and the protocol refuses any operation before the connection is
@@ -55,8 +57,11 @@ class Context:
         self.loaders = self.new_loaders()
 
     def new_loaders(self) -> Loaders:
-        """Fresh loaders (empty caches) for the caller's platform."""
-        return Loaders(PlatformReader(self.services.db, platform_id=self.platform.id))
+        """Fresh loaders (empty caches) for the caller's scope: its platform, or one user."""
+        reader = PlatformReader(
+            self.services.db, platform_id=self.platform.id, user_id=self.principal.user_id
+        )
+        return Loaders(reader)
 
 
 Info = strawberry.Info[Context, None]

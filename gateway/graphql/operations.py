@@ -23,6 +23,7 @@ from gateway.domain.enums import (
     PayOutStatus,
     TransferStatus,
 )
+from gateway.domain.errors import Forbidden
 from gateway.domain.pagination import encode_event_cursor
 from gateway.graphql.context import Info
 from gateway.graphql.relay import Connection, Node, connection, page_arguments
@@ -63,7 +64,8 @@ def _money(amount: int, currency: str) -> Money:
 
 async def _account(info: Info, account_id: uuid.UUID) -> Account:
     row = await info.context.loaders.account.load(account_id)
-    assert row is not None, f"account {account_id} is missing"
+    if row is None:  # only a user token's loaders hide an account that a transfer names
+        raise Forbidden("This account belongs to another user; its id is on the transfer.")
     account: Account = _core().Account.of(row)
     return account
 
@@ -91,25 +93,30 @@ class Transfer(Node):
     label: str | None
     status: TransferStatus
     created_at: DateTime
-    debited_account_id: strawberry.Private[uuid.UUID]
-    credited_account_id: strawberry.Private[uuid.UUID]
+    debited_account_id: strawberry.ID = strawberry.field(
+        description="The debited account's id, readable under any credential (a user token sees"
+        " the other party's account only by id)."
+    )
+    credited_account_id: strawberry.ID = strawberry.field(
+        description="The credited account's id, readable under any credential."
+    )
 
     @classmethod
     def of(cls, row: ledger_tables.Transfer) -> Transfer:
         return cls(
             id=_id(row), amount=_money(row.amount, row.currency), label=row.label,
             status=row.status, created_at=DateTime(row.created_at),
-            debited_account_id=row.debited_account_id,
-            credited_account_id=row.credited_account_id,
+            debited_account_id=strawberry.ID(str(row.debited_account_id)),
+            credited_account_id=strawberry.ID(str(row.credited_account_id)),
         )  # fmt: skip
 
     @strawberry.field
     async def debited_account(self, info: Info) -> AccountRef:
-        return await _account(info, self.debited_account_id)
+        return await _account(info, uuid.UUID(self.debited_account_id))
 
     @strawberry.field
     async def credited_account(self, info: Info) -> AccountRef:
-        return await _account(info, self.credited_account_id)
+        return await _account(info, uuid.UUID(self.credited_account_id))
 
 
 @strawberry.type

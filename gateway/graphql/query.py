@@ -95,5 +95,9 @@ class Query:
         return Platform.of(info.context.platform)
 
     @strawberry.field(description="Under a user token: that user; under a platform API key: null.")
-    def viewer(self) -> User | None:
-        return None
+    async def viewer(self, info: Info) -> User | None:
+        user_id = info.context.principal.user_id
+        if user_id is None:
+            return None
+        row = await info.context.loaders.user.load(user_id)
+        return None if row is None else User.of(row)

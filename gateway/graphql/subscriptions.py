@@ -6,7 +6,6 @@ connection never serves an object from a stale cache.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncGenerator
 
 import strawberry
@@ -18,7 +17,7 @@ from gateway.domain.ids import parse_id
 from gateway.domain.pagination import decode_event_cursor, encode_event_cursor
 from gateway.graphql.context import Context, Info
 from gateway.graphql.operations import Event
-from gateway.services.event_stream import SubscriberTooSlow, stream_events
+from gateway.services.event_stream import EventFilter, SubscriberTooSlow, stream_events
 
 TOO_SLOW_CLOSE_CODE = 4008
 
@@ -49,22 +48,21 @@ class Subscription:
         wanted_object = parse_id(object_id) if object_id is not None else None
         if object_id is not None and wanted_object is None:
             raise InvalidArgument("`objectId` is not a valid id.", argument="objectId")
-        return _stream(context, sequence, types, wanted_object)
+        wanted = EventFilter(types, wanted_object, context.principal.user_id)
+        return _stream(context, sequence, wanted)
 
 
 async def _stream(
     context: Context,
     sequence: int | None,
-    types: list[EventType] | None,
-    object_id: uuid.UUID | None,
+    wanted: EventFilter,
 ) -> AsyncGenerator[Event, None]:
     platform_id = context.platform.id
     last = sequence
     try:
         async for row in stream_events(
-            context.services.hub, platform_id=platform_id, after=sequence, types=types,
-            object_id=object_id,
-        ):  # fmt: skip
+            context.services.hub, platform_id=platform_id, after=sequence, wanted=wanted
+        ):
             last = row.sequence
             yield Event.of(row, fresh_loaders=context.new_loaders())
     except SubscriberTooSlow as slow:

@@ -1,4 +1,5 @@
-"""Authentication of API keys: digest at rest, constant-time comparison, never logged."""
+"""Authentication: API keys (digest at rest, constant-time comparison, never logged) and user
+tokens (gateway/services/user_tokens.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from gateway.domain.credentials import (
 )
 from gateway.domain.enums import Environment
 from gateway.domain.ids import new_id
+from gateway.services.user_tokens import authenticate_user_token
 from gateway.store import readers
 from gateway.store.engine import Database
 from gateway.store.tables import ApiKey, Platform
@@ -21,11 +23,14 @@ from gateway.store.tables import ApiKey, Platform
 async def authenticate(
     db: Database, *, authorization: str | None
 ) -> tuple[Principal, Platform] | None:
-    """The caller behind an Authorization header, or None for a missing, unknown or revoked key."""
+    """The caller behind an Authorization header (a platform API key or a user token), or None
+    for a missing, unknown, revoked, expired or tampered credential."""
     token = bearer_token(authorization)
-    prefix = key_prefix(token) if token is not None else None
-    if token is None or prefix is None:
+    if token is None:
         return None
+    prefix = key_prefix(token)
+    if prefix is None:
+        return await authenticate_user_token(db, token)
     async with db.session() as session:
         found = await readers.api_key_by_prefix(session, prefix=prefix)
     if found is None:

@@ -163,10 +163,20 @@ async def _read_between(
     return found
 
 
-def _wanted(event: Event, types: Sequence[EventType] | None, object_id: uuid.UUID | None) -> bool:
-    return (not types or event.type in types) and (
-        object_id is None or event.object_id == object_id
-    )
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which events a subscriber receives: its scope (a user token's user) and its arguments."""
+
+    types: Sequence[EventType] | None = None
+    object_id: uuid.UUID | None = None
+    user_id: uuid.UUID | None = None
+
+    def wants(self, event: Event) -> bool:
+        return (
+            (not self.types or event.type in self.types)
+            and (self.object_id is None or event.object_id == self.object_id)
+            and (self.user_id is None or self.user_id in (event.user_id, event.counterpart_user_id))
+        )
 
 
 async def stream_events(
@@ -174,14 +184,14 @@ async def stream_events(
     *,
     platform_id: uuid.UUID,
     after: int | None,
-    types: Sequence[EventType] | None = None,
-    object_id: uuid.UUID | None = None,
+    wanted: EventFilter | None = None,
 ) -> AsyncGenerator[Event, None]:
     """The platform's events after `after` (stored first, then live), in order, filtered.
 
     Without `after`, only events committed from now on. Raises SubscriberTooSlow when the
     consumer falls too far behind (resume with the last event's cursor).
     """
+    wanted = wanted or EventFilter()
     async with hub.subscribe(platform_id) as subscriber:
         if after is None:
             async with hub.db.session() as session:
@@ -190,7 +200,7 @@ async def stream_events(
         while events := await _read_after(hub.db, platform_id, last):
             for event in events:
                 last = event.sequence
-                if _wanted(event, types, object_id):
+                if wanted.wants(event):
                     yield event
         while True:
             if subscriber.overflowed and subscriber.queue.empty():
@@ -200,8 +210,8 @@ async def stream_events(
                 continue
             for missed in await _read_between(hub.db, platform_id, last, event.sequence):
                 last = missed.sequence  # a hole (should not happen): filled from the log
-                if _wanted(missed, types, object_id):
+                if wanted.wants(missed):
                     yield missed
             last = event.sequence
-            if _wanted(event, types, object_id):
+            if wanted.wants(event):
                 yield event

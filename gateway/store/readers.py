@@ -1,7 +1,8 @@
 """Batch readers: each takes many keys and costs one statement, always scoped to a platform.
 
 The platform id is part of every WHERE clause, so an id of another platform reads exactly like
-an id that does not exist.
+an id that does not exist; under a user token, `user_id` narrows every read to that user's
+subtree in the same way (see store/scope.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from gateway.store.ledger_tables import (
     Transfer,
 )
 from gateway.store.pagination import Order, grouped_pages, keyset_page
+from gateway.store.scope import visible_to
 from gateway.store.tables import Account, ApiKey, KycDocument, Person, Platform, User
 
 NODE_TABLES: dict[str, Any] = {
@@ -71,21 +73,36 @@ async def platform_by_id(session: AsyncSession, *, platform_id: uuid.UUID) -> Pl
 
 
 async def rows_by_ids(
-    session: AsyncSession, *, model: Any, platform_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    session: AsyncSession,
+    *,
+    model: Any,
+    platform_id: uuid.UUID,
+    ids: Sequence[uuid.UUID],
+    user_id: uuid.UUID | None = None,
 ) -> list[Any]:
     statement = sa.select(model).where(
-        model.platform_id == platform_id, model.id.in_(ids), _node_condition(model)
+        model.platform_id == platform_id,
+        model.id.in_(ids),
+        _node_condition(model),
+        visible_to(model, user_id),
     )
     return list((await session.scalars(statement)).all())
 
 
 async def node_types(
-    session: AsyncSession, *, platform_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    session: AsyncSession,
+    *,
+    platform_id: uuid.UUID,
+    ids: Sequence[uuid.UUID],
+    user_id: uuid.UUID | None = None,
 ) -> dict[uuid.UUID, str]:
     """Which table each id lives in (ids are unique across tables), in one UNION statement."""
     parts = [
         sa.select(sa.literal(name).label("table"), model.id.label("id")).where(
-            model.platform_id == platform_id, model.id.in_(ids), _node_condition(model)
+            model.platform_id == platform_id,
+            model.id.in_(ids),
+            _node_condition(model),
+            visible_to(model, user_id),
         )
         for name, model in NODE_TABLES.items()
     ]
@@ -94,19 +111,29 @@ async def node_types(
 
 
 async def persons_of_users(
-    session: AsyncSession, *, platform_id: uuid.UUID, user_ids: Sequence[uuid.UUID]
+    session: AsyncSession,
+    *,
+    platform_id: uuid.UUID,
+    user_ids: Sequence[uuid.UUID],
+    user_id: uuid.UUID | None = None,
 ) -> list[Person]:
     """Every person of the given users, holder first, then in creation order."""
     statement = (
         sa.select(Person)
-        .where(col(Person.platform_id) == platform_id, col(Person.user_id).in_(user_ids))
+        .where(
+            col(Person.platform_id) == platform_id,
+            col(Person.user_id).in_(user_ids),
+            visible_to(Person, user_id),
+        )
         .order_by(col(Person.user_id), col(Person.is_holder).desc(), col(Person.id))
     )
     return list((await session.scalars(statement)).all())
 
 
-def _user_conditions(platform_id: uuid.UUID, criteria: UserCriteria) -> list[Any]:
-    conditions: list[Any] = [col(User.platform_id) == platform_id]
+def _user_conditions(
+    platform_id: uuid.UUID, criteria: UserCriteria, user_id: uuid.UUID | None
+) -> list[Any]:
+    conditions: list[Any] = [col(User.platform_id) == platform_id, visible_to(User, user_id)]
     if criteria.email is not None:
         conditions.append(col(User.email_key) == criteria.email.lower())
     if criteria.validation_status is not None:
@@ -117,9 +144,14 @@ def _user_conditions(platform_id: uuid.UUID, criteria: UserCriteria) -> list[Any
 
 
 async def users_page(
-    session: AsyncSession, *, platform_id: uuid.UUID, criteria: UserCriteria, page: PageRequest
+    session: AsyncSession,
+    *,
+    platform_id: uuid.UUID,
+    criteria: UserCriteria,
+    page: PageRequest,
+    user_id: uuid.UUID | None = None,
 ) -> Page[User]:
-    where = _user_conditions(platform_id, criteria)
+    where = _user_conditions(platform_id, criteria, user_id)
     return await keyset_page(session, model=User, where=where, page=page)
 
 
@@ -129,34 +161,49 @@ async def accounts_pages_of_users(
     platform_id: uuid.UUID,
     user_ids: Sequence[uuid.UUID],
     page: PageRequest,
+    user_id: uuid.UUID | None = None,
 ) -> dict[uuid.UUID, Page[Account]]:
     return await grouped_pages(
         session,
         model=Account,
         group=col(Account.user_id),
         group_ids=user_ids,
-        where=[col(Account.platform_id) == platform_id],
+        where=[col(Account.platform_id) == platform_id, visible_to(Account, user_id)],
         page=page,
     )
 
 
 async def rows_of_users(
-    session: AsyncSession, *, model: Any, platform_id: uuid.UUID, user_ids: Sequence[uuid.UUID]
+    session: AsyncSession,
+    *,
+    model: Any,
+    platform_id: uuid.UUID,
+    user_ids: Sequence[uuid.UUID],
+    user_id: uuid.UUID | None = None,
 ) -> list[Any]:
     """Every row of `model` belonging to the given users, oldest first."""
     statement = (
         sa.select(model)
-        .where(model.platform_id == platform_id, model.user_id.in_(user_ids))
+        .where(
+            model.platform_id == platform_id,
+            model.user_id.in_(user_ids),
+            visible_to(model, user_id),
+        )
         .order_by(model.id)
     )
     return list((await session.scalars(statement)).all())
 
 
 async def platform_page(
-    session: AsyncSession, *, model: Any, platform_id: uuid.UUID, page: PageRequest
+    session: AsyncSession,
+    *,
+    model: Any,
+    platform_id: uuid.UUID,
+    page: PageRequest,
+    user_id: uuid.UUID | None = None,
 ) -> Page[Any]:
-    return await keyset_page(session, model=model, where=[model.platform_id == platform_id],
-                             page=page)  # fmt: skip
+    where = [model.platform_id == platform_id, visible_to(model, user_id)]
+    return await keyset_page(session, model=model, where=where, page=page)
 
 
 async def entries_pages_of_accounts(
@@ -165,6 +212,7 @@ async def entries_pages_of_accounts(
     platform_id: uuid.UUID,
     account_ids: Sequence[uuid.UUID],
     page: PageRequest,
+    user_id: uuid.UUID | None = None,
 ) -> dict[uuid.UUID, Page[LedgerEntry]]:
     """Each account's ledger entries, newest first, one page per account, one statement."""
     return await grouped_pages(
@@ -172,7 +220,7 @@ async def entries_pages_of_accounts(
         model=LedgerEntry,
         group=col(LedgerEntry.account_id),
         group_ids=account_ids,
-        where=[col(LedgerEntry.platform_id) == platform_id],
+        where=[col(LedgerEntry.platform_id) == platform_id, visible_to(LedgerEntry, user_id)],
         page=page,
         order=Order(col(LedgerEntry.id), descending=True),
     )
@@ -184,9 +232,10 @@ async def events_page(
     platform_id: uuid.UUID,
     page: PageRequest,
     types: Sequence[EventType] | None,
+    user_id: uuid.UUID | None = None,
 ) -> Page[Event]:
     """The platform's events in sequence order (oldest first), optionally of some types."""
-    where: list[Any] = [col(Event.platform_id) == platform_id]
+    where: list[Any] = [col(Event.platform_id) == platform_id, visible_to(Event, user_id)]
     if types:
         where.append(col(Event.type).in_(types))
     return await keyset_page(
@@ -195,11 +244,15 @@ async def events_page(
 
 
 async def webhook_endpoints(
-    session: AsyncSession, *, platform_id: uuid.UUID
+    session: AsyncSession, *, platform_id: uuid.UUID, user_id: uuid.UUID | None = None
 ) -> list[WebhookEndpoint]:
     statement = (
         sa.select(WebhookEndpoint)
-        .where(col(WebhookEndpoint.platform_id) == platform_id, _node_condition(WebhookEndpoint))
+        .where(
+            col(WebhookEndpoint.platform_id) == platform_id,
+            _node_condition(WebhookEndpoint),
+            visible_to(WebhookEndpoint, user_id),
+        )
         .order_by(col(WebhookEndpoint.id))
     )
     return list((await session.scalars(statement)).all())
@@ -224,25 +277,36 @@ async def last_event_sequence(session: AsyncSession, *, platform_id: uuid.UUID) 
 
 
 async def webhook_deliveries_page(
-    session: AsyncSession, *, platform_id: uuid.UUID, endpoint_id: uuid.UUID, page: PageRequest
+    session: AsyncSession,
+    *,
+    platform_id: uuid.UUID,
+    endpoint_id: uuid.UUID,
+    page: PageRequest,
+    user_id: uuid.UUID | None = None,
 ) -> Page[WebhookDelivery]:
     """An endpoint's deliveries, newest first."""
     where = [
         col(WebhookDelivery.platform_id) == platform_id,
         col(WebhookDelivery.endpoint_id) == endpoint_id,
+        visible_to(WebhookDelivery, user_id),
     ]
     order = Order(col(WebhookDelivery.id), descending=True)
     return await keyset_page(session, model=WebhookDelivery, where=where, page=page, order=order)
 
 
 async def webhook_attempts(
-    session: AsyncSession, *, platform_id: uuid.UUID, delivery_ids: Sequence[uuid.UUID]
+    session: AsyncSession,
+    *,
+    platform_id: uuid.UUID,
+    delivery_ids: Sequence[uuid.UUID],
+    user_id: uuid.UUID | None = None,
 ) -> list[WebhookAttempt]:
     """Every attempt of the given deliveries, each delivery's in order."""
     statement = (
         sa.select(WebhookAttempt)
         .where(
             col(WebhookAttempt.platform_id) == platform_id,
+            visible_to(WebhookAttempt, user_id),
             col(WebhookAttempt.delivery_id).in_(delivery_ids),
         )
         .order_by(col(WebhookAttempt.delivery_id), col(WebhookAttempt.attempt))

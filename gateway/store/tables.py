@@ -62,6 +62,8 @@ class Platform(SQLModel, table=True):
     allowed_currencies: list[str] = Field(sa_type=sa.JSON, default_factory=lambda: ["EUR"])
     created_at: dt.datetime = _created_at()
     event_sequence: int = Field(sa_type=sa.BigInteger, default=0)  # last event's sequence
+    # HMAC key signing the platform's user tokens, made on first use; never shown or logged.
+    user_token_secret: str | None = Field(default=None, max_length=128)
 
 
 class ApiKey(SQLModel, table=True):
@@ -96,6 +98,8 @@ class User(SQLModel, table=True):
     qualified_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: dt.datetime = _created_at()
     updated_at: dt.datetime = _created_at()
+    # User tokens issued at or before this instant are refused (revokeUserTokens).
+    tokens_valid_after: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Person(SQLModel, table=True):

@@ -7,9 +7,12 @@ import strawberry
 from gateway.graphql.mutations.money import MoneyMutations
 from gateway.graphql.mutations.onboarding import OnboardingMutations
 from gateway.graphql.mutations.sandbox import SandboxMutations
+from gateway.graphql.mutations.tokens import TokenMutations
 from gateway.graphql.mutations.webhooks import WebhookMutations
 
 
 @strawberry.type
-class Mutation(OnboardingMutations, MoneyMutations, WebhookMutations, SandboxMutations):
+class Mutation(
+    OnboardingMutations, MoneyMutations, WebhookMutations, SandboxMutations, TokenMutations
+):
     pass

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from gateway.graphql.access import require_own
 from gateway.graphql.context import Info
 from gateway.graphql.inputs import (
     CreateMandateInput,
@@ -24,6 +25,7 @@ from gateway.graphql.rejections import (
     ValidationRejection,
 )
 from gateway.services import ledger, payments
+from gateway.store import ledger_tables, tables
 
 
 @strawberry.type
@@ -81,6 +83,7 @@ class MoneyMutations:
         info: Info,
         input: CreateTransferInput,
     ) -> CreateTransferPayload:
+        await require_own(info, tables.Account, input.debited_account_id, what="debited account")
         new = ledger.NewTransfer(
             debited_account_id=input.debited_account_id,
             credited_account_id=input.credited_account_id, amount=input.amount.amount,
@@ -100,6 +103,10 @@ class MoneyMutations:
         info: Info,
         input: CreateMandateInput,
     ) -> CreateMandatePayload:
+        await require_own(info, tables.User, input.user_id, what="user")
+        await require_own(
+            info, ledger_tables.BankAccount, input.bank_account_id, what="bank account"
+        )
         new = payments.NewMandate(user_id=input.user_id, bank_account_id=input.bank_account_id,
                                   idempotency_key=input.idempotency_key)  # fmt: skip
         outcome = await payments.create_mandate(
@@ -109,6 +116,8 @@ class MoneyMutations:
 
     @strawberry.mutation(description="Expect funds by bank wire or direct debit.")
     async def create_pay_in(self, info: Info, input: CreatePayInInput) -> CreatePayInPayload:
+        await require_own(info, tables.Account, input.credited_account_id, what="credited account")
+        await require_own(info, ledger_tables.DirectDebitMandate, input.mandate_id, what="mandate")
         new = payments.NewPayIn(
             credited_account_id=input.credited_account_id, amount=input.amount.amount,
             currency=input.amount.currency, method=input.method, mandate_id=input.mandate_id,
@@ -125,6 +134,10 @@ class MoneyMutations:
         info: Info,
         input: CreatePayOutInput,
     ) -> CreatePayOutPayload:
+        await require_own(info, tables.Account, input.debited_account_id, what="debited account")
+        await require_own(
+            info, ledger_tables.BankAccount, input.bank_account_id, what="bank account"
+        )
         new = payments.NewPayOut(
             debited_account_id=input.debited_account_id, bank_account_id=input.bank_account_id,
             amount=input.amount.amount, currency=input.amount.currency, label=input.label,

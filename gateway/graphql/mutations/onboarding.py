@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import strawberry
 
 from gateway.domain.errors import ValidationFailed
+from gateway.graphql.access import platform_key_only, require_own
 from gateway.graphql.context import Info
 from gateway.graphql.inputs import (
     AccountStatusInput,
@@ -28,6 +29,7 @@ from gateway.graphql.rejections import (
 from gateway.graphql.types import Account, NaturalPerson, User
 from gateway.services import accounts, kyc, users
 from gateway.services.accounts import AccountChange
+from gateway.store import tables
 
 UPLOAD_CHUNK_BYTES = 64 * 1024
 
@@ -121,7 +123,10 @@ async def _change_account(info: Info, account_id: str, change: AccountChange) ->
 
 @strawberry.type
 class OnboardingMutations:
-    @strawberry.mutation(description="Create a user with its holder (and legal representative).")
+    @strawberry.mutation(
+        extensions=platform_key_only(),
+        description="Create a user with its holder (and legal representative).",
+    )
     async def create_user(self, info: Info, input: CreateUserInput) -> CreateUserPayload:
         new = users.NewUser(email=input.email, login=input.login, person=input.person.data(),
                             idempotency_key=input.idempotency_key)  # fmt: skip
@@ -132,6 +137,7 @@ class OnboardingMutations:
 
     @strawberry.mutation(description="Add a representative, owner, director or shareholder.")
     async def add_person(self, info: Info, input: AddPersonInput) -> AddPersonPayload:
+        await require_own(info, tables.User, input.user_id, what="user")
         new = users.NewPerson(
             user_id=input.user_id, person=input.person.data(), roles=input.roles,
             ownership_percentage=input.ownership_percentage,
@@ -145,6 +151,7 @@ class OnboardingMutations:
 
     @strawberry.mutation(description="Open an account in one of the platform's currencies.")
     async def open_account(self, info: Info, input: OpenAccountInput) -> OpenAccountPayload:
+        await require_own(info, tables.User, input.user_id, what="user")
         new = accounts.NewAccount(
             user_id=input.user_id, currency=input.currency, label=input.label,
             idempotency_key=input.idempotency_key,
@@ -160,6 +167,7 @@ class OnboardingMutations:
         info: Info,
         input: AddBankAccountInput,
     ) -> AddBankAccountPayload:
+        await require_own(info, tables.User, input.user_id, what="user")
         new = accounts.NewBankAccount(
             user_id=input.user_id, owner_name=input.owner_name, iban=input.iban, bic=input.bic,
             idempotency_key=input.idempotency_key,
@@ -175,6 +183,8 @@ class OnboardingMutations:
         info: Info,
         input: SubmitDocumentInput,
     ) -> SubmitDocumentPayload:
+        await require_own(info, tables.User, input.user_id, what="user")
+        await require_own(info, tables.Person, input.person_id, what="person")
         services = info.context.services
         content, file_name = await _read_upload(input.file, services.document_bytes_max)
         new = kyc.NewDocument(user_id=input.user_id, person_id=input.person_id, type=input.type,
@@ -191,19 +201,24 @@ class OnboardingMutations:
         info: Info,
         input: RequestValidationInput,
     ) -> RequestValidationPayload:
+        await require_own(info, tables.User, input.user_id, what="user")
         user = await kyc.request_validation(
             info.context.services.db, platform_id=info.context.platform.id, user_id=input.user_id
         )
         return RequestValidationSuccess(user=User.of(user))
 
-    @strawberry.mutation(description="Block an account: it neither sends nor receives.")
+    @strawberry.mutation(
+        extensions=platform_key_only(),
+        description="Block an account: it neither sends nor receives.",
+    )
     async def block_account(self, info: Info, input: AccountStatusInput) -> AccountStatusPayload:
         account = await _change_account(info, input.account_id, AccountChange.BLOCK)
         return AccountStatusSuccess(account=account)
 
     @strawberry.mutation(
+        extensions=platform_key_only(),
         description="Unblock a BLOCKED account: back to VALIDATED (CREATED while its user is not"
-        " validated)."
+        " validated).",
     )
     async def unblock_account(
         self,
@@ -214,7 +229,8 @@ class OnboardingMutations:
         return AccountStatusSuccess(account=account)
 
     @strawberry.mutation(
-        description="Close an account for good: only at a zero balance, with nothing in flight."
+        extensions=platform_key_only(),
+        description="Close an account for good: only at a zero balance, with nothing in flight.",
     )
     async def close_account(self, info: Info, input: AccountStatusInput) -> AccountStatusPayload:
         account = await _change_account(info, input.account_id, AccountChange.CLOSE)

@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 
 from gateway.domain.enums import ValidationStatus
+from gateway.graphql.access import platform_key_only
 from gateway.graphql.context import Info
 from gateway.graphql.operations import DirectDebitMandate, PayIn, PayOut
 from gateway.graphql.rejections import (
@@ -74,7 +75,9 @@ SimulatePayload = Annotated[
 
 @strawberry.type
 class SandboxMutations:
-    @strawberry.mutation(description="Sandbox: decide a PENDING user's validation.")
+    @strawberry.mutation(
+        extensions=platform_key_only(), description="Sandbox: decide a PENDING user's validation."
+    )
     async def simulate_validation(
         self,
         info: Info,
@@ -87,7 +90,9 @@ class SandboxMutations:
         )  # fmt: skip
         return SimulateSuccess(object=User.of(user))
 
-    @strawberry.mutation(description="Sandbox: activate or fail a CREATED mandate.")
+    @strawberry.mutation(
+        extensions=platform_key_only(), description="Sandbox: activate or fail a CREATED mandate."
+    )
     async def simulate_mandate(
         self,
         info: Info,
@@ -99,7 +104,10 @@ class SandboxMutations:
         )  # fmt: skip
         return SimulateSuccess(object=DirectDebitMandate.of(mandate))
 
-    @strawberry.mutation(description="Sandbox: settle a pay-in (funds credited on SUCCEEDED).")
+    @strawberry.mutation(
+        extensions=platform_key_only(),
+        description="Sandbox: settle a pay-in (funds credited on SUCCEEDED).",
+    )
     async def simulate_pay_in(
         self,
         info: Info,
@@ -112,7 +120,10 @@ class SandboxMutations:
         )  # fmt: skip
         return SimulateSuccess(object=PayIn.of(pay_in))
 
-    @strawberry.mutation(description="Sandbox: settle a pay-out (funds return on FAILED).")
+    @strawberry.mutation(
+        extensions=platform_key_only(),
+        description="Sandbox: settle a pay-out (funds return on FAILED).",
+    )
     async def simulate_pay_out(
         self,
         info: Info,

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from gateway.domain.enums import EventType
+from gateway.graphql.access import platform_key_only
 from gateway.graphql.context import Info
 from gateway.graphql.operations import WebhookEndpoint
 from gateway.graphql.rejections import NotFoundRejection, ValidationRejection
@@ -48,7 +49,10 @@ DeleteWebhookEndpointPayload = Annotated[
 
 @strawberry.type
 class WebhookMutations:
-    @strawberry.mutation(description="Register an https endpoint for the platform's events.")
+    @strawberry.mutation(
+        extensions=platform_key_only(),
+        description="Register an https endpoint for the platform's events.",
+    )
     async def create_webhook_endpoint(
         self, info: Info, input: CreateWebhookEndpointInput
     ) -> CreateWebhookEndpointPayload:
@@ -63,7 +67,9 @@ class WebhookMutations:
             endpoint=WebhookEndpoint.of(created.endpoint), secret=created.secret
         )
 
-    @strawberry.mutation(description="Stop delivering to an endpoint and forget it.")
+    @strawberry.mutation(
+        extensions=platform_key_only(), description="Stop delivering to an endpoint and forget it."
+    )
     async def delete_webhook_endpoint(
         self, info: Info, input: DeleteWebhookEndpointInput
     ) -> DeleteWebhookEndpointPayload:
