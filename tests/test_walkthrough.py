@@ -111,4 +111,7 @@ async def test_the_readme_walk_through_runs_every_mutation_document(
     await walk.run("UnblockAccount", accountId=spare["id"])
     empty = (await walk.run("OpenAccount", userId=user_id, currency="EUR"))["account"]
     await walk.run("CloseAccount", accountId=empty["id"])
+    token = await walk.run("CreateUserToken", userId=user_id, expiresInSeconds=600)
+    assert token["user"]["id"] == user_id
+    await walk.run("RevokeUserTokens", userId=user_id)
     assert walk.ran == set(MUTATIONS), set(MUTATIONS) - walk.ran
