@@ -20,6 +20,7 @@ from tests.mutations.helpers import (
     JPEG,
     PDF,
     PNG,
+    SUBMIT_DOCUMENT,
     create_legal_user,
     create_natural_user,
     events,
@@ -299,3 +300,19 @@ async def test_an_unknown_document_id_reads_as_null(
 
     assert await missing(client, other_sandbox, document["id"])
     assert await missing(client, sandbox, str(uuid.uuid4()))
+
+
+async def test_a_json_value_in_place_of_the_file_is_a_validation_rejection(
+    client: httpx.AsyncClient, sandbox: PlatformHandle, settings: Settings
+) -> None:
+    user_id = await create_natural_user(client, sandbox)
+    input = {"userId": user_id, "type": "IDENTITY_PROOF", "file": "not a file"}
+    response = await client.post(
+        "/graphql",
+        json={"query": SUBMIT_DOCUMENT, "variables": {"input": input}},
+        headers=sandbox.headers,
+    )
+    payload = response.json()["data"]["submitDocument"]
+    rejected(payload, "ValidationRejection", "VALIDATION_FAILED")
+    assert field_paths(payload) == ["file"]
+    assert stored_files(settings, sandbox) == []

@@ -103,6 +103,10 @@ AccountStatusPayload = Annotated[
 
 async def _read_upload(upload: Any, size_max: int) -> tuple[bytes, str | None]:
     """The upload's bytes, refusing early (without reading it all) past `size_max`."""
+    if not callable(getattr(upload, "read", None)):  # a JSON value where a file part belongs
+        raise ValidationFailed.one(
+            "file", "Send the file as a part of a multipart request (GraphQL multipart spec)."
+        )
     chunks: list[bytes] = []
     size = 0
     while chunk := await upload.read(UPLOAD_CHUNK_BYTES):
