@@ -1,4 +1,10 @@
-"""The ASGI application: routes and lifespan. No import-time globals: `create_app(settings)`."""
+"""The ASGI application: routes and lifespan. No import-time globals: `create_app(settings)`.
+
+Every request and WebSocket gets a request id (gateway.logs). Browsers reach /graphql from
+other origins only as `cors_allowed_origins` says (any origin in development when it is empty,
+none in production). Production also drops the playground's routes, and unknown paths answer
+a JSON 404 in every mode.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +15,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import ASGIApp
 
 from gateway import __version__
 from gateway.graphql.context import Services
+from gateway.graphql.limits import QueryLimits
 from gateway.graphql.schema import build_schema
-from gateway.graphql.view import GraphQLView, SocketLimits
+from gateway.graphql.view import GraphQLView, SocketLimits, error_response
+from gateway.logs import REQUEST_ID_HEADER, RequestIdMiddleware
 from gateway.playground import playground_routes
 from gateway.services.event_stream import EventHub
+from gateway.services.rate_limits import RateLimitPolicy, RateLimits
 from gateway.services.sandbox import run_settler
 from gateway.settings import Settings
 from gateway.store.engine import Database
@@ -43,9 +55,58 @@ def notifications_for(settings: Settings) -> Notifications:
     return LocalNotifications()
 
 
+def rate_limits_for(settings: Settings) -> RateLimits:
+    """Budgets shared through Redis when configured, else per process."""
+    policy = RateLimitPolicy(
+        window_s=settings.rate_limit_window_s,
+        requests=settings.rate_limit_requests,
+        subscriptions=settings.rate_limit_subscriptions,
+        failed_authentications=settings.rate_limit_failed_authentications,
+    )
+    return RateLimits(policy, redis_url=settings.redis_url)
+
+
+def query_limits_for(settings: Settings) -> QueryLimits:
+    return QueryLimits(
+        document_bytes_max=settings.query_bytes_max,
+        tokens_max=settings.query_tokens_max,
+        depth_max=settings.query_depth_max,
+        aliases_max=settings.query_aliases_max,
+        directives_max=settings.query_directives_max,
+        cost_max=settings.query_cost_max,
+        report_cost=settings.query_cost_report,
+    )
+
+
+# What browser clients send: fetch with a key, Apollo Client's CSRF headers, a request id.
+CORS_REQUEST_HEADERS = (
+    "Authorization", "Content-Type", "Apollo-Require-Preflight", "X-Apollo-Operation-Name",
+    REQUEST_ID_HEADER,
+)  # fmt: skip
+
+
+def with_cors(settings: Settings, app: ASGIApp) -> ASGIApp:
+    """`app` open to pages of the allowed origins (no header at all for the others)."""
+    origins = settings.cors_allowed_origins
+    if not origins and settings.environment == "development":
+        origins = ["*"]
+    if not origins:
+        return app
+    return CORSMiddleware(
+        app, allow_origins=origins, allow_methods=["GET", "POST"],
+        allow_headers=CORS_REQUEST_HEADERS, expose_headers=["Retry-After", REQUEST_ID_HEADER],
+        max_age=600,
+    )  # fmt: skip
+
+
+async def not_found(_request: Request, _error: Exception) -> Response:
+    return error_response(404, "Not found.", "NOT_FOUND")
+
+
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Starlette:
     """The gateway; `db` lets a caller share an engine it already has (tests, embedding)."""
     settings = settings or Settings()
+    production = settings.environment == "production"
     database = db or Database.from_url(settings.database_url)
     hub = EventHub(
         database,
@@ -64,12 +125,17 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         keep_alive_s=settings.ws_keep_alive_s,
         subscriptions_per_connection_max=settings.ws_subscriptions_per_connection_max,
         allowed_origins=tuple(settings.ws_allowed_origins),
+        any_origin_when_none_allowed=not production,
     )
+    rate_limits = rate_limits_for(settings)
     view = GraphQLView(
-        build_schema(),
+        build_schema(production=production, limits=query_limits_for(settings)),
         services=services,
         body_bytes_max=settings.request_body_bytes_max,
         socket=socket,
+        rate_limits=rate_limits,
+        playground=not production,
+        upload_preflight_required=production,
     )
 
     @asynccontextmanager
@@ -103,16 +169,25 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
                 with contextlib.suppress(asyncio.CancelledError):
                     await settler
             await hub.stop()
+            await rate_limits.aclose()
             if db is None:
                 await database.dispose()
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
 
-    routes = [
+    graphql_http = with_cors(settings, view)
+    routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/graphql", view, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+        Route(
+            "/graphql", graphql_http, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+        ),
         WebSocketRoute("/graphql", view),
-        *playground_routes(),
+        *([] if production else playground_routes()),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(RequestIdMiddleware)],
+        exception_handlers={404: not_found},
+    )

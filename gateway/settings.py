@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -95,4 +96,75 @@ class Settings(BaseSettings):
         ge=0,
         description="Sandbox settler: decide pending sandbox items older than this (off when"
         " unset; `serve --demo` sets 5).",
+    )
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="production: no introspection, field suggestions or playground; JSON logs;"
+        " no cross-origin browser access unless listed; uploads need a CSRF preflight header.",
+    )
+    cors_allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins whose pages may call /graphql over HTTP (JSON list); empty: any"
+        " origin in development, none in production.",
+    )
+    rate_limit_window_s: int = Field(
+        default=60, ge=1, le=86_400, description="The window of every rate limit (moving)."
+    )
+    rate_limit_requests: int | None = Field(
+        default=600,
+        ge=0,
+        description="HTTP requests per credential (API key or user token) per window; 0: off.",
+    )
+    rate_limit_subscriptions: int | None = Field(
+        default=60,
+        ge=0,
+        description="New subscriptions (SSE requests, WebSocket subscribe messages) per"
+        " credential per window; 0: off.",
+    )
+    rate_limit_failed_authentications: int | None = Field(
+        default=30,
+        ge=0,
+        description="Failed authentications per client address per window, after which the"
+        " address is refused (429) before any key lookup; 0: off.",
+    )
+    query_bytes_max: int = Field(
+        default=50_000,
+        ge=1_000,
+        le=1_000_000,
+        description="Largest GraphQL document (the `query` string, UTF-8 bytes);"
+        " QUERY_TOO_LARGE beyond.",
+    )
+    query_tokens_max: int = Field(
+        default=5_000,
+        ge=100,
+        le=100_000,
+        description="Most lexical tokens (comments included) in a document; TOO_MANY_TOKENS.",
+    )
+    query_depth_max: int = Field(
+        default=15,
+        ge=2,
+        le=100,
+        description="Deepest nesting of fields, fragments expanded (introspection needs 15);"
+        " QUERY_TOO_DEEP.",
+    )
+    query_aliases_max: int = Field(
+        default=30, ge=0, le=1_000, description="Most aliases per operation; TOO_MANY_ALIASES."
+    )
+    query_directives_max: int = Field(
+        default=50,
+        ge=0,
+        le=1_000,
+        description="Most directives written in a document; TOO_MANY_DIRECTIVES.",
+    )
+    query_cost_max: int = Field(
+        default=20_000,
+        ge=100,
+        le=10_000_000,
+        description="Largest cost of an operation (1 per field, times first/last on"
+        " connections, times the ids of nodes); QUERY_TOO_COMPLEX.",
+    )
+    query_cost_report: bool = Field(
+        default=True,
+        description="Add the cost to the `extensions` of every response (when off, only when"
+        ' the request\'s `extensions` hold `{"cost": true}`).',
     )

@@ -109,7 +109,12 @@ async def db(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
 def settings(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     url = db.engine.url.render_as_string(hide_password=False)
     documents = tmp_path_factory.mktemp("documents")
-    return Settings(database_url=url, migrate_on_start=True, documents_dir=documents)
+    return Settings(
+        database_url=url,
+        migrate_on_start=True,
+        documents_dir=documents,
+        rate_limit_requests=100_000,  # tests/ledger's storms send thousands of requests per key
+    )
 
 
 @pytest.fixture

@@ -1,11 +1,17 @@
-"""The Strawberry schema, assembled from the per-domain roots."""
+"""The Strawberry schema, assembled from the per-domain roots.
+
+`production=True` refuses introspection (`__schema`, `__type`; `__typename` stays) as a
+validation error and drops "Did you mean ...?" suggestions from every message.
+"""
 
 from __future__ import annotations
 
 import strawberry
+from strawberry.extensions import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
-from gateway.graphql.errors import ErrorPolicy
+from gateway.graphql.errors import ErrorPolicy, ProductionErrorPolicy
+from gateway.graphql.limits import QueryLimiter, QueryLimits
 from gateway.graphql.mutations import Mutation
 from gateway.graphql.query import Query
 from gateway.graphql.rejections import EXCEPTION_HANDLERS
@@ -14,15 +20,19 @@ from gateway.graphql.subscriptions import Subscription
 from gateway.graphql.types import LegalPerson, NaturalPerson
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(
+    *, production: bool = False, limits: QueryLimits | None = None
+) -> strawberry.Schema:
+    """`limits`: the query limits (gateway.graphql.limits), safe defaults when None."""
+    policy = [ProductionErrorPolicy, DisableIntrospection] if production else [ErrorPolicy]
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[NaturalPerson, LegalPerson],
-        extensions=[ErrorPolicy],
+        extensions=[*policy, QueryLimiter.factory(limits or QueryLimits())],
         exception_handlers=EXCEPTION_HANDLERS,
-        config=StrawberryConfig(scalar_map=SCALARS),
+        config=StrawberryConfig(scalar_map=SCALARS, disable_field_suggestions=production),
     )
 
 

@@ -5,7 +5,21 @@
 - Everything else needs `Authorization: Bearer <key>`; without a valid key the answer is
   HTTP 401 with a GraphQL error whose `extensions.code` is `UNAUTHENTICATED`.
 - Malformed requests (bad JSON, wrong content type, oversized body, missing query) answer with
-  a GraphQL-shaped JSON error and a 4xx status, never a plain-text page or a 500.
+  a GraphQL-shaped JSON error and a 4xx status, never a plain-text page or a 500. A body is
+  cut off at its limit while it is read (413 even without a Content-Length), a JSON array
+  (batching, which is off) is refused before it is decoded, and JSON nested beyond the
+  recursion limit is malformed JSON. The document itself is bounded by gateway.graphql.limits.
+- On a WebSocket, a message that is not a well-formed graphql-transport-ws object closes the
+  socket with 4400, and a subscribe beyond the per-connection cap gets an `error` message coded
+  `TOO_MANY_SUBSCRIPTIONS`.
+- Mutations only over POST with a JSON or multipart body (no CSRF through forms or links): a
+  mutation over GET is 405 `METHOD_NOT_ALLOWED`. In production the playground is a 404 and a
+  multipart request must carry `Apollo-Require-Preflight` or `X-Apollo-Operation-Name` (a
+  header no form can send, so a browser must preflight it).
+- Rate limits (gateway.services.rate_limits), 429 `RATE_LIMITED` with `Retry-After`: failed
+  authentications per client address (checked before the key lookup), then requests per
+  credential, SSE requests also as new subscriptions; on a WebSocket each `subscribe` message
+  is a new subscription, refused with an `error` message for that operation.
 """
 
 from __future__ import annotations
@@ -18,27 +32,58 @@ from datetime import timedelta
 from typing import Any
 
 from cross_web import HTTPException
+from graphql import GraphQLFormattedError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ErrorMessage
 from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.graphql.context import Context, Services
 from gateway.playground import playground_response
 from gateway.services.credentials import authenticate
+from gateway.services.rate_limits import RateLimitPolicy, RateLimits, Refusal
 
 
 def error_response(status: int, message: str, code: str, **headers: str) -> JSONResponse:
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+def rate_limited_error(refusal: Refusal) -> GraphQLFormattedError:
+    """The GraphQL error of a refusal, for an HTTP body or a WebSocket `error` message."""
+    seconds = refusal.retry_after_s
+    return {
+        "message": f"Too many requests: retry in {seconds} s.",
+        "extensions": {"code": "RATE_LIMITED", "retryAfter": seconds},
+    }
+
+
+def too_many_subscriptions(cap: int) -> GraphQLFormattedError:
+    return {
+        "message": f"Subscription limit reached: at most {cap} per connection.",
+        "extensions": {"code": "TOO_MANY_SUBSCRIPTIONS", "limit": cap},
+    }
+
+
+def rate_limited_response(refusal: Refusal) -> JSONResponse:
+    error = rate_limited_error(refusal)
+    return JSONResponse(
+        {"errors": [error]}, status_code=429, headers={"retry-after": str(refusal.retry_after_s)}
+    )
+
+
+def _client_address(connection: Request | WebSocket) -> str:
+    return connection.client.host if connection.client is not None else "unknown"
 
 
 def _wants_playground(request: Request) -> bool:
@@ -58,6 +103,26 @@ class SocketLimits:
     keep_alive_s: float = 15.0
     subscriptions_per_connection_max: int = 20
     allowed_origins: tuple[str, ...] = ()
+    any_origin_when_none_allowed: bool = True  # production: only non-browser clients then
+
+
+def _malformed(message: object) -> str | None:
+    """Why a graphql-transport-ws message cannot be handled (closed 4400), or None."""
+    if not isinstance(message, dict):
+        return "WebSocket message must be a JSON object"
+    if message.get("type") not in ("subscribe", "complete"):
+        return None
+    if not isinstance(message.get("id"), str):
+        return "The operation id must be a string"
+    payload = message.get("payload", {})
+    if message["type"] == "subscribe" and not (
+        isinstance(payload, dict)
+        and isinstance(payload.get("query"), str)
+        and isinstance(payload.get("variables") or {}, dict)
+        and isinstance(payload.get("operationName") or "", str)
+    ):
+        return "The subscribe payload must hold a query, variables and operationName"
+    return None
 
 
 class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -65,6 +130,13 @@ class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     connection open and dead peers are noticed."""
 
     ping_task: asyncio.Task[None] | None = None
+
+    async def handle_message(self, message: Any) -> None:
+        problem = _malformed(message)
+        if problem is not None:  # strawberry would index it, and die of a TypeError
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
 
     async def handle_connection_init(self, message: Any) -> None:
         await super().handle_connection_init(message)
@@ -77,6 +149,41 @@ class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             while True:
                 await asyncio.sleep(interval)
                 await self.send_message({"type": "ping"})
+
+    async def handle_subscribe(self, message: Any) -> None:
+        if self._at_capacity(message):
+            cap = self.max_subscriptions_per_connection or 0
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": [too_many_subscriptions(cap)]}
+            )
+            return
+        refusal = await self._subscription_refusal(message)
+        if refusal is None:
+            await super().handle_subscribe(message)
+            return
+        error: ErrorMessage = {
+            "id": message["id"], "type": "error", "payload": [rate_limited_error(refusal)]
+        }  # fmt: skip
+        await self.send_message(error)
+
+    def _at_capacity(self, message: Any) -> bool:
+        """Strawberry refuses these too, but without a code; this runs before rate limits."""
+        cap = self.max_subscriptions_per_connection
+        return (
+            cap is not None
+            and self.connection_acknowledged
+            and message.get("id") not in self.operations
+            and len(self.operations) >= cap
+        )
+
+    async def _subscription_refusal(self, message: Any) -> Refusal | None:
+        # Protocol errors (not acknowledged, duplicate id) stay the protocol's to answer.
+        rate_limits: RateLimits | None = getattr(self.view, "rate_limits", None)
+        if rate_limits is None or not self.connection_acknowledged:
+            return None
+        if message.get("id") in self.operations:
+            return None
+        return await rate_limits.admit_subscription(self.context.principal.credential)
 
     async def shutdown(self) -> None:
         if self.ping_task is not None:
@@ -94,14 +201,38 @@ def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
+def _preflighted(request: Request) -> bool:
+    return any(
+        request.headers.get(name, "").strip()
+        for name in ("apollo-require-preflight", "x-apollo-operation-name")
+    )
+
+
+def _capped(receive: Receive, limit: int) -> Receive:
+    """`receive`, refusing (413) a body that grows past `limit` bytes, announced or not."""
+    received = 0
+
+    async def capped() -> Message:
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise HTTPException(413, "The request body is too large.")
+        return message
+
+    return capped
+
+
 class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = KeepAliveTransportWSHandler
 
     def __init__(
         self, schema: BaseSchema, *, services: Services, body_bytes_max: int,
-        socket: SocketLimits | None = None,
+        socket: SocketLimits | None = None, rate_limits: RateLimits | None = None,
+        playground: bool = True, upload_preflight_required: bool = False,
     ) -> None:  # fmt: skip
         limits = socket or SocketLimits()
+        any_origin = ("*",) if limits.any_origin_when_none_allowed else ()
         super().__init__(
             schema,
             graphql_ide=None,
@@ -109,13 +240,16 @@ class GraphQLView(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
             connection_init_wait_timeout=timedelta(seconds=limits.connection_init_timeout_s),
             max_subscriptions_per_connection=limits.subscriptions_per_connection_max,
-            allowed_origins=limits.allowed_origins or ("*",),
+            allowed_origins=limits.allowed_origins or any_origin,
         )
         self.keep_alive_interval = limits.keep_alive_s
         self.services = services
         self.db = services.db
         self.body_bytes_max = body_bytes_max
         self.multipart_bytes_max = services.document_bytes_max + MULTIPART_OVERHEAD_BYTES
+        self.rate_limits = rate_limits or RateLimits(RateLimitPolicy.off())
+        self.playground = playground
+        self.uploads_need_preflight = upload_preflight_required
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -127,11 +261,25 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def _respond(self, request: Request) -> Response:
         if _wants_playground(request):
+            if not self.playground:
+                return error_response(404, "Not found.", "NOT_FOUND")
             return playground_response(endpoint=request.url.path)
         if request.method not in ("GET", "POST"):
             return error_response(405, "Use GET or POST.", "METHOD_NOT_ALLOWED", allow="GET, POST")
+        refused = await self._sign_in(request)
+        if refused is not None:
+            return refused
+        return await self._execute(request)
+
+    async def _sign_in(self, request: Request) -> Response | None:
+        """Authenticate and admit the caller into `request.state.caller`, or the refusal."""
+        client = _client_address(request)
+        blocked = await self.rate_limits.authentication_blocked(client)
+        if blocked is not None:
+            return rate_limited_response(blocked)
         caller = await authenticate(self.db, authorization=request.headers.get("authorization"))
         if caller is None:
+            await self.rate_limits.authentication_failed(client)
             return error_response(
                 401,
                 "Missing or invalid API key: send `Authorization: Bearer <key>`.",
@@ -139,6 +287,11 @@ class GraphQLView(GraphQL[Context, None]):
                 **{"www-authenticate": 'Bearer realm="mps-gateway"'},
             )
         request.state.caller = caller
+        is_stream = self._get_stream_transport_from_headers(request.headers) is not None
+        refusal = await self.rate_limits.admit_request(caller[0].credential, subscription=is_stream)
+        return rate_limited_response(refusal) if refusal is not None else None
+
+    async def _execute(self, request: Request) -> Response:
         media_type = _media_type(request)
         if request.method == "POST" and media_type not in _BODY_TYPES:
             return error_response(
@@ -146,23 +299,44 @@ class GraphQLView(GraphQL[Context, None]):
                 "Send `Content-Type: application/json` (or multipart/form-data for uploads).",
                 "UNSUPPORTED_MEDIA_TYPE",
             )
+        if media_type == _MULTIPART and self.uploads_need_preflight and not _preflighted(request):
+            return error_response(
+                400,
+                "Multipart requests need an `Apollo-Require-Preflight` or"
+                " `X-Apollo-Operation-Name` header (CSRF protection).",
+                "BAD_REQUEST",
+            )
         limit = self.multipart_bytes_max if media_type == _MULTIPART else self.body_bytes_max
         if int(request.headers.get("content-length") or 0) > limit:
             return error_response(413, "The request body is too large.", "PAYLOAD_TOO_LARGE")
+        request = Request(request.scope, _capped(request.receive, limit))  # chunked bodies too
         try:
             return await self.run(request)
         except HTTPException as error:
-            return error_response(error.status_code, error.reason, "BAD_REQUEST")
+            if isinstance(error.__cause__, InvalidOperationTypeError):  # a mutation over GET
+                return error_response(405, error.reason, "METHOD_NOT_ALLOWED", allow="POST")
+            code = "PAYLOAD_TOO_LARGE" if error.status_code == 413 else "BAD_REQUEST"
+            return error_response(error.status_code, error.reason, code)
         finally:
             await request.close()  # closes the spooled files of a multipart upload
 
     def parse_json(self, data: str | bytes) -> Any:
         if len(data) > self.body_bytes_max:
             raise HTTPException(413, "The request body is too large.")
-        parsed = json.loads(data)
+        if data.lstrip()[:1] in (b"[", "["):  # a batch: refused before it is decoded
+            raise HTTPException(400, "The request body must be a JSON object (no batching).")
+        parsed = self.decode_json(data)
         if not isinstance(parsed, dict):
             raise HTTPException(400, "The request body must be a JSON object.")
         return parsed
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON nested beyond the recursion limit is undecodable (400 over HTTP, 4400 on a
+        WebSocket), never a RecursionError."""
+        try:
+            return json.loads(data)
+        except RecursionError:
+            raise json.JSONDecodeError("Nested too deeply", "", 0) from None
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         context = Context(request, response, self.services)
@@ -175,10 +349,14 @@ class GraphQLView(GraphQL[Context, None]):
         """Authenticate a WebSocket from its connection_init payload (4403 when refused)."""
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         authorization = params.get("Authorization") or params.get("authorization")
+        client = _client_address(context.request)
+        if await self.rate_limits.authentication_blocked(client) is not None:
+            raise ConnectionRejectionError({"message": "Too many failed authentications."})
         caller = await authenticate(
             self.db, authorization=authorization if isinstance(authorization, str) else None
         )
         if caller is None:
+            await self.rate_limits.authentication_failed(client)
             raise ConnectionRejectionError({"message": "Missing or invalid API key."})
         context.sign_in(*caller)
         no_payload: UnsetType = UNSET

@@ -1,0 +1,114 @@
+"""Request ids and log records.
+
+Every HTTP request and WebSocket connection gets a request id: the client's `X-Request-Id` when
+it is sane (1 to 64 characters of `[A-Za-z0-9._-]`, so it cannot forge log lines or headers),
+else a new random one. `RequestIdMiddleware` keeps it in a context variable for the request's
+duration (tasks the request starts inherit it), echoes it in the `X-Request-Id` response header,
+and `RequestIdFilter` stamps it on log records, so "request X failed" finds its log lines.
+
+In production the log is one JSON object per line (`JsonFormatter`): time, level, logger,
+message, request id, the record's structured extras (`extra=`), and for an exception its type
+and traceback, escaped inside the JSON string, so a multi-line traceback never splits a record
+and log shippers need no multi-line rules. Development keeps the human-readable format.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import uuid
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = "x-request-id"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_request_id: ContextVar[str | None] = ContextVar("mps_request_id", default=None)
+
+HUMAN_FORMAT = "%(levelname)s %(name)s: %(message)s"
+# Not extras: a record's own attributes, and uvicorn's ANSI-coloured copy of its message.
+_RECORD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {
+    "message", "asctime", "color_message",
+}  # fmt: skip
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served, if any."""
+    return _request_id.get()
+
+
+def accept_request_id(candidate: str | None) -> str:
+    """The client's request id when it is sane, else a new one."""
+    if candidate is not None and _SANE_REQUEST_ID.fullmatch(candidate):
+        return candidate
+    return uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    """Gives each HTTP request and WebSocket connection its request id (see the module)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        request_id = accept_request_id(Headers(scope=scope).get(REQUEST_ID_HEADER))
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        token = _request_id.set(request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            _request_id.reset(token)
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamps `request_id` on records that lack one (None outside any request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", None) is None:
+            record.request_id = current_request_id()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, on one line (see the module)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None) or current_request_id(),
+        }
+        entry.update(
+            (key, value)
+            for key, value in record.__dict__.items()
+            if key not in _RECORD_ATTRIBUTES and key not in entry
+        )
+        if record.exc_info and record.exc_info[0] is not None:
+            kind = record.exc_info[0]
+            entry["exception_type"] = f"{kind.__module__}.{kind.__qualname__}"
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def configure_logging(*, level: str, structured: bool) -> None:
+    """Root logging to standard error: JSON lines when `structured`, else human-readable."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(JsonFormatter() if structured else logging.Formatter(HUMAN_FORMAT))
+    logging.basicConfig(level=level.upper(), handlers=[handler])

@@ -1,0 +1,147 @@
+"""Rate limits: per credential for work, per client address for failed authentications.
+
+Three budgets, each a moving window of `window_s` seconds (limits' `MovingWindowRateLimiter`):
+
+- requests: every HTTP request of one credential (`Principal.credential`: an API key or a user
+  token, never the platform, so one leaked or runaway key cannot starve the platform's others);
+- subscriptions: every new subscription of one credential: an SSE request, or a `subscribe`
+  message on a WebSocket (which counts there instead of as a request);
+- failed authentications: per client address, checked *before* the key lookup, so guessing
+  keys is refused without touching the database once an address has failed too often.
+
+A moving window never lets twice the budget through around a window boundary, as a fixed
+window does, and a refusal knows when its oldest hit leaves the window: that is the
+`retry_after_s` the client is told (HTTP `Retry-After`), rounded up, at least 1.
+
+Storage: with `redis_url`, limits' `RedisStorage` on the redis-py asyncio client (already a
+dependency; its Lua scripts make each hit atomic), so every instance draws on one budget;
+without it, `MemoryStorage`, per process. A budget of 0 or None is off. When the storage fails,
+the request is let through and the failure logged: the limiter protects capacity and must not
+become the outage.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+
+logger = logging.getLogger("gateway.rate_limits")
+
+KEY_PREFIX = "mps-gateway:rate"
+REDIS_TIMEOUT_S = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitPolicy:
+    """Budgets per window; None or 0 switches one off."""
+
+    window_s: int = 60
+    requests: int | None = 600
+    subscriptions: int | None = 60
+    failed_authentications: int | None = 30
+
+    @classmethod
+    def off(cls) -> RateLimitPolicy:
+        return cls(requests=None, subscriptions=None, failed_authentications=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Over budget: retry after this many seconds, when the oldest hit leaves the window."""
+
+    retry_after_s: int
+
+
+def _item(amount: int | None, window_s: int, namespace: str) -> RateLimitItem | None:
+    return RateLimitItemPerSecond(amount, window_s, namespace=namespace) if amount else None
+
+
+def _storage(redis_url: str | None, key_prefix: str) -> Storage:
+    if redis_url is None:
+        return MemoryStorage()
+    options: dict[str, Any] = {
+        "socket_connect_timeout": REDIS_TIMEOUT_S,
+        "socket_timeout": REDIS_TIMEOUT_S,
+    }
+    return RedisStorage(
+        f"async+{redis_url}", wrap_exceptions=True, implementation="redispy",
+        key_prefix=key_prefix, **options,
+    )  # fmt: skip
+
+
+class RateLimits:
+    """The gateway's budgets, over one storage shared by every instance that names it."""
+
+    def __init__(
+        self, policy: RateLimitPolicy | None = None, *, redis_url: str | None = None,
+        key_prefix: str = KEY_PREFIX,
+    ) -> None:  # fmt: skip
+        policy = policy or RateLimitPolicy()
+        self.storage = _storage(redis_url, key_prefix)
+        self.limiter = MovingWindowRateLimiter(self.storage)
+        self.requests = _item(policy.requests, policy.window_s, "requests")
+        self.subscriptions = _item(policy.subscriptions, policy.window_s, "subscriptions")
+        self.failed_authentications = _item(
+            policy.failed_authentications, policy.window_s, "failed-authentications"
+        )
+
+    async def admit_request(self, credential: str, *, subscription: bool = False) -> Refusal | None:
+        """Count one HTTP request of the credential (and a new subscription, for SSE)."""
+        refusal = await self._hit(self.requests, credential)
+        if refusal is None and subscription:
+            refusal = await self._hit(self.subscriptions, credential)
+        return refusal
+
+    async def admit_subscription(self, credential: str) -> Refusal | None:
+        """Count one new subscription of the credential (a WebSocket `subscribe`)."""
+        return await self._hit(self.subscriptions, credential)
+
+    async def authentication_blocked(self, client: str) -> Refusal | None:
+        """Whether the client address has failed too often to try again yet (counts nothing)."""
+        item = self.failed_authentications
+        if item is None:
+            return None
+        try:
+            if await self.limiter.test(item, client):
+                return None
+            return await self._refusal(item, client)
+        except StorageError as error:
+            _storage_failed(error)
+            return None
+
+    async def authentication_failed(self, client: str) -> None:
+        """Count one failed authentication of the client address."""
+        await self._hit(self.failed_authentications, client)
+
+    async def aclose(self) -> None:
+        """Close the Redis connections (limits has no close of its own)."""
+        if isinstance(self.storage, RedisStorage):
+            bridge: Any = self.storage.bridge  # RedispyBridge: `storage` is its redis client
+            await bridge.storage.aclose()
+
+    async def _hit(self, item: RateLimitItem | None, identity: str) -> Refusal | None:
+        if item is None:
+            return None
+        try:
+            if await self.limiter.hit(item, identity):
+                return None
+            return await self._refusal(item, identity)
+        except StorageError as error:
+            _storage_failed(error)
+            return None
+
+    async def _refusal(self, item: RateLimitItem, identity: str) -> Refusal:
+        stats = await self.limiter.get_window_stats(item, identity)
+        return Refusal(retry_after_s=max(1, math.ceil(stats.reset_time - time.time())))
+
+
+def _storage_failed(error: StorageError) -> None:
+    logger.warning("rate limit storage unavailable, request let through: %r", error.storage_error)
