@@ -1,0 +1,426 @@
+"""The tenant matrix: every operation of the schema, aimed at a victim's objects by two
+attackers, must show nothing of the victim and change nothing of it.
+
+The operations are enumerated from the executable schema (tests/security/matrix.py): every
+root Query field, every Mutation field, `Subscription.events`, `node`/`nodes` for every type
+implementing Node and the Platform's list fields. The victim is a VALIDATED LEGAL user that
+owns one object of every Node type (its platform holds a webhook endpoint). The attackers:
+
+- `another-platform`: another platform's API key (that platform has its own user);
+- `another-user`: a token of another user of the victim's own platform.
+
+Each read must answer exactly what it answers for an unknown id (a fresh UUIDv7); each write
+must be refused (a rejection or an error, never a Success) exactly as for an unknown id, and
+leave every row of the victim's platform as it was. The owner's own credentials send the same
+requests as a control, so a request refused for a reason other than the scope (a bad input)
+cannot pass for a refusal by the scope. A guard test fails when the schema grows a part the
+matrix does not know how to aim at the victim.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import graphql
+import httpx
+import pytest
+import sqlalchemy as sa
+from asgi_lifespan import LifespanManager
+
+from gateway.app import create_app
+from gateway.graphql.schema import build_schema, export_sdl
+from gateway.settings import Settings
+from gateway.store.engine import Database
+from tests.conftest import PlatformHandle, make_platform
+from tests.mutations.helpers import CREATE_TRANSFER, mutate, query, success, transfer_input
+from tests.security.matrix import (
+    ATTACKER_ROLES,
+    MAY_NAME_ANOTHER_USERS_OBJECT,
+    NODE_ROLES,
+    SHARED_WITHIN_A_PLATFORM,
+    VICTIM_ROLES,
+    IdSlot,
+    MutationPlan,
+    Party,
+    Selector,
+    add_webhook_endpoint,
+    build_party,
+    coverage_gaps,
+    events_until,
+    fresh_id,
+    ids_seen,
+    leaked,
+    listed_node_type,
+    masked,
+    mutation_plans,
+    node_type_names,
+    platform_list_fields,
+    platform_lists_document,
+    platform_tables,
+    post,
+    snapshot,
+    subscription,
+    user_token,
+)
+from tests.subscriptions.conftest import LiveServer, serve
+
+SCHEMA = build_schema()._schema
+PLANS = mutation_plans(SCHEMA)
+NODE_TYPES = node_type_names(SCHEMA)
+PLATFORM_LISTS = platform_list_fields(SCHEMA)
+ANOTHER_PLATFORM, ANOTHER_USER = "another-platform", "another-user"
+CREDENTIALS = (ANOTHER_PLATFORM, ANOTHER_USER)
+# What the owner may meet once its objects moved on (the control shares one world).
+STATE_REJECTIONS = frozenset({"InvalidStateRejection", "InsufficientFundsRejection"})
+
+NODE = "query ($id: ID!) { node(id: $id) { id __typename } }"
+NODES = "query ($ids: [ID!]!) { nodes(ids: $ids) { id __typename } }"
+_selector = Selector(SCHEMA)
+ROOTS = (
+    f"{{ platform {{ {_selector.named('Platform', 3)} }}"
+    f" viewer {{ {_selector.named('User', 3)} }} }}"
+)
+EVENTS = (
+    f"subscription ($after: String) {{ events(after: $after) {{ {_selector.named('Event', 2)} }} }}"
+)
+EVENT_CURSORS = """query ($after: String) { platform { events(first: 100, after: $after) {
+  pageInfo { hasNextPage endCursor } } } }"""
+
+
+# ---- the world ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class World:
+    victim: Party  # acting with the victim platform's API key
+    secrets: frozenset[str]  # every id of the victim's, as its platform's key reads them
+    attackers: Mapping[str, Party]  # by credential name, each acting with that credential
+    tables: list[sa.Table]
+
+    @property
+    def platform_id(self) -> uuid.UUID:
+        return self.victim.handle.id
+
+
+def _quiet(settings: Settings) -> Settings:
+    """No webhook dispatcher writing to the victim's platform behind the snapshots, and room
+    for the matrix's generated documents, which read every field (the query limits have
+    their own tests; they are no part of the scope)."""
+    return settings.model_copy(
+        update={
+            "webhook_delivery": False,
+            "events_poll_interval_s": 0.2,
+            "query_bytes_max": 1_000_000,
+            "query_tokens_max": 100_000,
+            "query_aliases_max": 1_000,
+            "query_cost_max": 10_000_000,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+async def http(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with LifespanManager(create_app(_quiet(settings), db=db)) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield client
+
+
+async def _victim(http: httpx.AsyncClient, key: PlatformHandle) -> Party:
+    party = await build_party(http, key, legal=True)
+    endpoint = await add_webhook_endpoint(http, key)
+    objects = {**party.objects, "webhook_endpoint": endpoint, "platform": str(key.id)}
+    return Party(handle=key, objects=objects)
+
+
+@pytest.fixture(scope="module")
+async def world(http: httpx.AsyncClient, db: Database) -> World:
+    key = await make_platform(db)
+    victim = await _victim(http, key)
+    # Read before the other user exists: every id the platform's key sees is the victim's.
+    seen = await ids_seen(http, key, platform_lists_document(SCHEMA, PLATFORM_LISTS, 3))
+    secrets = (seen | set(victim.objects.values())) - {str(key.id)}
+    other_key = await make_platform(db)
+    other_platform = await build_party(http, other_key, legal=False)
+    neighbour = await build_party(http, key, legal=False)
+    token = await user_token(http, key, neighbour.objects["user"])
+    assert set(victim.objects) == VICTIM_ROLES
+    assert set(other_platform.objects) == set(neighbour.objects) == ATTACKER_ROLES
+    return World(
+        victim=victim,
+        secrets=frozenset(secrets),
+        attackers={
+            ANOTHER_PLATFORM: other_platform,
+            ANOTHER_USER: Party(handle=token, objects=neighbour.objects),
+        },
+        tables=await platform_tables(db.engine),
+    )
+
+
+@pytest.fixture(scope="module")
+async def owner(http: httpx.AsyncClient, db: Database) -> Party:
+    """A victim of its own, for the control: the owner sends the matrix's requests."""
+    return await _victim(http, await make_platform(db))
+
+
+# ---- the guard -----------------------------------------------------------------------------
+
+
+def test_the_matrix_covers_every_root_field_node_type_and_mutation_input_of_the_schema() -> None:
+    gaps = coverage_gaps(SCHEMA, victim_roles=VICTIM_ROLES, attacker_roles=ATTACKER_ROLES)
+    assert gaps == [], "the tenant matrix does not cover:\n" + "\n".join(gaps)
+
+
+GROWN = """
+extend type Query { account(id: ID!): Account }
+extend type Subscription { transfers: Transfer! }
+type Gadget implements Node { id: ID! }
+scalar Grams
+input FrobnicateInput { gadgetId: ID! userId: ID! weight: Grams! }
+extend type Mutation { frobnicate(input: FrobnicateInput!): Boolean! }
+extend type Platform { gadgets(first: Int!): [Gadget!]! }
+"""
+
+
+def test_the_guard_names_every_part_of_a_grown_schema_the_matrix_cannot_cover() -> None:
+    grown = graphql.build_schema(export_sdl() + GROWN)
+    gaps = coverage_gaps(grown, victim_roles=VICTIM_ROLES, attacker_roles=ATTACKER_ROLES)
+    assert gaps == [
+        "Query.account: a root field the matrix does not know how to check",
+        "Subscription.transfers: a root field the matrix does not know how to check",
+        "Node type Gadget: no victim object stands for it (add it to NODE_ROLES)",
+        "Platform.gadgets: a list field with required arguments",
+        "Mutation.frobnicate: ID field FrobnicateInput.gadgetId names no party object"
+        " (add it to ID_ROLES)",
+        "Mutation.frobnicate: no example value for scalar Grams (FrobnicateInput.weight;"
+        " add it to EXAMPLES)",
+    ]
+    frobnicate = next(plan for plan in mutation_plans(grown) if plan.name == "frobnicate")
+    assert not frobnicate.platform_only
+    assert {plan.name for plan in mutation_plans(grown) if plan.platform_only} == {
+        plan.name for plan in PLANS if plan.platform_only
+    }
+
+
+# ---- reads -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("credential", CREDENTIALS)
+@pytest.mark.parametrize("typename", NODE_TYPES)
+async def test_a_victims_node_reads_like_an_unknown_id_under_another_credential(
+    http: httpx.AsyncClient, world: World, typename: str, credential: str
+) -> None:
+    victim_id = world.victim.objects[NODE_ROLES[typename]]
+    attacker = world.attackers[credential].handle
+    unknown = fresh_id()
+    own_view = await post(http, NODE, {"id": victim_id}, [], world.victim.handle.headers)
+    assert own_view == {"data": {"node": {"id": victim_id, "__typename": typename}}}
+    shared = credential == ANOTHER_USER and typename in SHARED_WITHIN_A_PLATFORM
+    for document, variables, absent in (
+        (NODE, {"id": victim_id}, {"id": unknown}),
+        (NODES, {"ids": [victim_id]}, {"ids": [unknown]}),
+    ):
+        body = await post(http, document, variables, [], attacker.headers)
+        if shared:  # the other user's platform is the victim's: both read it alike
+            expected = await post(http, document, variables, [], world.victim.handle.headers)
+        else:
+            expected = await post(http, document, absent, [], attacker.headers)
+        assert body == expected
+
+
+@pytest.mark.parametrize("credential", CREDENTIALS)
+async def test_platform_and_viewer_show_another_credential_only_its_own_scope(
+    http: httpx.AsyncClient, world: World, credential: str
+) -> None:
+    attacker = world.attackers[credential]
+    body = await post(http, ROOTS, {}, [], attacker.handle.headers)
+    assert "errors" not in body, body
+    found = body["data"]
+    assert found["platform"]["id"] == str(attacker.handle.id)
+    if credential == ANOTHER_PLATFORM:
+        assert attacker.handle.id != world.platform_id
+        assert found["viewer"] is None
+    else:
+        assert found["viewer"]["id"] == attacker.objects["user"]
+    assert leaked(body, world.secrets) == []
+
+
+@pytest.mark.parametrize("credential", CREDENTIALS)
+@pytest.mark.parametrize("name", PLATFORM_LISTS)
+async def test_no_victim_id_appears_in_a_platform_list_read_by_another_credential(
+    http: httpx.AsyncClient, world: World, name: str, credential: str
+) -> None:
+    attacker = world.attackers[credential]
+    document = platform_lists_document(SCHEMA, [name], 3)
+    body = await post(http, document, {}, [], attacker.handle.headers)
+    assert "errors" not in body, body
+    assert leaked(body, world.secrets) == []
+    platform = SCHEMA.get_type("Platform")
+    assert isinstance(platform, graphql.GraphQLObjectType)
+    listed = listed_node_type(platform.fields[name])
+    assert listed is not None
+    own = attacker.of_type(listed, NODE_ROLES)
+    if own is not None:  # the list works: the attacker's own object is in it
+        assert leaked(body, [own]) == [own], f"{name} does not list the caller's own {listed}"
+
+
+# ---- writes ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WriteCase:
+    credential: str
+    plan: MutationPlan
+    victim_slots: tuple[IdSlot, ...]  # the other ID slots name the attacker's own objects
+
+    @property
+    def name(self) -> str:
+        if not self.plan.slots:
+            aim = "no-id-in-input"
+        elif self.victim_slots == self.plan.slots:
+            aim = "every-id-the-victims"
+        else:
+            aim = "only-" + "-".join(slot.name for slot in self.victim_slots) + "-the-victims"
+        return f"{self.credential}-{self.plan.name}-{aim}"
+
+
+def _write_cases() -> Iterator[WriteCase]:
+    for credential in CREDENTIALS:
+        for plan in PLANS:
+            yield WriteCase(credential, plan, plan.slots)
+            if len(plan.slots) < 2:
+                continue
+            for slot in plan.slots:
+                if credential == ANOTHER_USER and slot.qualified in MAY_NAME_ANOTHER_USERS_OBJECT:
+                    continue  # allowed: a transfer may credit another user of the platform
+                yield WriteCase(credential, plan, (slot,))
+
+
+WRITE_CASES = list(_write_cases())
+
+
+async def _send(
+    http: httpx.AsyncClient, plan: MutationPlan, ids: Mapping[IdSlot, str], handle: PlatformHandle
+) -> dict[str, Any]:
+    variables, uploads = plan.variables(ids)
+    return await post(http, plan.document, variables, uploads, handle.headers)
+
+
+def _changed(before: Mapping[str, list[Any]], after: Mapping[str, list[Any]]) -> list[str]:
+    return sorted(
+        table for table in before.keys() | after.keys() if before.get(table) != after.get(table)
+    )
+
+
+@pytest.mark.parametrize("case", WRITE_CASES, ids=lambda case: case.name)
+async def test_no_mutation_by_another_credential_changes_or_reveals_the_victims_objects(
+    http: httpx.AsyncClient, db: Database, world: World, case: WriteCase
+) -> None:
+    attacker, plan = world.attackers[case.credential], case.plan
+    own = {
+        slot: attacker.objects[_role(slot)] for slot in plan.slots if slot not in case.victim_slots
+    }
+    aimed = own | {slot: world.victim.objects[_role(slot)] for slot in case.victim_slots}
+    absent = own | {slot: fresh_id() for slot in case.victim_slots}
+    before = await snapshot(db.engine, world.tables, world.platform_id)
+    assert before["users"], "the snapshot must see the victim's rows"
+    body = await _send(http, plan, aimed, attacker.handle)
+    unknown = await _send(http, plan, absent, attacker.handle)
+    after = await snapshot(db.engine, world.tables, world.platform_id)
+    assert _changed(before, after) == [], "the victim's platform changed"
+    if not plan.slots and case.credential == ANOTHER_PLATFORM:
+        return  # nothing to aim: it acts on the caller's own platform, and not on the victim's
+    names = {aimed[s]: s.name for s in case.victim_slots} | {
+        absent[s]: s.name for s in case.victim_slots
+    }
+    assert masked(body, names) == masked(unknown, names), "a victim's id reads unlike an unknown id"
+    if plan.platform_only and case.credential == ANOTHER_USER:
+        assert body["data"] is None, body
+        assert [error["extensions"]["code"] for error in body["errors"]] == ["FORBIDDEN"], body
+        return
+    assert "errors" not in body, body
+    typename = body["data"][plan.name]["__typename"]
+    assert not typename.endswith("Success"), body
+    if "NotFoundRejection" in plan.payload_members:
+        assert typename == "NotFoundRejection", body
+
+
+def _role(slot: IdSlot) -> str:
+    assert slot.role is not None, slot
+    return slot.role
+
+
+def _control_cases() -> Iterator[tuple[str, MutationPlan]]:
+    # Tokens first: the key's own revokeUserTokens would refuse tokens issued the same second.
+    yield from (("owner-token", plan) for plan in PLANS if not plan.platform_only)
+    yield from (("owner-key", plan) for plan in PLANS)
+
+
+@pytest.mark.parametrize(
+    ("credential", "plan"),
+    list(_control_cases()),
+    ids=lambda v: v if isinstance(v, str) else v.name,
+)
+async def test_the_owner_sending_the_matrixs_request_reaches_its_objects(
+    http: httpx.AsyncClient, owner: Party, credential: str, plan: MutationPlan
+) -> None:
+    handle = owner.handle
+    if credential == "owner-token":
+        handle = await user_token(http, owner.handle, owner.objects["user"])
+    body = await _send(
+        http, plan, {slot: owner.objects[_role(slot)] for slot in plan.slots}, handle
+    )
+    assert "errors" not in body, body
+    typename = body["data"][plan.name]["__typename"]
+    assert typename.endswith("Success") or typename in STATE_REJECTIONS, body
+
+
+# ---- subscriptions -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+async def live_gateway(db: Database, settings: Settings) -> AsyncIterator[LiveServer]:
+    async for server in serve(_quiet(settings), db):
+        yield server
+
+
+async def _last_cursor(http: httpx.AsyncClient, handle: PlatformHandle) -> str:
+    after: str | None = None
+    while True:
+        page = (await query(http, handle, EVENT_CURSORS, {"after": after}))["platform"]["events"]
+        after = page["pageInfo"]["endCursor"] or after
+        if not page["pageInfo"]["hasNextPage"]:
+            assert after is not None, "the attacker must have events of its own"
+            return after
+
+
+async def _transfer(http: httpx.AsyncClient, party: Party) -> str:
+    input = transfer_input(party.objects["account"], party.objects["second_account"], 100)
+    payload = await mutate(http, party.handle, CREATE_TRANSFER, input)
+    transfer_id: str = success(payload, "CreateTransferSuccess")["transfer"]["id"]
+    return transfer_id
+
+
+@pytest.mark.parametrize("credential", CREDENTIALS)
+async def test_a_subscriber_under_another_credential_receives_none_of_the_victims_events(
+    live_gateway: LiveServer, world: World, credential: str
+) -> None:
+    attacker = world.attackers[credential]
+    forbidden = set(world.secrets)  # checked as each event arrives
+    async with httpx.AsyncClient(base_url=live_gateway.http) as http:
+        cursor = await _last_cursor(http, attacker.handle)
+        authorization = f"Bearer {attacker.handle.key}"
+        async with subscription(live_gateway.ws, authorization, EVENTS, {"after": cursor}) as ws:
+            first = await _transfer(http, attacker)  # once it arrives, the stream is live
+            received = await events_until(
+                ws, lambda event: event["objectId"] == first, forbidden=forbidden
+            )
+            forbidden.add(await _transfer(http, world.victim))
+            second = await _transfer(http, attacker)
+            received += await events_until(
+                ws, lambda event: event["objectId"] == second, forbidden=forbidden
+            )
+    assert {first, second} <= {event["objectId"] for event in received}
