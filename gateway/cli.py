@@ -4,25 +4,39 @@
     mps-gateway db upgrade
     mps-gateway platform create --name NAME [--environment sandbox|production]
                                 [--currency EUR ...] [--json]
+    mps-gateway key create --platform PLATFORM_ID [--label TEXT] [--json]
+    mps-gateway key list --platform PLATFORM_ID [--json]
+    mps-gateway key revoke KEY_ID_OR_PREFIX [--json]
     mps-gateway demo [--json]
     mps-gateway export-schema
 
-API keys are printed once, to standard output, and never logged.
+API keys are printed once, to standard output, and never logged; `key list` shows prefixes,
+labels and dates, never a secret. Exit codes: 0 done, 1 not found, 2 invalid arguments.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
-import logging
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from gateway.domain.enums import Environment
-from gateway.domain.errors import InvalidArgument
+from gateway.domain.errors import InvalidArgument, NotFound
+from gateway.domain.ids import parse_id
+from gateway.logs import configure_logging
+from gateway.services.api_keys import (
+    ApiKeySummary,
+    CreatedApiKey,
+    RevokedApiKey,
+    create_api_key,
+    list_api_keys,
+    revoke_api_key,
+)
 from gateway.settings import Settings
 from gateway.store.engine import Database
 from gateway.store.migrate import upgrade
@@ -66,7 +80,12 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.flush()
         if settings.settler_delay_s is None:
             settings = settings.model_copy(update={"settler_delay_s": DEMO_SETTLER_DELAY_S})
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    # In production uvicorn's own loggers go through the root's JSON lines too.
+    log_config = None if settings.environment == "production" else uvicorn.config.LOGGING_CONFIG
+    uvicorn.run(
+        create_app(settings), host=args.host, port=args.port, log_level="info",
+        log_config=log_config, ws_max_size=settings.request_body_bytes_max,
+    )  # fmt: skip
     return 0
 
 
@@ -95,6 +114,86 @@ def _cmd_platform_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _platform_id(value: str) -> uuid.UUID:
+    parsed = parse_id(value)
+    if parsed is None:
+        raise argparse.ArgumentTypeError(f"not a platform id (a UUID): {value!r}")
+    return parsed
+
+
+def _time(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _key_json(key: ApiKeySummary) -> dict[str, str | None]:
+    return {
+        "id": str(key.id), "platformId": str(key.platform_id), "prefix": key.prefix,
+        "label": key.label, "createdAt": _time(key.created_at), "revokedAt": _time(key.revoked_at),
+    }  # fmt: skip
+
+
+def _cmd_key_create(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(db: Database) -> CreatedApiKey:
+        return await create_api_key(db, platform_id=args.platform, label=args.label)
+
+    created = _with_database(settings, work)
+    if args.json:
+        print(json.dumps({"platformId": str(created.platform_id), "prefix": created.prefix,
+                          "label": created.label, "apiKey": created.key}))  # fmt: skip
+        return 0
+    print(f"API key created ({created.environment.value.lower()})")
+    print(f"  platform id: {created.platform_id}\n  prefix:      {created.prefix}")
+    print(f"  API key:     {created.key}\n  (the key is shown once: store it now)")
+    return 0
+
+
+def _key_table(keys: Sequence[ApiKeySummary]) -> list[str]:
+    rows = [("PREFIX", "LABEL", "CREATED AT", "REVOKED AT")]
+    rows += [
+        (key.prefix, key.label or "-", _time(key.created_at) or "", _time(key.revoked_at) or "-")
+        for key in keys
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    return [
+        "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[3]])
+        for row in rows
+    ]
+
+
+def _cmd_key_list(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(db: Database) -> list[ApiKeySummary]:
+        return await list_api_keys(db, platform_id=args.platform)
+
+    keys = _with_database(settings, work)
+    if args.json:
+        print(json.dumps([_key_json(key) for key in keys]))
+        return 0
+    print("\n".join(_key_table(keys)))
+    return 0
+
+
+def _cmd_key_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(db: Database) -> RevokedApiKey:
+        return await revoke_api_key(db, reference=args.key)
+
+    revoked = _with_database(settings, work)
+    key = revoked.key
+    if args.json:
+        print(json.dumps({**_key_json(key), "newlyRevoked": revoked.newly_revoked,
+                          "activeKeysLeft": revoked.active_keys_left}))  # fmt: skip
+    elif revoked.newly_revoked:
+        print(f"API key {key.prefix} revoked at {_time(key.revoked_at)}")
+    else:
+        print(f"API key {key.prefix} was already revoked at {_time(key.revoked_at)}")
+    if revoked.active_keys_left == 0:
+        print(
+            f"mps-gateway: warning: platform {key.platform_id} has no active API key left;"
+            f" create one with `mps-gateway key create --platform {key.platform_id}`",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from gateway.services.demo import seed_demo
 
@@ -109,6 +208,28 @@ def _cmd_export_schema(_args: argparse.Namespace, _settings: Settings) -> int:
 
     sys.stdout.write(export_sdl())
     return 0
+
+
+def _add_key_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    key = commands.add_parser("key", help="manage a platform's API keys")
+    key_commands = key.add_subparsers(dest="key_command", required=True)
+    platform_help = "the platform's id (a UUID)"
+
+    create = key_commands.add_parser("create", help="issue a key, printed once")
+    create.add_argument("--platform", required=True, type=_platform_id, help=platform_help)
+    create.add_argument("--label", help="what the key is for (shown in listings)")
+    create.add_argument("--json", action="store_true", help="print one JSON line")
+    create.set_defaults(handler=_cmd_key_create)
+
+    listing = key_commands.add_parser("list", help="prefixes, labels and dates; never secrets")
+    listing.add_argument("--platform", required=True, type=_platform_id, help=platform_help)
+    listing.add_argument("--json", action="store_true", help="print one JSON line (a list)")
+    listing.set_defaults(handler=_cmd_key_list)
+
+    revoke = key_commands.add_parser("revoke", help="revoke a key (again: no change)")
+    revoke.add_argument("key", metavar="KEY_ID_OR_PREFIX", help="as shown by `key list`")
+    revoke.add_argument("--json", action="store_true", help="print one JSON line")
+    revoke.set_defaults(handler=_cmd_key_revoke)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--json", action="store_true", help="print one JSON line")
     create.set_defaults(handler=_cmd_platform_create)
 
+    _add_key_commands(commands)
+
     demo = commands.add_parser("demo", help="seed the demo platform and print a new key")
     demo.add_argument("--json", action="store_true", help="print one JSON line")
     demo.set_defaults(handler=_cmd_demo)
@@ -153,14 +276,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(level=settings.log_level, structured=settings.environment == "production")
     try:
         result: int = args.handler(args, settings)
     except InvalidArgument as error:
         print(f"mps-gateway: {error}", file=sys.stderr)
         return 2
+    except NotFound as error:
+        print(f"mps-gateway: {error}", file=sys.stderr)
+        return 1
     return result
 
 

@@ -1,4 +1,8 @@
-"""The command line, run as a real process against each database."""
+"""The command line, run as a real process against each database.
+
+API key management (`key create | list | revoke`) is checked here for what it prints and how
+it fails; tests/security/test_api_keys.py checks that its keys open, and close, the API.
+"""
 
 from __future__ import annotations
 
@@ -8,28 +12,65 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from gateway.domain.credentials import key_prefix
 from gateway.domain.enums import Environment
+from gateway.services.api_keys import revoke_api_key
 from gateway.services.credentials import authenticate
 from gateway.settings import Settings
+from gateway.store import readers
 from gateway.store.engine import Database
+from tests.conftest import make_platform
 from tests.support import data
+
+CLI_TIMEOUT_S = 120
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    return {**os.environ, "MPS_DATABASE_URL": settings.database_url, "MPS_LOG_LEVEL": "WARNING"}
 
 
 def _cli(
     settings: Settings, *args: str, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MPS_DATABASE_URL": settings.database_url, "MPS_LOG_LEVEL": "WARNING"}
     return subprocess.run(
         [sys.executable, "-m", "gateway", *args],
         capture_output=True,
         text=True,
-        env=env,
-        timeout=120,
+        env=_env(settings),
+        timeout=CLI_TIMEOUT_S,
         cwd=cwd,
     )
+
+
+def cli_runs(settings: Settings, *commands: list[str]) -> list[subprocess.CompletedProcess[str]]:
+    """Run several CLI commands at once (each is a process of its own); results in order."""
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gateway", *command],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(settings),
+        )
+        for command in commands
+    ]
+    results = []
+    for command, process in zip(commands, processes, strict=True):
+        stdout, stderr = process.communicate(timeout=CLI_TIMEOUT_S)
+        results.append(subprocess.CompletedProcess(command, process.returncode, stdout, stderr))
+    return results
+
+
+def cli_json(settings: Settings, *args: str) -> Any:
+    """Run a CLI command with --json that must succeed; its one line of JSON, decoded."""
+    result = _cli(settings, *args, "--json")
+    assert result.returncode == 0, result.stderr
+    [line] = result.stdout.splitlines()
+    return json.loads(line)
 
 
 async def test_platform_create_json_prints_one_line_with_a_working_key(
@@ -142,3 +183,103 @@ def test_the_default_database_is_a_sqlite_file_in_the_working_directory(tmp_path
         check=True,
     )
     assert journal.stdout.strip() == "wal"
+
+
+async def test_key_create_prints_the_whole_key_once_with_its_prefix_in_the_platforms_environment(
+    settings: Settings, db: Database
+) -> None:
+    platform = await make_platform(db, environment=Environment.PRODUCTION)
+    result = _cli(settings, "key", "create", "--platform", str(platform.id), "--label", "payroll")
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.strip().split(":", 1) for line in result.stdout.splitlines() if ":" in line)
+    key, prefix = lines["API key"].strip(), lines["prefix"].strip()
+    assert key.startswith(f"{prefix}_")
+    assert prefix.startswith("mps_live_")
+    assert result.stdout.count(key) == 1
+    assert prefix not in result.stderr
+    caller = await authenticate(db, authorization=f"Bearer {key}")
+    assert caller is not None
+    assert caller[0].platform_id == platform.id
+    async with db.session() as session:
+        found = await readers.api_key_by_prefix(session, prefix=prefix)
+    assert found is not None
+    assert found[0].label == "payroll"
+    assert key not in found[0].digest
+
+    created = cli_json(settings, "key", "create", "--platform", str(platform.id))
+    assert set(created) == {"platformId", "prefix", "label", "apiKey"}
+    assert (created["platformId"], created["label"]) == (str(platform.id), None)
+    assert created["apiKey"].startswith(f"{created['prefix']}_")
+    assert created["prefix"].startswith("mps_live_")
+
+
+async def test_key_list_shows_prefixes_labels_and_dates_but_never_a_secret_or_a_digest(
+    settings: Settings, db: Database
+) -> None:
+    platform = await make_platform(db)
+    second = cli_json(settings, "key", "create", "--platform", str(platform.id), "--label", "ci")
+    revoked = (await revoke_api_key(db, reference=second["prefix"])).key
+    assert revoked.revoked_at is not None
+    table, listed = cli_runs(
+        settings,
+        ["key", "list", "--platform", str(platform.id)],
+        ["key", "list", "--platform", str(platform.id), "--json"],
+    )
+    assert table.returncode == listed.returncode == 0, table.stderr + listed.stderr
+    async with db.session() as session:
+        rows = await readers.api_keys_of_platform(session, platform_id=platform.id)
+    secrets = [platform.key, second["apiKey"], *(row.digest for row in rows)]
+    secrets += [key.removeprefix(f"{key_prefix(key)}_") for key in (platform.key, second["apiKey"])]
+    for result in (table, listed):
+        assert not [secret for secret in secrets if secret in result.stdout + result.stderr]
+
+    header, first_row, second_row = table.stdout.splitlines()
+    assert header.split() == ["PREFIX", "LABEL", "CREATED", "AT", "REVOKED", "AT"]
+    assert first_row.startswith(f"{key_prefix(platform.key)}  created with the platform  ")
+    assert first_row.endswith("  -")
+    assert second_row.startswith(f"{second['prefix']}  ci  ")
+    assert second_row.endswith(revoked.revoked_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    keys = json.loads(listed.stdout)
+    assert [key["prefix"] for key in keys] == [row.prefix for row in rows]
+    assert all(
+        set(key) == {"id", "platformId", "prefix", "label", "createdAt", "revokedAt"}
+        for key in keys
+    )
+    assert [key["revokedAt"] is None for key in keys] == [True, False]
+    assert keys[1]["id"] == str(revoked.id)
+
+
+async def test_key_commands_refuse_malformed_and_unknown_ids_without_a_traceback(
+    settings: Settings, db: Database
+) -> None:
+    platform = await make_platform(db)
+    unknown = str(uuid.uuid4())
+    prefix = key_prefix(platform.key)
+    assert prefix is not None
+    runs = cli_runs(
+        settings,
+        ["key", "create", "--platform", "not-a-uuid"],
+        ["key", "list", "--platform", "42"],
+        ["key", "create", "--platform", str(platform.id), "--label", "x" * 201],
+        ["key", "revoke", "not-a-key"],
+        ["key", "revoke", platform.key],
+        ["key", "create", "--platform", unknown],
+        ["key", "list", "--platform", unknown],
+        ["key", "revoke", unknown],
+        ["key", "revoke", "mps_test_zzzzzzzzzzzz"],
+    )
+    codes = [run.returncode for run in runs]
+    assert codes == [2, 2, 2, 2, 2, 1, 1, 1, 1], [run.stderr for run in runs]
+    for run in runs:
+        assert run.stdout == ""
+        assert run.stderr.startswith(("usage:", "mps-gateway: "))
+        assert "Traceback" not in run.stderr
+    assert "not a platform id" in runs[0].stderr
+    assert "label" in runs[2].stderr
+    assert prefix in runs[4].stderr
+    assert platform.key not in runs[4].stderr
+    assert f"No platform with id {unknown}" in runs[5].stderr
+    assert "No API key" in runs[7].stderr
+    caller = await authenticate(db, authorization=f"Bearer {platform.key}")
+    assert caller is not None, "a refused revocation revoked nothing"

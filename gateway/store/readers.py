@@ -312,3 +312,24 @@ async def webhook_attempts(
         .order_by(col(WebhookAttempt.delivery_id), col(WebhookAttempt.attempt))
     )
     return list((await session.scalars(statement)).all())
+
+
+async def api_key_by_id(session: AsyncSession, *, api_key_id: uuid.UUID) -> ApiKey | None:
+    return await session.get(ApiKey, api_key_id)
+
+
+async def api_keys_of_platform(session: AsyncSession, *, platform_id: uuid.UUID) -> list[ApiKey]:
+    """Every API key of the platform, revoked ones included, oldest first."""
+    statement = (
+        sa.select(ApiKey)
+        .where(col(ApiKey.platform_id) == platform_id)
+        .order_by(col(ApiKey.created_at), col(ApiKey.id))
+    )
+    return list((await session.scalars(statement)).all())
+
+
+async def active_api_key_count(session: AsyncSession, *, platform_id: uuid.UUID) -> int:
+    statement = sa.select(sa.func.count()).where(
+        col(ApiKey.platform_id) == platform_id, col(ApiKey.revoked_at).is_(None)
+    )
+    return int((await session.scalar(statement)) or 0)

@@ -3,6 +3,7 @@ idempotency claims. Every function works inside the caller's transaction."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -16,8 +17,8 @@ from gateway.domain.ids import new_id
 from gateway.domain.money import MINOR_UNITS_MAX
 from gateway.store.journal_tables import Event, IdempotencyRecord
 from gateway.store.ledger_tables import SettlementAccount
-from gateway.store.tables import Account, Platform
-from gateway.store.types import utcnow
+from gateway.store.tables import Account, ApiKey, Platform
+from gateway.store.types import UTCDateTime, utcnow
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -162,3 +163,17 @@ async def move_settlement_balance(
         .returning(col(SettlementAccount.balance))
     )
     return (await session.execute(statement)).scalar_one()
+
+
+async def revoke_api_key(
+    session: AsyncSession, *, api_key_id: uuid.UUID, at: dt.datetime
+) -> dt.datetime | None:
+    """Set the key's `revoked_at` to `at` unless it is set already; returns the key's
+    `revoked_at` afterwards (`at` when this call revoked it), None when there is no such key."""
+    statement = (
+        sa.update(ApiKey)
+        .where(col(ApiKey.id) == api_key_id)
+        .values(revoked_at=sa.func.coalesce(col(ApiKey.revoked_at), sa.literal(at, UTCDateTime())))
+        .returning(col(ApiKey.revoked_at))
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
