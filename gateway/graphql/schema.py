@@ -17,6 +17,7 @@ from gateway.graphql.query import Query
 from gateway.graphql.rejections import EXCEPTION_HANDLERS
 from gateway.graphql.scalars import SCALARS
 from gateway.graphql.subscriptions import Subscription
+from gateway.graphql.text import TextGuard
 from gateway.graphql.types import LegalPerson, NaturalPerson
 
 
@@ -30,7 +31,7 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         types=[NaturalPerson, LegalPerson],
-        extensions=[*policy, QueryLimiter.factory(limits or QueryLimits())],
+        extensions=[*policy, QueryLimiter.factory(limits or QueryLimits()), TextGuard],
         exception_handlers=EXCEPTION_HANDLERS,
         config=StrawberryConfig(scalar_map=SCALARS, disable_field_suggestions=production),
     )

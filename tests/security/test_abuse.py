@@ -357,3 +357,20 @@ async def test_malformed_websocket_messages_close_the_socket_4400(
         assert await closed_with(ws) == 4400
     async with socket(live) as ws:  # and the server takes the next one
         await init(ws, platform)
+
+
+async def test_a_nul_character_in_any_string_is_bad_user_input_on_both_stores(
+    client: httpx.AsyncClient, platform: PlatformHandle, statements: StatementCounter
+) -> None:
+    transfer = """mutation ($input: CreateTransferInput!) { createTransfer(input: $input) {
+        __typename } }"""
+    money = {"debitedAccountId": "x", "creditedAccountId": "y",
+             "amount": {"amount": 1, "currency": "EUR"}}  # fmt: skip
+    nul_key = {"input": {**money, "idempotencyKey": "k\x00"}}
+    filtered = '{ platform { users(filter: {email: "a\\u0000@b.c"}) { totalCount } } }'
+    nested_key = {"input": {**money, "idempotencyKey": "k", "\x00": 1}}
+    for query, variables in ((transfer, nul_key), (filtered, None), (transfer, nested_key)):
+        statements.start()
+        assert await refused_with(client, platform, query, variables) == ["BAD_USER_INPUT"]
+        assert statements.stop() <= 1  # the key lookup; nothing reaches a write
+    await still_answers(client, platform)

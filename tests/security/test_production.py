@@ -89,7 +89,8 @@ async def test_typename_is_still_answered_in_production(
     prod: httpx.AsyncClient, db: Database
 ) -> None:
     body = await post(prod, await make_platform(db), "{ __typename platform { __typename } }")
-    assert body == {"data": {"__typename": "Query", "platform": {"__typename": "Platform"}}}
+    assert body["data"] == {"__typename": "Query", "platform": {"__typename": "Platform"}}
+    assert "errors" not in body
 
 
 async def test_development_keeps_introspection(client: httpx.AsyncClient, db: Database) -> None:
@@ -361,7 +362,7 @@ async def test_a_multipart_request_needs_a_preflight_header_in_production(
         marked = await prod.post(
             "/graphql", headers={**platform.headers, header: "true"}, **_multipart()
         )
-        assert marked.json() == {"data": {"platform": {"id": str(platform.id)}}}
+        assert marked.json()["data"] == {"platform": {"id": str(platform.id)}}
 
 
 async def test_development_accepts_multipart_without_a_preflight_header(
@@ -369,7 +370,7 @@ async def test_development_accepts_multipart_without_a_preflight_header(
 ) -> None:
     platform = await make_platform(db)
     response = await client.post("/graphql", headers=platform.headers, **_multipart())
-    assert response.json() == {"data": {"platform": {"id": str(platform.id)}}}
+    assert response.json()["data"] == {"platform": {"id": str(platform.id)}}
 
 
 async def test_subscriptions_get_no_suggestions_either_in_production(
