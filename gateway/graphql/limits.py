@@ -35,6 +35,11 @@ counting):
   measured counts nothing: that is a cycle, which `NoFragmentCyclesRule` reports, and the walk
   must end without it. A walk deeper than the interpreter's recursion limit is too deep.
 
+A document's measure depends on its text, the operation named and the values of the variables
+used in `first`, `last` and `ids` arguments, and on nothing else: it is remembered under those
+(with the document's directive count), so a repeated document is measured once. Refusals are
+not remembered; they are measured again each time.
+
 The cost of an accepted operation is added to the response's `extensions`
 (`{"cost": {"requested": 31, "limit": 20000}}`), on every response with `report_cost` (the
 default), else when the request's own `extensions` ask with `{"cost": true}`.
@@ -48,6 +53,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from graphql import (
+    ArgumentNode,
     DirectiveNode,
     DocumentNode,
     FieldNode,
@@ -66,6 +72,7 @@ from graphql import (
     TypeMetaFieldDef,
     TypeNameMetaFieldDef,
     ValueNode,
+    VariableNode,
     Visitor,
     get_named_type,
     get_nullable_type,
@@ -77,6 +84,7 @@ from graphql.validation import MaxIntrospectionDepthRule
 from strawberry.extensions import SchemaExtension
 
 from gateway.domain.pagination import PAGE_SIZE_DEFAULT
+from gateway.graphql.documents import Lru
 
 QUERY_TOO_LARGE = "QUERY_TOO_LARGE"
 TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
@@ -267,6 +275,65 @@ def count_directives(document: DocumentNode) -> int:
     return counter.count
 
 
+_SIZE_ARGUMENTS = frozenset({"first", "last", "ids"})
+
+
+class _SizeVariables(Visitor):
+    """The names of the variables used in the `first`, `last` and `ids` arguments."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_argument(self, node: ArgumentNode, *_args: object) -> None:
+        if node.name.value not in _SIZE_ARGUMENTS:
+            return
+        pending: list[Any] = [node.value]
+        while pending:  # a list or object value may nest
+            value = pending.pop()
+            if isinstance(value, VariableNode):
+                self.names.add(value.name.value)
+            pending.extend(getattr(value, "values", None) or ())
+            pending.extend(field.value for field in getattr(value, "fields", None) or ())
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFacts:
+    """What the limits need of a document's text, whatever its variables."""
+
+    directives: int
+    size_variables: tuple[str, ...]
+
+
+def document_facts(document: DocumentNode) -> DocumentFacts:
+    sizes = _SizeVariables()
+    visit(document, sizes)
+    return DocumentFacts(count_directives(document), tuple(sorted(sizes.names)))
+
+
+class MeasureCache:
+    """Measures of accepted documents, per schema (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.facts: Lru[str, DocumentFacts] = Lru()
+        self.measures: Lru[tuple[Any, ...], Measure] = Lru()
+
+    def facts_of(self, query: str, document: DocumentNode) -> DocumentFacts:
+        facts = self.facts.get(query)
+        if facts is None:
+            facts = document_facts(document)
+            self.facts.put(query, facts)
+        return facts
+
+
+def measure_key(
+    query: str, operation_name: str | None, facts: DocumentFacts, variables: object
+) -> tuple[Any, ...]:
+    given = variables if isinstance(variables, Mapping) else {}
+    values = tuple(repr(given[name]) if name in given else None for name in facts.size_variables)
+    return (query, operation_name, not isinstance(variables, Mapping), values)
+
+
 def refusal(code: str, message: str, *, limit: int, measured: int | None = None) -> GraphQLError:
     extensions: dict[str, Any] = {"code": code, "limit": limit}
     if measured is not None:
@@ -310,15 +377,16 @@ _PARSE_REFUSALS = (
 class QueryLimiter(SchemaExtension):
     """Applies `QueryLimits` to each operation (see the module docstring)."""
 
-    def __init__(self, *, limits: QueryLimits) -> None:
+    def __init__(self, *, limits: QueryLimits, cache: MeasureCache | None = None) -> None:
         super().__init__()
         self.limits = limits
+        self.cache = cache or MeasureCache()
         self.size_bytes = 0
         self.cost: int | None = None
 
     @classmethod
     def factory(cls, limits: QueryLimits) -> Callable[[], QueryLimiter]:
-        return functools.partial(cls, limits=limits)
+        return functools.partial(cls, limits=limits, cache=MeasureCache())
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
@@ -367,8 +435,11 @@ class QueryLimiter(SchemaExtension):
 
     def _check(self, document: DocumentNode) -> list[GraphQLError]:
         context = self.execution_context
+        query = context.query or ""
         try:
-            found = measure(
+            facts = self.cache.facts_of(query, document)
+            key = measure_key(query, context.operation_name, facts, context.variables)
+            found = self.cache.measures.get(key) or measure(
                 context.schema._schema,
                 document,
                 variables=context.variables,
@@ -377,9 +448,10 @@ class QueryLimiter(SchemaExtension):
         except RecursionError:
             return [refusal(QUERY_TOO_DEEP, "Query is nested too deeply to measure.",
                             limit=self.limits.depth_max)]  # fmt: skip
-        errors = refusals(self.limits, found, count_directives(document))
+        errors = refusals(self.limits, found, facts.directives)
         if not errors:
             self.cost = found.cost
+            self.cache.measures.put(key, found)
         return errors
 
     def get_results(self) -> dict[str, Any]:

@@ -6,11 +6,15 @@ validation error and drops "Did you mean ...?" suggestions from every message.
 
 from __future__ import annotations
 
+import functools
+
 import strawberry
 from strawberry.extensions import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
+from gateway.graphql.documents import DocumentCache, DocumentStore
 from gateway.graphql.errors import ErrorPolicy, ProductionErrorPolicy
+from gateway.graphql.execution import FastLeafExecution
 from gateway.graphql.limits import QueryLimiter, QueryLimits
 from gateway.graphql.mutations import Mutation
 from gateway.graphql.query import Query
@@ -31,8 +35,14 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         types=[NaturalPerson, LegalPerson],
-        extensions=[*policy, QueryLimiter.factory(limits or QueryLimits()), TextGuard],
+        extensions=[
+            *policy,
+            QueryLimiter.factory(limits or QueryLimits()),
+            TextGuard,
+            functools.partial(DocumentCache, store=DocumentStore()),  # after QueryLimiter
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
+        execution_context_class=FastLeafExecution,
         config=StrawberryConfig(scalar_map=SCALARS, disable_field_suggestions=production),
     )
 

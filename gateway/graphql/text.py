@@ -3,7 +3,8 @@
 PostgreSQL's text type cannot store NUL, and SQLite would store what PostgreSQL refuses, so a
 NUL in any string literal of the document or any string of the variables is refused before
 validation with BAD_USER_INPUT, the same answer on both stores, instead of a driver error deep
-in a write.
+in a write. Whether a document's text holds a NUL is remembered by the text (bounded LRU);
+the variables are searched on every request.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 
 from graphql import DocumentNode, GraphQLError, StringValueNode, Visitor, visit
 from strawberry.extensions import SchemaExtension
+
+from gateway.graphql.documents import Lru
 
 NUL = "\x00"
 MESSAGE = "Text may not contain the NUL character (U+0000)."
@@ -50,6 +53,17 @@ def value_has_nul(value: object) -> bool:
     return False
 
 
+_documents_with_nul: Lru[str, bool] = Lru()
+
+
+def cached_document_has_nul(query: str, document: DocumentNode) -> bool:
+    found = _documents_with_nul.get(query)
+    if found is None:
+        found = document_has_nul(document)
+        _documents_with_nul.put(query, found)
+    return found
+
+
 class TextGuard(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
@@ -57,7 +71,10 @@ class TextGuard(SchemaExtension):
         if (
             document is not None
             and context.pre_execution_errors is None
-            and (document_has_nul(document) or value_has_nul(context.variables))
+            and (
+                cached_document_has_nul(context.query or "", document)
+                or value_has_nul(context.variables)
+            )
         ):
             context.pre_execution_errors = [
                 GraphQLError(MESSAGE, extensions={"code": "BAD_USER_INPUT"})

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from graphql import GraphQLFormattedError
 from starlette.requests import Request
@@ -329,6 +330,14 @@ class GraphQLView(GraphQL[Context, None]):
         if not isinstance(parsed, dict):
             raise HTTPException(400, "The request body must be a JSON object.")
         return parsed
+
+    def encode_json(self, data: object) -> str:
+        """Text (a WebSocket message must be a text frame), written by orjson; the standard
+        library writes what orjson refuses (integers beyond 64 bits, non-string keys)."""
+        try:
+            return orjson.dumps(data).decode()
+        except TypeError:
+            return json.dumps(data, separators=(",", ":"))
 
     def decode_json(self, data: str | bytes) -> object:
         """JSON nested beyond the recursion limit is undecodable (400 over HTTP, 4400 on a

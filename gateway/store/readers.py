@@ -7,6 +7,7 @@ subtree in the same way (see store/scope.py).
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,15 +57,20 @@ class UserCriteria:
     kind: UserKind | None = None
 
 
+@functools.cache
+def _api_key_by_prefix() -> Any:
+    """Built once: it runs on every request (the prefix is a bound parameter)."""
+    return (
+        sa.select(ApiKey, Platform)
+        .join(Platform, col(Platform.id) == col(ApiKey.platform_id))
+        .where(col(ApiKey.prefix) == sa.bindparam("prefix"))
+    )
+
+
 async def api_key_by_prefix(
     session: AsyncSession, *, prefix: str
 ) -> tuple[ApiKey, Platform] | None:
-    statement = (
-        sa.select(ApiKey, Platform)
-        .join(Platform, col(Platform.id) == col(ApiKey.platform_id))
-        .where(col(ApiKey.prefix) == prefix)
-    )
-    row = (await session.execute(statement)).first()
+    row = (await session.execute(_api_key_by_prefix(), {"prefix": prefix})).first()
     return None if row is None else (row[0], row[1])
 
 
