@@ -1,0 +1,1 @@
+"""The mps-gateway benchmark suite: `python -m bench` (or `bench/run`); see bench/README.md."""

@@ -1,0 +1,115 @@
+"""What the bench measures and reports: per scenario, the gateway and its baselines.
+
+Every figure is kept per run; reports show medians (of 3 runs in the full profile). A ratio
+is the gateway's median divided by the baseline's median, measured in the same bench run.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Measurement:
+    """One server's figures in one scenario."""
+
+    server: str
+    unit: str  # "requests/s", "transfers/s", "events/s"
+    rates: list[float] = field(default_factory=list)
+    p50_ms: list[float] = field(default_factory=list)
+    p99_ms: list[float] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)  # counts, statements, settings
+
+    @property
+    def rate(self) -> float:
+        return statistics.median(self.rates) if self.rates else 0.0
+
+    @property
+    def p50(self) -> float | None:
+        return statistics.median(self.p50_ms) if self.p50_ms else None
+
+    @property
+    def p99(self) -> float | None:
+        return statistics.median(self.p99_ms) if self.p99_ms else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "server": self.server,
+            "unit": self.unit,
+            "median": self.rate,
+            "runs": self.rates,
+            "p50_ms": self.p50,
+            "p99_ms": self.p99,
+            "p50_ms_runs": self.p50_ms,
+            "p99_ms_runs": self.p99_ms,
+            **self.details,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The gateway should reach at least `ratio` times `baseline`."""
+
+    baseline: str
+    ratio: float
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A correctness check of a scenario (same data, ledger invariants, order of events)."""
+
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+@dataclass
+class ScenarioResult:
+    key: str
+    title: str
+    gateway: Measurement
+    baselines: list[Measurement]
+    target: Target
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def baseline(self, server: str) -> Measurement:
+        return next(m for m in self.baselines if m.server == server)
+
+    def ratio(self, server: str) -> float | None:
+        base = self.baseline(server).rate
+        return self.gateway.rate / base if base else None
+
+    @property
+    def target_ratio(self) -> float | None:
+        return self.ratio(self.target.baseline)
+
+    @property
+    def target_met(self) -> bool:
+        ratio = self.target_ratio
+        return ratio is not None and ratio >= self.target.ratio
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "gateway": self.gateway.as_dict(),
+            "baselines": [m.as_dict() for m in self.baselines],
+            "ratios": {m.server: self.ratio(m.server) for m in self.baselines},
+            "target": {
+                "baseline": self.target.baseline,
+                "ratio": self.target.ratio,
+                "measured": self.target_ratio,
+                "met": self.target_met,
+            },
+            "checks": [
+                {"name": c.name, "passed": c.passed, "detail": c.detail} for c in self.checks
+            ],
+            "notes": self.notes,
+        }

@@ -1,0 +1,1 @@
+"""The bench's scenarios; each returns a ScenarioResult (bench/results.py)."""
