@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -103,6 +104,21 @@ async def not_found(_request: Request, _error: Exception) -> Response:
     return error_response(404, "Not found.", "NOT_FOUND")
 
 
+# A large response allocates some 100,000 objects: with the default thresholds (700, 10, 10)
+# the collector runs about 140 times per response, and every tenth of those passes over the
+# older objects too, the app's own included.
+GC_THRESHOLDS = (50_000, 50, 1_000)
+
+
+def tune_gc() -> None:
+    """Fewer, cheaper collections for a server: what exists once the app has started lives as
+    long as the process (frozen: never traversed again), and young objects are collected
+    every 50,000 allocations instead of 700."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Starlette:
     """The gateway; `db` lets a caller share an engine it already has (tests, embedding)."""
     settings = settings or Settings()
@@ -144,6 +160,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             await upgrade(database.engine)
         database.notifications = notifications_for(settings)
         await hub.start()
+        if settings.gc_tuning:
+            tune_gc()
         settler = None
         if settings.settler_delay_s is not None:
             settler = asyncio.create_task(run_settler(database, delay_s=settings.settler_delay_s))

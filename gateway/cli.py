@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import gc
 import json
 import sys
 import uuid
@@ -66,21 +65,6 @@ def _print_key(platform_id: uuid.UUID, key: str, *, as_json: bool, title: str) -
     print("  (the key is shown once: store it now)")
 
 
-# A large response allocates some 100,000 objects: with the default thresholds (700, 10, 10)
-# the collector runs about 140 times per response, and every tenth of those passes over the
-# older objects too, the app's own included.
-GC_THRESHOLDS = (50_000, 50, 1_000)
-
-
-def tune_gc() -> None:
-    """Fewer, cheaper collections for a server: what exists once the app is built lives as
-    long as the process (frozen: never traversed again), and young objects are collected
-    every 50,000 allocations instead of 700."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-
-
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -99,7 +83,6 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # In production uvicorn's own loggers go through the root's JSON lines too.
     log_config = None if settings.environment == "production" else uvicorn.config.LOGGING_CONFIG
     app = create_app(settings)
-    tune_gc()
     uvicorn.run(
         app, host=args.host, port=args.port, log_level="info", log_config=log_config,
         ws_max_size=settings.request_body_bytes_max, loop="uvloop", http="httptools",

@@ -113,6 +113,7 @@ def settings(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Settings
         database_url=url,
         migrate_on_start=True,
         documents_dir=documents,
+        gc_tuning=False,  # many apps in one process: nothing to freeze for good
         rate_limit_requests=100_000,  # tests/ledger's storms send thousands of requests per key
     )
 

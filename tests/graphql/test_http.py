@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 
+from gateway.app import GC_THRESHOLDS, create_app
+from gateway.settings import Settings
+from gateway.store.engine import Database
 from tests.conftest import PlatformHandle
 from tests.support import graphql
 
@@ -213,3 +219,18 @@ async def test_nodes_takes_at_most_100_ids(
         headers=platform.headers,
     )
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize("tuning", [True, False])
+async def test_the_collector_is_tuned_at_startup_unless_turned_off(
+    db: Database, settings: Settings, tuning: bool
+) -> None:
+    thresholds = gc.get_threshold()
+    try:
+        app = create_app(settings.model_copy(update={"gc_tuning": tuning}), db=db)
+        async with LifespanManager(app):
+            assert (gc.get_threshold() == GC_THRESHOLDS) is tuning
+            assert (gc.get_freeze_count() > 0) is tuning
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
