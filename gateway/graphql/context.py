@@ -21,7 +21,7 @@ from starlette.websockets import WebSocket
 from gateway.domain.credentials import Principal
 from gateway.graphql.loaders import Loaders
 from gateway.services.reads import PlatformReader
-from gateway.store.engine import Database
+from gateway.store.engine import Database, ReadConnection
 from gateway.store.files import DocumentFiles
 from gateway.store.tables import Platform
 
@@ -51,15 +51,22 @@ class Context:
         self.services = services
         self.connection_params: dict[str, Any] | None = None
 
-    def sign_in(self, principal: Principal, platform: Platform) -> None:
+    def sign_in(
+        self, principal: Principal, platform: Platform, *, reads: ReadConnection | None = None
+    ) -> None:
+        """`reads`: the request's read connection (HTTP); without it (a WebSocket, whose
+        context lives as long as the socket), each batch takes a pooled connection."""
         self.principal = principal
         self.platform = platform
-        self.loaders = self.new_loaders()
+        self.loaders = self.new_loaders(reads)
 
-    def new_loaders(self) -> Loaders:
+    def new_loaders(self, reads: ReadConnection | None = None) -> Loaders:
         """Fresh loaders (empty caches) for the caller's scope: its platform, or one user."""
         reader = PlatformReader(
-            self.services.db, platform_id=self.platform.id, user_id=self.principal.user_id
+            self.services.db,
+            platform_id=self.platform.id,
+            user_id=self.principal.user_id,
+            connection=reads,
         )
         return Loaders(reader)
 

@@ -8,10 +8,11 @@ nothing. Each loader batches every key asked for in one tick into one statement.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from aiodataloader import DataLoader
 
@@ -22,28 +23,58 @@ from gateway.store.tables import Account, Person, User
 
 PageKey = tuple[uuid.UUID, PageRequest]
 Batch = Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]
+K = TypeVar("K")
+V = TypeVar("V")
+T = TypeVar("T")
+PENDING: Any = object()
+
+
+class Loader(DataLoader[K, V]):
+    """A DataLoader that can tell a value it already holds, without a round through the loop."""
+
+    def __init__(self, batch_load_fn: Callable[[list[K]], Coroutine[Any, Any, list[V]]]) -> None:
+        self._futures: dict[Any, asyncio.Future[V]] = {}
+        super().__init__(batch_load_fn, cache_map=self._futures)
+
+    def peek(self, key: K) -> V:
+        """The loaded value of `key`, or PENDING when it is not (yet, or successfully) loaded."""
+        future = self._futures.get(key)
+        if future is None or not future.done() or future.cancelled() or future.exception():
+            return PENDING  # type: ignore[no-any-return]
+        return future.result()
+
+
+def now_or_later(loader: Loader[K, V], key: K, convert: Callable[[V], T]) -> T:
+    """`convert` of the key's value, now when the loader holds it (prefetched: no task, no
+    await), else an awaitable of it, which graphql-core awaits like an async resolver's."""
+    value = loader.peek(key)
+    if value is not PENDING:
+        return convert(value)
+
+    async def later() -> T:
+        return convert(await loader.load(key))
+
+    return cast(T, later())
 
 
 class Loaders:
     def __init__(self, reader: PlatformReader) -> None:
         self.reader = reader
-        self._by_id: dict[type, DataLoader[uuid.UUID, Any]] = {}
+        self._by_id: dict[type, Loader[uuid.UUID, Any]] = {}
         self._of_user: dict[type, DataLoader[uuid.UUID, list[Any]]] = {}
         self.node_type: DataLoader[uuid.UUID, str | None] = DataLoader(self._node_types)
-        self.persons_of_user: DataLoader[uuid.UUID, list[Person]] = DataLoader(
-            self._persons_of_users
-        )
-        self.accounts_of_user: DataLoader[PageKey, Page[Account]] = DataLoader(
-            self._paged(reader.accounts_pages_of_users)
+        self.persons_of_user: Loader[uuid.UUID, list[Person]] = Loader(self._persons_of_users)
+        self.accounts_of_user: Loader[PageKey, Page[Account]] = Loader(
+            self._paged(Account, reader.accounts_pages_of_users)
         )
         self.entries_of_account: DataLoader[PageKey, Page[LedgerEntry]] = DataLoader(
-            self._paged(reader.entries_pages)
+            self._paged(LedgerEntry, reader.entries_pages)
         )
 
-    def by_id(self, model: type) -> DataLoader[uuid.UUID, Any]:
+    def by_id(self, model: type) -> Loader[uuid.UUID, Any]:
         """The row of `model` with an id in the caller's platform, or None."""
         if model not in self._by_id:
-            self._by_id[model] = DataLoader(self._rows_by_id(model))
+            self._by_id[model] = Loader(self._rows_by_id(model))
         return self._by_id[model]
 
     def of_user(self, model: type) -> DataLoader[uuid.UUID, list[Any]]:
@@ -53,23 +84,24 @@ class Loaders:
         return self._of_user[model]
 
     @property
-    def user(self) -> DataLoader[uuid.UUID, User | None]:
+    def user(self) -> Loader[uuid.UUID, User | None]:
         return self.by_id(User)
 
     @property
-    def person(self) -> DataLoader[uuid.UUID, Person | None]:
+    def person(self) -> Loader[uuid.UUID, Person | None]:
         return self.by_id(Person)
 
     @property
-    def account(self) -> DataLoader[uuid.UUID, Account | None]:
+    def account(self) -> Loader[uuid.UUID, Account | None]:
         return self.by_id(Account)
 
-    def prime(self, rows: Sequence[Any]) -> None:
+    def prime(self, model: type, rows: Sequence[Any]) -> None:
+        loader = self.by_id(model)
         for row in rows:
-            self.by_id(type(row)).prime(row.id, row)
+            loader.prime(row.id, row)
 
     def prime_users(self, users: Sequence[User]) -> None:
-        self.prime(users)
+        self.prime(User, users)
 
     def _rows_by_id(self, model: type) -> Batch:
         async def batch(ids: list[uuid.UUID]) -> list[Any]:
@@ -85,7 +117,7 @@ class Loaders:
             rows: list[Any] = await self.reader.of_users(model, user_ids)
             for row in rows:
                 grouped[row.user_id].append(row)
-            self.prime(rows)
+            self.prime(model, rows)
             return [grouped[user_id] for user_id in user_ids]
 
         return batch
@@ -99,11 +131,11 @@ class Loaders:
         persons = await self.reader.persons_of_users(user_ids)
         for person in persons:
             grouped[person.user_id].append(person)
-        self.prime(persons)
+        self.prime(Person, persons)
         return [grouped[user_id] for user_id in user_ids]
 
     def _paged(
-        self, fetch: Callable[..., Coroutine[Any, Any, dict[uuid.UUID, Page[Any]]]]
+        self, model: type, fetch: Callable[..., Coroutine[Any, Any, dict[uuid.UUID, Page[Any]]]]
     ) -> Batch:
         """One statement per distinct page request (in practice: one for the whole list)."""
 
@@ -116,7 +148,7 @@ class Loaders:
                 found = await fetch(parent_ids, page)
                 pages.update({(parent_id, page): found[parent_id] for parent_id in parent_ids})
                 for child_page in found.values():
-                    self.prime(child_page.items)
+                    self.prime(model, child_page.items)
             return [pages[key] for key in keys]
 
         return batch

@@ -7,10 +7,14 @@ statement per level, whatever the number of objects.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Awaitable, Iterator
+from functools import partial
 from typing import Any
 
 import strawberry
+from strawberry.types.nodes import SelectedField, Selection
 
 from gateway.domain.enums import (
     AccountStatus,
@@ -22,8 +26,11 @@ from gateway.domain.enums import (
     UserStatus,
     ValidationStatus,
 )
+from gateway.domain.errors import InvalidArgument
 from gateway.domain.money import Money as DomainMoney
+from gateway.domain.pagination import Page, PageRequest
 from gateway.graphql.context import Info
+from gateway.graphql.loaders import now_or_later
 from gateway.graphql.operations import (
     BankAccount,
     Event,
@@ -124,6 +131,7 @@ class Platform(Node):
         loaders = info.context.loaders
         users = await loaders.reader.users_page(criteria, page)
         loaders.prime_users(users.items)
+        await _prefetch_for_users(info, [row.id for row in users.items])
         return connection(users, User.of)
 
     @strawberry.field
@@ -227,20 +235,23 @@ class User(Node):
     def platform(self, info: Info) -> Platform:
         return Platform.of(info.context.platform)
 
+    # The three edges below are plain functions: when the users page prefetched their rows
+    # (see _prefetch_for_users) they answer at once, else they hand graphql-core an awaitable.
     @strawberry.field(description="The natural person, or the legal person of a LEGAL user.")
-    async def holder(self, info: Info) -> Person:
-        persons = await info.context.loaders.persons_of_user.load(self.row_id)
+    def holder(self, info: Info) -> Person:
+        return now_or_later(info.context.loaders.persons_of_user, self.row_id, self._holder)
+
+    def _holder(self, persons: list[tables.Person]) -> Person:
         if not persons or not persons[0].is_holder:
             raise DataIntegrityError(f"user {self.row_id} has no holder person")
         return person_of(persons[0])
 
     @strawberry.field(description="Every person of the user, holder first.")
-    async def persons(self, info: Info) -> list[Person]:
-        persons = await info.context.loaders.persons_of_user.load(self.row_id)
-        return [person_of(row) for row in persons]
+    def persons(self, info: Info) -> list[Person]:
+        return now_or_later(info.context.loaders.persons_of_user, self.row_id, _persons)
 
     @strawberry.field
-    async def accounts(
+    def accounts(
         self,
         info: Info,
         first: int | None = None,
@@ -249,8 +260,8 @@ class User(Node):
         before: str | None = None,
     ) -> Connection[Account]:
         page = page_arguments(first, after, last, before)
-        accounts = await info.context.loaders.accounts_of_user.load((self.row_id, page))
-        return connection(accounts, Account.of)
+        key = (self.row_id, page)
+        return now_or_later(info.context.loaders.accounts_of_user, key, _account_connection)
 
     @strawberry.field(description="What is still missing before validation can be requested.")
     async def requirements(self, info: Info) -> list[Requirement]:
@@ -276,8 +287,79 @@ class User(Node):
         return [KycDocument.of(row) for row in rows]
 
 
-async def _user(info: Info, user_id: uuid.UUID) -> User:
-    row = await info.context.loaders.user.load(user_id)
+def _persons(rows: list[tables.Person]) -> list[Person]:
+    return [person_of(row) for row in rows]
+
+
+def _account_connection(page: Page[tables.Account]) -> Connection[Account]:
+    return connection(page, Account.of)
+
+
+def _flatten(selections: list[Selection]) -> Iterator[SelectedField]:
+    """The fields of a selection set, those inside fragments included."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        else:
+            yield from _flatten(selection.selections)
+
+
+def _node_fields(info: Info) -> Iterator[SelectedField]:
+    """The fields selected on each node of the connection being resolved (nodes, edges.node)."""
+    for part in _flatten([s for field in info.selected_fields for s in field.selections]):
+        if part.name == "nodes":
+            yield from _flatten(part.selections)
+        elif part.name == "edges":
+            for edge in _flatten(part.selections):
+                if edge.name == "node":
+                    yield from _flatten(edge.selections)
+
+
+def _page_of(arguments: dict[str, Any]) -> PageRequest | None:
+    """The page an `accounts` selection asks for, or None when its arguments are not plain
+    (the selection keeps literals as text): the user's own field then reads and checks them."""
+    try:
+        first, last = (
+            None if arguments.get(name) is None else int(arguments[name])
+            for name in ("first", "last")
+        )
+        after, before = arguments.get("after"), arguments.get("before")
+        if not all(cursor is None or isinstance(cursor, str) for cursor in (after, before)):
+            return None
+        return page_arguments(first, after, last, before)
+    except (InvalidArgument, TypeError, ValueError):
+        return None
+
+
+async def _prefetch_for_users(info: Info, user_ids: list[uuid.UUID]) -> None:
+    """Load, for a whole page of users at once, the persons and accounts pages its selection
+    asks for (one statement each, as the loaders would), so that each user's edges answer
+    without a task of their own. Arguments a user's edge would refuse are left to it."""
+    if not user_ids:
+        return
+    loaders = info.context.loaders
+    waits: list[Awaitable[Any]] = []
+    pages: set[PageRequest] = set()
+    for field in _node_fields(info):
+        if field.name in ("holder", "persons", "requirements") and not waits:
+            waits.append(loaders.persons_of_user.load_many(user_ids))
+        elif field.name == "accounts":
+            page = _page_of(field.arguments)
+            if page is not None:
+                pages.add(page)
+    waits.extend(
+        loaders.accounts_of_user.load_many([(user_id, page) for user_id in user_ids])
+        for page in pages
+    )
+    if waits:
+        await asyncio.gather(*waits)
+
+
+def _user(info: Info, user_id: uuid.UUID) -> User:
+    return now_or_later(info.context.loaders.user, user_id, partial(_user_of, user_id))
+
+
+def _user_of(user_id: uuid.UUID, row: tables.User | None) -> User:
     if row is None:
         raise DataIntegrityError(f"user {user_id} is missing")
     return User.of(row)
@@ -291,8 +373,8 @@ class Person(Node):
     user_id: strawberry.Private[uuid.UUID]
 
     @strawberry.field
-    async def user(self, info: Info) -> User:
-        return await _user(info, self.user_id)
+    def user(self, info: Info) -> User:
+        return _user(info, self.user_id)
 
 
 @strawberry.type
@@ -414,8 +496,8 @@ class Account(Node):
         )
 
     @strawberry.field
-    async def user(self, info: Info) -> User:
-        return await _user(info, self.user_id)
+    def user(self, info: Info) -> User:
+        return _user(info, self.user_id)
 
     @strawberry.field(description="Newest first.")
     async def entries(

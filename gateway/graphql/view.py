@@ -53,6 +53,7 @@ from gateway.graphql.context import Context, Services
 from gateway.playground import playground_response
 from gateway.services.credentials import authenticate
 from gateway.services.rate_limits import RateLimitPolicy, RateLimits, Refusal
+from gateway.store.engine import ReadConnection
 
 
 def error_response(status: int, message: str, code: str, **headers: str) -> JSONResponse:
@@ -267,10 +268,14 @@ class GraphQLView(GraphQL[Context, None]):
             return playground_response(endpoint=request.url.path)
         if request.method not in ("GET", "POST"):
             return error_response(405, "Use GET or POST.", "METHOD_NOT_ALLOWED", allow="GET, POST")
-        refused = await self._sign_in(request)
-        if refused is not None:
-            return refused
-        return await self._execute(request)
+        request.state.reads = reads = ReadConnection(self.db)
+        try:
+            refused = await self._sign_in(request)
+            if refused is not None:
+                return refused
+            return await self._execute(request)
+        finally:
+            await reads.close()
 
     async def _sign_in(self, request: Request) -> Response | None:
         """Authenticate and admit the caller into `request.state.caller`, or the refusal."""
@@ -278,7 +283,9 @@ class GraphQLView(GraphQL[Context, None]):
         blocked = await self.rate_limits.authentication_blocked(client)
         if blocked is not None:
             return rate_limited_response(blocked)
-        caller = await authenticate(self.db, authorization=request.headers.get("authorization"))
+        caller = await authenticate(
+            self.db, authorization=request.headers.get("authorization"), reads=request.state.reads
+        )
         if caller is None:
             await self.rate_limits.authentication_failed(client)
             return error_response(
@@ -351,7 +358,7 @@ class GraphQLView(GraphQL[Context, None]):
         context = Context(request, response, self.services)
         if isinstance(request, Request):
             principal, platform = request.state.caller
-            context.sign_in(principal, platform)
+            context.sign_in(principal, platform, reads=request.state.reads)
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

@@ -16,23 +16,24 @@ from gateway.domain.enums import Environment
 from gateway.domain.ids import new_id
 from gateway.services.user_tokens import authenticate_user_token
 from gateway.store import readers
-from gateway.store.engine import Database
+from gateway.store.engine import Database, ReadConnection
 from gateway.store.tables import ApiKey, Platform
 
 
 async def authenticate(
-    db: Database, *, authorization: str | None
+    db: Database, *, authorization: str | None, reads: ReadConnection | None = None
 ) -> tuple[Principal, Platform] | None:
     """The caller behind an Authorization header (a platform API key or a user token), or None
-    for a missing, unknown, revoked, expired or tampered credential."""
+    for a missing, unknown, revoked, expired or tampered credential. An API key is looked up
+    on `reads` (the request's read connection) when given."""
     token = bearer_token(authorization)
     if token is None:
         return None
     prefix = key_prefix(token)
     if prefix is None:
         return await authenticate_user_token(db, token)
-    async with db.session() as session:
-        found = await readers.api_key_by_prefix(session, prefix=prefix)
+    async with reads.use() if reads is not None else db.reading() as connection:
+        found = await readers.credential_by_prefix(connection, prefix=prefix)
     if found is None:
         return None
     api_key, platform = found

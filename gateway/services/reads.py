@@ -2,20 +2,25 @@
 
 A `PlatformReader` is bound to the caller's platform, and under a user token to that user, so
 nothing it returns can belong to another platform or, for a user, lie outside the user's
-subtree; the GraphQL layer wraps its methods in per-request dataloaders.
+subtree; the GraphQL layer wraps its methods in per-request dataloaders. What the methods
+return are records (gateway/store/records.py), typed here as their models: a record has the
+model's column attributes, read-only.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain.enums import EventType
 from gateway.domain.pagination import Page, PageRequest
 from gateway.store import readers
 from gateway.store.delivery_tables import WebhookAttempt, WebhookDelivery
-from gateway.store.engine import Database
+from gateway.store.engine import Database, ReadConnection
 from gateway.store.journal_tables import Event, WebhookEndpoint
 from gateway.store.ledger_tables import LedgerEntry
 from gateway.store.readers import UserCriteria
@@ -27,46 +32,66 @@ M = TypeVar("M")
 
 class PlatformReader:
     def __init__(
-        self, db: Database, *, platform_id: uuid.UUID, user_id: uuid.UUID | None = None
+        self,
+        db: Database,
+        *,
+        platform_id: uuid.UUID,
+        user_id: uuid.UUID | None = None,
+        connection: ReadConnection | None = None,
     ) -> None:
         self.db = db
         self.platform_id = platform_id
         self.user_id = user_id
+        self.connection = connection
+
+    def _reading(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """The request's connection when it has one (HTTP), else one for this read."""
+        if self.connection is not None:
+            return self.connection.use()
+        return self.db.reading()
 
     async def users(self, ids: Sequence[uuid.UUID]) -> list[User]:
-        async with self.db.session() as session:
+        async with self._reading() as connection:
             return await readers.rows_by_ids(
-                session, model=User, platform_id=self.platform_id, user_id=self.user_id, ids=ids
+                connection, model=User, platform_id=self.platform_id, user_id=self.user_id, ids=ids
             )
 
     async def persons(self, ids: Sequence[uuid.UUID]) -> list[Person]:
-        async with self.db.session() as session:
+        async with self._reading() as connection:
             return await readers.rows_by_ids(
-                session, model=Person, platform_id=self.platform_id, user_id=self.user_id, ids=ids
+                connection,
+                model=Person,
+                platform_id=self.platform_id,
+                user_id=self.user_id,
+                ids=ids,
             )
 
     async def accounts(self, ids: Sequence[uuid.UUID]) -> list[Account]:
-        async with self.db.session() as session:
+        async with self._reading() as connection:
             return await readers.rows_by_ids(
-                session, model=Account, platform_id=self.platform_id, user_id=self.user_id, ids=ids
+                connection,
+                model=Account,
+                platform_id=self.platform_id,
+                user_id=self.user_id,
+                ids=ids,
             )
 
     async def node_types(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-        async with self.db.session() as session:
+        async with self._reading() as connection:
             return await readers.node_types(
-                session, platform_id=self.platform_id, user_id=self.user_id, ids=ids
+                connection, platform_id=self.platform_id, user_id=self.user_id, ids=ids
             )
 
     async def persons_of_users(self, user_ids: Sequence[uuid.UUID]) -> list[Person]:
-        async with self.db.session() as session:
+        async with self._reading() as connection:
             return await readers.persons_of_users(
-                session, platform_id=self.platform_id, user_id=self.user_id, user_ids=user_ids
+                connection, platform_id=self.platform_id, user_id=self.user_id, user_ids=user_ids
             )
 
     async def users_page(self, criteria: UserCriteria, page: PageRequest) -> Page[User]:
-        async with self.db.session() as session:
+        async with self._reading() as connection:
             return await readers.users_page(
-                session,
+                connection,
                 platform_id=self.platform_id,
                 user_id=self.user_id,
                 criteria=criteria,
@@ -76,9 +101,9 @@ class PlatformReader:
     async def accounts_pages_of_users(
         self, user_ids: Sequence[uuid.UUID], page: PageRequest
     ) -> dict[uuid.UUID, Page[Account]]:
-        async with self.db.session() as session:
+        async with self._reading() as connection:
             return await readers.accounts_pages_of_users(
-                session,
+                connection,
                 platform_id=self.platform_id,
                 user_id=self.user_id,
                 user_ids=user_ids,
@@ -86,16 +111,16 @@ class PlatformReader:
             )
 
     async def by_ids(self, model: type[M], ids: Sequence[uuid.UUID]) -> list[M]:
-        async with self.db.session() as session:
+        async with self._reading() as connection:
             rows: list[M] = await readers.rows_by_ids(
-                session, model=model, platform_id=self.platform_id, user_id=self.user_id, ids=ids
+                connection, model=model, platform_id=self.platform_id, user_id=self.user_id, ids=ids
             )
             return rows
 
     async def of_users(self, model: type[M], user_ids: Sequence[uuid.UUID]) -> list[M]:
-        async with self.db.session() as session:
+        async with self._reading() as connection:
             rows: list[M] = await readers.rows_of_users(
-                session,
+                connection,
                 model=model,
                 platform_id=self.platform_id,
                 user_id=self.user_id,
@@ -104,17 +129,21 @@ class PlatformReader:
             return rows
 
     async def page(self, model: Any, page: PageRequest) -> Page[Any]:
-        async with self.db.session() as session:
+        async with self._reading() as connection:
             return await readers.platform_page(
-                session, model=model, platform_id=self.platform_id, user_id=self.user_id, page=page
+                connection,
+                model=model,
+                platform_id=self.platform_id,
+                user_id=self.user_id,
+                page=page,
             )
 
     async def entries_pages(
         self, account_ids: Sequence[uuid.UUID], page: PageRequest
     ) -> dict[uuid.UUID, Page[LedgerEntry]]:
-        async with self.db.session() as session:
+        async with self._reading() as connection:
             return await readers.entries_pages_of_accounts(
-                session,
+                connection,
                 platform_id=self.platform_id,
                 user_id=self.user_id,
                 account_ids=account_ids,
@@ -124,23 +153,27 @@ class PlatformReader:
     async def events_page(
         self, page: PageRequest, types: Sequence[EventType] | None
     ) -> Page[Event]:
-        async with self.db.session() as session:
+        async with self._reading() as connection:
             return await readers.events_page(
-                session, platform_id=self.platform_id, user_id=self.user_id, page=page, types=types
+                connection,
+                platform_id=self.platform_id,
+                user_id=self.user_id,
+                page=page,
+                types=types,
             )
 
     async def webhook_endpoints(self) -> list[WebhookEndpoint]:
-        async with self.db.session() as session:
+        async with self._reading() as connection:
             return await readers.webhook_endpoints(
-                session, platform_id=self.platform_id, user_id=self.user_id
+                connection, platform_id=self.platform_id, user_id=self.user_id
             )
 
     async def webhook_deliveries_page(
         self, endpoint_id: uuid.UUID, page: PageRequest
     ) -> Page[WebhookDelivery]:
-        async with self.db.session() as session:
+        async with self._reading() as connection:
             return await readers.webhook_deliveries_page(
-                session,
+                connection,
                 platform_id=self.platform_id,
                 user_id=self.user_id,
                 endpoint_id=endpoint_id,
@@ -148,9 +181,9 @@ class PlatformReader:
             )
 
     async def webhook_attempts(self, delivery_ids: Sequence[uuid.UUID]) -> list[WebhookAttempt]:
-        async with self.db.session() as session:
+        async with self._reading() as connection:
             return await readers.webhook_attempts(
-                session,
+                connection,
                 platform_id=self.platform_id,
                 user_id=self.user_id,
                 delivery_ids=delivery_ids,

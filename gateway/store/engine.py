@@ -14,6 +14,7 @@ or deadlock), so callers never see those.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -110,6 +112,31 @@ class Database:
         async with self._sessions() as session:
             yield session
 
+    async def read_connection(self) -> AsyncConnection:
+        """A pooled connection for reads, each statement on its own (checked by the pool's
+        pre-ping when taken): autocommit on PostgreSQL, so a read costs one statement and no
+        BEGIN/ROLLBACK; on SQLite each statement's deferred transaction is ended by
+        `end_read`. No snapshot outlives a statement, so a mutation's payload, read after
+        its write, sees the write. Close it when done."""
+        connection = await self.engine.connect()
+        if self.dialect == "postgresql":
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return connection
+
+    async def end_read(self, connection: AsyncConnection) -> None:
+        """End what a read statement began (a SQLite read transaction; nothing in autocommit)."""
+        if connection.in_transaction():
+            await connection.rollback()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A read connection for one statement or a few, returned to the pool afterwards."""
+        connection = await self.read_connection()
+        try:
+            yield connection
+        finally:
+            await connection.close()
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A write session: committed when the block ends, rolled back on any exception."""
@@ -134,3 +161,36 @@ class Database:
         await self.engine.dispose()
         if self.write_engine is not self.engine:
             await self.write_engine.dispose()
+
+
+class ReadConnection:
+    """One connection for all the reads of one request: taken from the pool at the first read
+    (one pre-ping per request, not one per batch), used by one statement at a time (a
+    connection runs one at a time; a request's batches are issued in the same few ticks), and
+    returned by its owner when the request ends (`close`)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._connection: AsyncConnection | None = None
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def use(self) -> AsyncIterator[AsyncConnection]:
+        async with self._lock:
+            if self._connection is None:
+                self._connection = await self._db.read_connection()
+            connection = self._connection
+            try:
+                yield connection
+                await self._db.end_read(connection)
+            except BaseException:  # a failed or cancelled statement: the next read starts afresh
+                self._connection = None
+                with contextlib.suppress(Exception):
+                    await connection.close()
+                raise
+
+    async def close(self) -> None:
+        async with self._lock:
+            connection, self._connection = self._connection, None
+            if connection is not None:
+                await connection.close()

@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel
 
 from gateway.domain.pagination import Page, PageRequest
+from gateway.store.records import Reads, columns, record_type, records
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -67,7 +66,7 @@ def _beyond(order: Order, page: PageRequest) -> Any:
     return sa.false()
 
 
-def _page(items: Sequence[M], page: PageRequest, *, total: int, beyond: bool) -> Page[M]:
+def _page(items: Sequence[Any], page: PageRequest, *, total: int, beyond: bool) -> Page[Any]:
     more = len(items) > page.size
     kept = list(items[: page.size])
     if not page.forward:
@@ -81,33 +80,34 @@ def _page(items: Sequence[M], page: PageRequest, *, total: int, beyond: bool) ->
 
 
 async def keyset_page(
-    session: AsyncSession,
+    connection: Reads,
     *,
     model: type[M],
     where: Sequence[Any],
     page: PageRequest,
     order: Order | None = None,
-) -> Page[M]:
-    """One page of `model` rows matching `where` (by id ascending unless `order` says else)."""
+) -> Page[Any]:
+    """One page of `model` records matching `where` (by id ascending unless `order` says
+    else)."""
     by = _order(model, order)
     total = sa.select(sa.func.count()).select_from(model).where(*where).scalar_subquery()
     beyond = sa.exists().where(*where, _beyond(by, page))
     statement = (
-        sa.select(model, total.label("total"), beyond.label("beyond"))
+        sa.select(*columns(model), total.label("total"), beyond.label("beyond"))
         .where(*where, _window(by, page))
         .order_by(by.fetch(page.forward))
         .limit(page.size + 1)
     )
-    rows = (await session.execute(statement)).all()
+    rows = (await connection.execute(statement)).all()
     if rows:
-        return _page([row[0] for row in rows], page, total=rows[0][1], beyond=bool(rows[0][2]))
-    counts = await session.execute(sa.select(total, beyond))
+        return _page(records(model, rows), page, total=rows[0][-2], beyond=bool(rows[0][-1]))
+    counts = await connection.execute(sa.select(total, beyond))
     total_count, beyond_flag = counts.one()
     return _page([], page, total=total_count, beyond=bool(beyond_flag))
 
 
 async def grouped_pages(
-    session: AsyncSession,
+    connection: Reads,
     *,
     model: type[M],
     group: Any,
@@ -115,15 +115,15 @@ async def grouped_pages(
     where: Sequence[Any],
     page: PageRequest,
     order: Order | None = None,
-) -> dict[uuid.UUID, Page[M]]:
-    """One page of `model` rows per value of the `group` column, in a single statement."""
+) -> dict[uuid.UUID, Page[Any]]:
+    """One page of `model` records per value of the `group` column, in a single statement."""
     by = _order(model, order)
     inside = sa.case((_window(by, page), 1), else_=0)
     fetch = by.fetch(page.forward)
     partition = {"partition_by": group}
     inner = (
         sa.select(
-            model,
+            *columns(model),
             inside.label("inside"),
             sa.func.sum(inside).over(**partition, order_by=fetch, rows=(None, 0)).label("pos"),
             sa.func.row_number().over(**partition, order_by=by.key.asc()).label("carrier"),
@@ -133,20 +133,23 @@ async def grouped_pages(
         .where(group.in_(group_ids), *where)
         .subquery()
     )
-    row = aliased(model, inner)
+    fields = [inner.c[column.key] for column in columns(model)]
     statement = (
-        sa.select(row, inner.c.inside, inner.c.total, inner.c.beyond, getattr(inner.c, group.key))
+        sa.select(*fields, inner.c.inside, inner.c.total, inner.c.beyond, inner.c[group.key])
         .where(
             sa.or_(sa.and_(inner.c.inside == 1, inner.c.pos <= page.size + 1), inner.c.carrier == 1)
         )
         .order_by(getattr(inner.c, group.key), inner.c.pos)
     )
-    found: dict[uuid.UUID, tuple[list[M], int, bool]] = {}
-    for item, is_inside, total, beyond, group_id in (await session.execute(statement)).all():
+    make = record_type(model)._make
+    width = len(fields)
+    found: dict[uuid.UUID, tuple[list[Any], int, bool]] = {}
+    for row in (await connection.execute(statement)).all():
+        is_inside, total, beyond, group_id = row[width:]
         items, _, _ = found.setdefault(group_id, ([], total, bool(beyond)))
         if is_inside:
-            items.append(item)
-    pages: dict[uuid.UUID, Page[M]] = {}
+            items.append(make(row[:width]))
+    pages: dict[uuid.UUID, Page[Any]] = {}
     for group_id in group_ids:
         items, total, beyond = found.get(group_id, ([], 0, False))
         pages[group_id] = _page(items, page, total=total, beyond=beyond)

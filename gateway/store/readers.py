@@ -1,5 +1,8 @@
 """Batch readers: each takes many keys and costs one statement, always scoped to a platform.
 
+The graph's readers return records (gateway/store/records.py), not ORM objects; the few
+readers of credentials and of the event hub keep the models.
+
 The platform id is part of every WHERE clause, so an id of another platform reads exactly like
 an id that does not exist; under a user token, `user_id` narrows every read to that user's
 subtree in the same way (see store/scope.py).
@@ -30,6 +33,7 @@ from gateway.store.ledger_tables import (
     Transfer,
 )
 from gateway.store.pagination import Order, grouped_pages, keyset_page
+from gateway.store.records import Reads, columns, record_type, records
 from gateway.store.scope import visible_to
 from gateway.store.tables import Account, ApiKey, KycDocument, Person, Platform, User
 
@@ -74,29 +78,47 @@ async def api_key_by_prefix(
     return None if row is None else (row[0], row[1])
 
 
+@functools.cache
+def _credential_by_prefix() -> Any:
+    return (
+        sa.select(*columns(ApiKey), *columns(Platform))
+        .join(Platform, col(Platform.id) == col(ApiKey.platform_id))
+        .where(col(ApiKey.prefix) == sa.bindparam("prefix"))
+    )
+
+
+async def credential_by_prefix(connection: Reads, *, prefix: str) -> tuple[Any, Any] | None:
+    """Records of the API key with `prefix` and of its platform (a request's first read)."""
+    row = (await connection.execute(_credential_by_prefix(), {"prefix": prefix})).first()
+    if row is None:
+        return None
+    width = len(columns(ApiKey))
+    return record_type(ApiKey)._make(row[:width]), record_type(Platform)._make(row[width:])
+
+
 async def platform_by_id(session: AsyncSession, *, platform_id: uuid.UUID) -> Platform | None:
     return await session.get(Platform, platform_id)
 
 
 async def rows_by_ids(
-    session: AsyncSession,
+    connection: Reads,
     *,
     model: Any,
     platform_id: uuid.UUID,
     ids: Sequence[uuid.UUID],
     user_id: uuid.UUID | None = None,
 ) -> list[Any]:
-    statement = sa.select(model).where(
+    statement = sa.select(*columns(model)).where(
         model.platform_id == platform_id,
         model.id.in_(ids),
         _node_condition(model),
         visible_to(model, user_id),
     )
-    return list((await session.scalars(statement)).all())
+    return records(model, (await connection.execute(statement)).all())
 
 
 async def node_types(
-    session: AsyncSession,
+    connection: Reads,
     *,
     platform_id: uuid.UUID,
     ids: Sequence[uuid.UUID],
@@ -112,20 +134,20 @@ async def node_types(
         )
         for name, model in NODE_TABLES.items()
     ]
-    rows = (await session.execute(sa.union_all(*parts))).all()
+    rows = (await connection.execute(sa.union_all(*parts))).all()
     return {row.id: row.table for row in rows}
 
 
 async def persons_of_users(
-    session: AsyncSession,
+    connection: Reads,
     *,
     platform_id: uuid.UUID,
     user_ids: Sequence[uuid.UUID],
     user_id: uuid.UUID | None = None,
-) -> list[Person]:
+) -> list[Any]:
     """Every person of the given users, holder first, then in creation order."""
     statement = (
-        sa.select(Person)
+        sa.select(*columns(Person))
         .where(
             col(Person.platform_id) == platform_id,
             col(Person.user_id).in_(user_ids),
@@ -133,7 +155,7 @@ async def persons_of_users(
         )
         .order_by(col(Person.user_id), col(Person.is_holder).desc(), col(Person.id))
     )
-    return list((await session.scalars(statement)).all())
+    return records(Person, (await connection.execute(statement)).all())
 
 
 def _user_conditions(
@@ -150,27 +172,27 @@ def _user_conditions(
 
 
 async def users_page(
-    session: AsyncSession,
+    connection: Reads,
     *,
     platform_id: uuid.UUID,
     criteria: UserCriteria,
     page: PageRequest,
     user_id: uuid.UUID | None = None,
-) -> Page[User]:
+) -> Page[Any]:
     where = _user_conditions(platform_id, criteria, user_id)
-    return await keyset_page(session, model=User, where=where, page=page)
+    return await keyset_page(connection, model=User, where=where, page=page)
 
 
 async def accounts_pages_of_users(
-    session: AsyncSession,
+    connection: Reads,
     *,
     platform_id: uuid.UUID,
     user_ids: Sequence[uuid.UUID],
     page: PageRequest,
     user_id: uuid.UUID | None = None,
-) -> dict[uuid.UUID, Page[Account]]:
+) -> dict[uuid.UUID, Page[Any]]:
     return await grouped_pages(
-        session,
+        connection,
         model=Account,
         group=col(Account.user_id),
         group_ids=user_ids,
@@ -180,7 +202,7 @@ async def accounts_pages_of_users(
 
 
 async def rows_of_users(
-    session: AsyncSession,
+    connection: Reads,
     *,
     model: Any,
     platform_id: uuid.UUID,
@@ -189,7 +211,7 @@ async def rows_of_users(
 ) -> list[Any]:
     """Every row of `model` belonging to the given users, oldest first."""
     statement = (
-        sa.select(model)
+        sa.select(*columns(model))
         .where(
             model.platform_id == platform_id,
             model.user_id.in_(user_ids),
@@ -197,11 +219,11 @@ async def rows_of_users(
         )
         .order_by(model.id)
     )
-    return list((await session.scalars(statement)).all())
+    return records(model, (await connection.execute(statement)).all())
 
 
 async def platform_page(
-    session: AsyncSession,
+    connection: Reads,
     *,
     model: Any,
     platform_id: uuid.UUID,
@@ -209,20 +231,20 @@ async def platform_page(
     user_id: uuid.UUID | None = None,
 ) -> Page[Any]:
     where = [model.platform_id == platform_id, visible_to(model, user_id)]
-    return await keyset_page(session, model=model, where=where, page=page)
+    return await keyset_page(connection, model=model, where=where, page=page)
 
 
 async def entries_pages_of_accounts(
-    session: AsyncSession,
+    connection: Reads,
     *,
     platform_id: uuid.UUID,
     account_ids: Sequence[uuid.UUID],
     page: PageRequest,
     user_id: uuid.UUID | None = None,
-) -> dict[uuid.UUID, Page[LedgerEntry]]:
+) -> dict[uuid.UUID, Page[Any]]:
     """Each account's ledger entries, newest first, one page per account, one statement."""
     return await grouped_pages(
-        session,
+        connection,
         model=LedgerEntry,
         group=col(LedgerEntry.account_id),
         group_ids=account_ids,
@@ -233,27 +255,27 @@ async def entries_pages_of_accounts(
 
 
 async def events_page(
-    session: AsyncSession,
+    connection: Reads,
     *,
     platform_id: uuid.UUID,
     page: PageRequest,
     types: Sequence[EventType] | None,
     user_id: uuid.UUID | None = None,
-) -> Page[Event]:
+) -> Page[Any]:
     """The platform's events in sequence order (oldest first), optionally of some types."""
     where: list[Any] = [col(Event.platform_id) == platform_id, visible_to(Event, user_id)]
     if types:
         where.append(col(Event.type).in_(types))
     return await keyset_page(
-        session, model=Event, where=where, page=page, order=Order(col(Event.sequence))
+        connection, model=Event, where=where, page=page, order=Order(col(Event.sequence))
     )
 
 
 async def webhook_endpoints(
-    session: AsyncSession, *, platform_id: uuid.UUID, user_id: uuid.UUID | None = None
-) -> list[WebhookEndpoint]:
+    connection: Reads, *, platform_id: uuid.UUID, user_id: uuid.UUID | None = None
+) -> list[Any]:
     statement = (
-        sa.select(WebhookEndpoint)
+        sa.select(*columns(WebhookEndpoint))
         .where(
             col(WebhookEndpoint.platform_id) == platform_id,
             _node_condition(WebhookEndpoint),
@@ -261,7 +283,7 @@ async def webhook_endpoints(
         )
         .order_by(col(WebhookEndpoint.id))
     )
-    return list((await session.scalars(statement)).all())
+    return records(WebhookEndpoint, (await connection.execute(statement)).all())
 
 
 async def events_after(
@@ -283,13 +305,13 @@ async def last_event_sequence(session: AsyncSession, *, platform_id: uuid.UUID) 
 
 
 async def webhook_deliveries_page(
-    session: AsyncSession,
+    connection: Reads,
     *,
     platform_id: uuid.UUID,
     endpoint_id: uuid.UUID,
     page: PageRequest,
     user_id: uuid.UUID | None = None,
-) -> Page[WebhookDelivery]:
+) -> Page[Any]:
     """An endpoint's deliveries, newest first."""
     where = [
         col(WebhookDelivery.platform_id) == platform_id,
@@ -297,19 +319,19 @@ async def webhook_deliveries_page(
         visible_to(WebhookDelivery, user_id),
     ]
     order = Order(col(WebhookDelivery.id), descending=True)
-    return await keyset_page(session, model=WebhookDelivery, where=where, page=page, order=order)
+    return await keyset_page(connection, model=WebhookDelivery, where=where, page=page, order=order)
 
 
 async def webhook_attempts(
-    session: AsyncSession,
+    connection: Reads,
     *,
     platform_id: uuid.UUID,
     delivery_ids: Sequence[uuid.UUID],
     user_id: uuid.UUID | None = None,
-) -> list[WebhookAttempt]:
+) -> list[Any]:
     """Every attempt of the given deliveries, each delivery's in order."""
     statement = (
-        sa.select(WebhookAttempt)
+        sa.select(*columns(WebhookAttempt))
         .where(
             col(WebhookAttempt.platform_id) == platform_id,
             visible_to(WebhookAttempt, user_id),
@@ -317,7 +339,7 @@ async def webhook_attempts(
         )
         .order_by(col(WebhookAttempt.delivery_id), col(WebhookAttempt.attempt))
     )
-    return list((await session.scalars(statement)).all())
+    return records(WebhookAttempt, (await connection.execute(statement)).all())
 
 
 async def api_key_by_id(session: AsyncSession, *, api_key_id: uuid.UUID) -> ApiKey | None:
