@@ -164,32 +164,45 @@ class Database:
 
 
 class ReadConnection:
-    """One connection for all the reads of one request: taken from the pool at the first read
-    (one pre-ping per request, not one per batch), used by one statement at a time (a
-    connection runs one at a time; a request's batches are issued in the same few ticks), and
-    returned by its owner when the request ends (`close`)."""
+    """The connection a request's reads share: taken from the pool by the first read, used by
+    one statement at a time (a connection runs one at a time; the batches of one level of a
+    query are issued in the same tick and queue here), and returned to the pool as soon as no
+    read is waiting for it, so a request never holds a connection while it computes or waits
+    for a write lock. One pre-ping per level of a query, not one per batch."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._connection: AsyncConnection | None = None
         self._lock = asyncio.Lock()
+        self._queued = 0
 
     @asynccontextmanager
     async def use(self) -> AsyncIterator[AsyncConnection]:
-        async with self._lock:
+        self._queued += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self._queued -= 1
+        try:
             if self._connection is None:
                 self._connection = await self._db.read_connection()
             connection = self._connection
             try:
                 yield connection
                 await self._db.end_read(connection)
-            except BaseException:  # a failed or cancelled statement: the next read starts afresh
+            except BaseException:  # a failed or cancelled statement: drop the connection
                 self._connection = None
                 with contextlib.suppress(Exception):
                     await connection.close()
                 raise
+            if self._queued == 0:  # nobody waits: back to the pool until the next level
+                self._connection = None
+                await connection.close()
+        finally:
+            self._lock.release()
 
     async def close(self) -> None:
+        """Return the connection if a cancelled read left it out (normally a no-op)."""
         async with self._lock:
             connection, self._connection = self._connection, None
             if connection is not None:

@@ -119,7 +119,7 @@ async def test_a_bad_nested_page_argument_is_reported_on_the_users_field_not_the
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_a_request_reads_through_one_pooled_connection(
+async def test_a_request_takes_one_pooled_connection_per_level_of_its_query(
     client: httpx.AsyncClient, db: Database
 ) -> None:
     handle = await make_platform(db, natural_users=8, legal_users=2)
@@ -135,4 +135,6 @@ async def test_a_request_reads_through_one_pooled_connection(
     finally:
         sa.event.remove(pool, "checkout", checked_out)
     assert len(result["platform"]["users"]["nodes"]) == 10
-    assert len(checkouts) == 1  # the credential and every batch: one checkout, one pre-ping
+    # the credential; the users page; the persons and accounts pages, queued together on one
+    # (persons' legal persons and accounts' users are already loaded): one pre-ping each
+    assert len(checkouts) == 3
