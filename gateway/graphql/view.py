@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -34,7 +35,7 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from graphql import GraphQLFormattedError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -54,6 +55,8 @@ from gateway.playground import playground_response
 from gateway.services.credentials import authenticate
 from gateway.services.rate_limits import RateLimitPolicy, RateLimits, Refusal
 from gateway.store.engine import ReadConnection
+
+logger = logging.getLogger("gateway.graphql")
 
 
 def error_response(status: int, message: str, code: str, **headers: str) -> JSONResponse:
@@ -258,7 +261,11 @@ class GraphQLView(GraphQL[Context, None]):
             await self.run(WebSocket(scope, receive, send))
             return
         request = Request(scope, receive)
-        response = await self._respond(request)
+        try:
+            response = await self._respond(request)
+        except ClientDisconnect:  # gone before its request was read: nobody to answer
+            logger.info("client disconnected before the request body was read")
+            return
         await response(scope, receive, send)
 
     async def _respond(self, request: Request) -> Response:

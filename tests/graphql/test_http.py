@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 
 import httpx
 import pytest
@@ -234,3 +235,37 @@ async def test_the_collector_is_tuned_at_startup_unless_turned_off(
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
+
+
+async def test_a_client_that_leaves_mid_body_is_not_an_application_error(
+    db: Database, settings: Settings, platform: PlatformHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gateway.graphql")
+    app = create_app(settings, db=db)
+    body = b'{"query": "{ platform { name } }"}'
+    incoming = [
+        {"type": "http.request", "body": body[:10], "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/graphql", "raw_path": b"/graphql", "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"authorization", platform.headers["Authorization"].encode()),
+        ],
+    }  # fmt: skip
+    async with LifespanManager(app) as manager:
+        await manager.app(scope, receive, send)  # returns: no exception reaches the server
+    assert sent == []  # nobody to answer
+    assert "disconnected before the request body was read" in caplog.text
