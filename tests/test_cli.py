@@ -6,6 +6,7 @@ it fails; tests/security/test_api_keys.py checks that its keys open, and close, 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -116,7 +117,9 @@ def test_platform_create_refuses_unknown_currencies_and_blank_names(settings: Se
 async def test_demo_is_idempotent_and_issues_a_new_key_each_time(
     settings: Settings, client: httpx.AsyncClient
 ) -> None:
-    runs = [_cli(settings, "demo", "--json") for _ in range(2)]
+    # In a thread: the app's background tasks (event hub, webhook dispatcher) share this loop
+    # and must not stall for the seconds the two runs take.
+    runs = [await asyncio.to_thread(_cli, settings, "demo", "--json") for _ in range(2)]
     assert all(run.returncode == 0 for run in runs), [run.stderr for run in runs]
     first, second = (json.loads(run.stdout) for run in runs)
     assert first["platformId"] == second["platformId"]

@@ -8,6 +8,7 @@ import logging
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from starlette.types import Message
 
 from gateway.app import GC_THRESHOLDS, create_app
 from gateway.settings import Settings
@@ -227,6 +228,8 @@ async def test_the_collector_is_tuned_at_startup_unless_turned_off(
     db: Database, settings: Settings, tuning: bool
 ) -> None:
     thresholds = gc.get_threshold()
+    gc.unfreeze()
+    gc.set_threshold(700, 10, 10)  # Python's defaults, whatever an earlier app left
     try:
         app = create_app(settings.model_copy(update={"gc_tuning": tuning}), db=db)
         async with LifespanManager(app):
@@ -243,16 +246,16 @@ async def test_a_client_that_leaves_mid_body_is_not_an_application_error(
     caplog.set_level(logging.INFO, logger="gateway.graphql")
     app = create_app(settings, db=db)
     body = b'{"query": "{ platform { name } }"}'
-    incoming = [
+    incoming: list[Message] = [
         {"type": "http.request", "body": body[:10], "more_body": True},
         {"type": "http.disconnect"},
     ]
-    sent: list[dict[str, object]] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> Message:
         return incoming.pop(0) if incoming else {"type": "http.disconnect"}
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     scope = {

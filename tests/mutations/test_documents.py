@@ -52,6 +52,7 @@ async def small_limit_client(db: Database, documents_dir: Path) -> AsyncIterator
         migrate_on_start=False,
         documents_dir=documents_dir,
         document_bytes_max=SMALL_LIMIT_BYTES,
+        gc_tuning=False,
     )
     app = create_app(settings, db=db)
     async with LifespanManager(app) as manager:
