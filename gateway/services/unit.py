@@ -139,9 +139,11 @@ async def perform(
         try:
             async with session.begin_nested():
                 value = await work(tx)
-                await tx.flush_events()
-                if tx.events:
-                    last_sequence.append(tx.events[-1].sequence)
+                if key is not None:
+                    await writers.settle_idempotency_key(
+                        session, platform_id=platform_id, key=key, object_id=value.id,  # type: ignore[attr-defined]
+                        rejection=None,
+                    )  # fmt: skip
         except ValidationFailed:
             raise
         except Rejected as rejection:
@@ -152,11 +154,11 @@ async def perform(
                 rejection=rejection.to_record(),
             )  # fmt: skip
             return _Deferred(rejection)
-        if key is not None:
-            await writers.settle_idempotency_key(
-                session, platform_id=platform_id, key=key, object_id=value.id,  # type: ignore[attr-defined]
-                rejection=None,
-            )  # fmt: skip
+        # Last: the platform's row lock that numbers the events is held from here to commit,
+        # so every other write of the platform waits for these few statements only.
+        await tx.flush_events()
+        if tx.events:
+            last_sequence.append(tx.events[-1].sequence)
         return Outcome(value, replay=False)
 
     result = await db.write(attempt)

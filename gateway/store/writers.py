@@ -4,6 +4,7 @@ idempotency claims. Every function works inside the caller's transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,19 @@ from gateway.store.journal_tables import Event, IdempotencyRecord
 from gateway.store.ledger_tables import SettlementAccount
 from gateway.store.tables import Account, ApiKey, Platform
 from gateway.store.types import UTCDateTime, utcnow
+
+# The guarded UPDATEs below change rows the session may hold; the callers set what they read
+# back (set_committed_value) or read it with SQL, so the ORM need not find and refresh the
+# matching objects in Python on every statement.
+_UNSYNCED = {"synchronize_session": False}
+# The statements of every money movement are built once (functools.cache), with bound
+# parameters: building the expression costs more CPU than the database takes to run it.
+
+
+def _bind(model: Any, column: str, name: str | None = None) -> Any:
+    """A bound parameter `p_<name>` typed as `model`'s column (UUIDs, JSON and datetimes
+    convert); named apart from the columns, which an UPDATE reserves for itself."""
+    return sa.bindparam(f"p_{name or column}", type_=model.__table__.c[column].type)
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -61,10 +75,26 @@ async def settle_idempotency_key(
     object_id: uuid.UUID | None,
     rejection: dict[str, Any] | None,
 ) -> None:
-    await session.execute(
+    parameters = {
+        "p_platform_id": platform_id, "p_key": key, "p_object_id": object_id,
+        "p_rejection": rejection,
+    }  # fmt: skip
+    await session.execute(_settle_idempotency_key(), parameters)
+
+
+@functools.cache
+def _settle_idempotency_key() -> Any:
+    return (
         sa.update(IdempotencyRecord)
-        .where(col(IdempotencyRecord.platform_id) == platform_id, col(IdempotencyRecord.key) == key)
-        .values(object_id=object_id, rejection=rejection)
+        .execution_options(**_UNSYNCED)
+        .where(
+            col(IdempotencyRecord.platform_id) == sa.bindparam("p_platform_id"),
+            col(IdempotencyRecord.key) == sa.bindparam("p_key"),
+        )
+        .values(
+            object_id=_bind(IdempotencyRecord, "object_id"),
+            rejection=_bind(IdempotencyRecord, "rejection"),
+        )
     )
 
 
@@ -72,14 +102,22 @@ async def reserve_event_sequences(
     session: AsyncSession, *, platform_id: uuid.UUID, count: int
 ) -> int:
     """Take `count` sequence numbers; returns the first. Locks the platform row to commit."""
-    result = await session.execute(
+    parameters = {"p_platform_id": platform_id, "p_count": count}
+    last: int = (await session.execute(_reserve_event_sequences(), parameters)).scalar_one()
+    return last - count + 1
+
+
+@functools.cache
+def _reserve_event_sequences() -> Any:
+    return (
         sa.update(Platform)
-        .where(col(Platform.id) == platform_id)
-        .values(event_sequence=col(Platform.event_sequence) + count)
+        .execution_options(**_UNSYNCED)
+        .where(col(Platform.id) == sa.bindparam("p_platform_id"))
+        .values(
+            event_sequence=col(Platform.event_sequence) + _bind(Platform, "event_sequence", "count")
+        )
         .returning(col(Platform.event_sequence))
     )
-    last: int = result.scalar_one()
-    return last - count + 1
 
 
 def add_events(session: AsyncSession, events: Sequence[Event]) -> None:
@@ -107,23 +145,33 @@ async def move_balance(session: AsyncSession, *, account_id: uuid.UUID, delta: i
     Returns the new balance, or None when it would (nothing changed): a debit beyond the funds,
     or a credit beyond the largest amount clients can read exactly.
     """
-    statement = (
+    parameters = {"p_account_id": account_id, "p_delta": delta, "p_now": utcnow()}
+    return (await session.execute(_move_balance(), parameters)).scalar_one_or_none()
+
+
+@functools.cache
+def _move_balance() -> Any:
+    delta = _bind(Account, "balance", "delta")
+    return (
         sa.update(Account)
+        .execution_options(**_UNSYNCED)
         .where(
-            col(Account.id) == account_id,
+            col(Account.id) == sa.bindparam("p_account_id"),
             col(Account.balance) + delta >= 0,
             col(Account.balance) + col(Account.reserved) + delta <= MINOR_UNITS_MAX,
         )
-        .values(balance=col(Account.balance) + delta, updated_at=utcnow())
+        .values(
+            balance=col(Account.balance) + delta, updated_at=_bind(Account, "updated_at", "now")
+        )
         .returning(col(Account.balance))
     )
-    return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def move_reserved(session: AsyncSession, *, account_id: uuid.UUID, delta: int) -> None:
     """Reserve (or release) room under the cap for a pay-out that may come back."""
     await session.execute(
         sa.update(Account)
+        .execution_options(**_UNSYNCED)
         .where(col(Account.id) == account_id)
         .values(reserved=col(Account.reserved) + delta)
     )
@@ -156,13 +204,21 @@ async def settlement_account(
 async def move_settlement_balance(
     session: AsyncSession, *, settlement_account_id: uuid.UUID, delta: int
 ) -> int:
-    statement = (
+    parameters = {"p_settlement_account_id": settlement_account_id, "p_delta": delta}
+    return (await session.execute(_move_settlement_balance(), parameters)).scalar_one()  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _move_settlement_balance() -> Any:
+    return (
         sa.update(SettlementAccount)
-        .where(col(SettlementAccount.id) == settlement_account_id)
-        .values(balance=col(SettlementAccount.balance) + delta)
+        .execution_options(**_UNSYNCED)
+        .where(col(SettlementAccount.id) == sa.bindparam("p_settlement_account_id"))
+        .values(
+            balance=col(SettlementAccount.balance) + _bind(SettlementAccount, "balance", "delta")
+        )
         .returning(col(SettlementAccount.balance))
     )
-    return (await session.execute(statement)).scalar_one()
 
 
 async def revoke_api_key(
