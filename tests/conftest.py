@@ -170,5 +170,5 @@ async def platform(db: Database) -> PlatformHandle:
 
 @pytest.fixture
 def statements(db: Database) -> Iterator[StatementCounter]:
-    with StatementCounter(db.engine) as counter:
+    with StatementCounter(db.engine, db.read_engine) as counter:
         yield counter

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 class StatementCounter:
-    """Counts the SQL statements an engine sends while `counting` is on."""
+    """Counts the SQL statements the engines send while `counting` is on."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine.sync_engine
+    def __init__(self, *engines: AsyncEngine) -> None:
+        self.engines = list(dict.fromkeys(engine.sync_engine for engine in engines))
         self.statements: list[str] = []
         self.counting = False
 
@@ -24,7 +24,8 @@ class StatementCounter:
             self.statements.append(statement)
 
     def __enter__(self) -> StatementCounter:
-        sa.event.listen(self.engine, "before_cursor_execute", self._record)
+        for engine in self.engines:
+            sa.event.listen(engine, "before_cursor_execute", self._record)
         return self
 
     def __exit__(
@@ -33,7 +34,8 @@ class StatementCounter:
         _value: BaseException | None,
         _tb: TracebackType | None,
     ) -> None:
-        sa.event.remove(self.engine, "before_cursor_execute", self._record)
+        for engine in self.engines:
+            sa.event.remove(engine, "before_cursor_execute", self._record)
 
     def start(self) -> None:
         self.statements.clear()

@@ -64,12 +64,21 @@ def _sqlite_engine(url: str, *, begin: str, echo: bool) -> AsyncEngine:
     return engine
 
 
-def create_engine(url: str, *, echo: bool = False, writer: bool = False) -> AsyncEngine:
-    """An AsyncEngine for `url` (`sqlite+aiosqlite:///...` or `postgresql+asyncpg://...`)."""
+def create_engine(
+    url: str, *, echo: bool = False, writer: bool = False, autocommit: bool = False
+) -> AsyncEngine:
+    """An AsyncEngine for `url` (`sqlite+aiosqlite:///...` or `postgresql+asyncpg://...`).
+    `autocommit` (PostgreSQL): the pool of the graph's reads, each statement on its own, whose
+    pre-ping is then one round trip instead of three (BEGIN, ping, ROLLBACK)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, begin="BEGIN IMMEDIATE" if writer else "BEGIN", echo=echo)
     if parsed.get_backend_name() == "postgresql":
+        if autocommit:
+            return create_async_engine(
+                url, echo=echo, pool_size=5, max_overflow=10, pool_pre_ping=True,
+                isolation_level="AUTOCOMMIT",
+            )  # fmt: skip
         return create_async_engine(
             url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
         )
@@ -89,9 +98,19 @@ def is_transient(error: DBAPIError) -> bool:
 class Database:
     """Owns the engines; hands out sessions. Services open one transaction per use case."""
 
-    def __init__(self, engine: AsyncEngine, write_engine: AsyncEngine | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        write_engine: AsyncEngine | None = None,
+        *,
+        read_engine: AsyncEngine | None = None,
+    ) -> None:
         self.engine = engine
         self.write_engine = write_engine or engine
+        # The graph's reads (read_connection): on PostgreSQL, autocommit.
+        if read_engine is None and engine.dialect.name == "postgresql":
+            read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.read_engine = read_engine or engine
         self.notifications: Notifications = LocalNotifications()
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
@@ -104,7 +123,7 @@ class Database:
         engine = create_engine(url)
         if engine.dialect.name == "sqlite":
             return cls(engine, create_engine(url, writer=True))
-        return cls(engine)
+        return cls(engine, read_engine=create_engine(url, autocommit=True))
 
     @property
     def dialect(self) -> str:
@@ -122,10 +141,7 @@ class Database:
         BEGIN/ROLLBACK; on SQLite each statement's deferred transaction is ended by
         `end_read`. No snapshot outlives a statement, so a mutation's payload, read after
         its write, sees the write. Close it when done."""
-        connection = await self.engine.connect()
-        if self.dialect == "postgresql":
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-        return connection
+        return await self.read_engine.connect()
 
     async def end_read(self, connection: AsyncConnection) -> None:
         """End what a read statement began (a SQLite read transaction; nothing in autocommit)."""
@@ -182,6 +198,8 @@ class Database:
         await self.engine.dispose()
         if self.write_engine is not self.engine:
             await self.write_engine.dispose()
+        if self.read_engine.sync_engine.pool is not self.engine.sync_engine.pool:
+            await self.read_engine.dispose()
 
 
 class ReadConnection:

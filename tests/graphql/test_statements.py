@@ -128,7 +128,7 @@ async def test_a_request_takes_one_pooled_connection_per_level_of_its_query(
     def checked_out(connection: object, *_args: object) -> None:
         checkouts.append(connection)
 
-    pool = db.engine.sync_engine.pool
+    pool = db.read_engine.sync_engine.pool
     sa.event.listen(pool, "checkout", checked_out)
     try:
         result = await data(client, WHOLE_PLATFORM, headers=handle.headers)

@@ -20,7 +20,7 @@ def checkouts(db: Database) -> Iterator[list[object]]:
     def checked_out(connection: object, *_args: object) -> None:
         taken.append(connection)
 
-    pool = db.engine.sync_engine.pool
+    pool = db.read_engine.sync_engine.pool
     sa.event.listen(pool, "checkout", checked_out)
     yield taken
     sa.event.remove(pool, "checkout", checked_out)
@@ -28,7 +28,7 @@ def checkouts(db: Database) -> Iterator[list[object]]:
 
 def _held(db: Database) -> int:
     """Connections out of the pool now."""
-    return int(db.engine.sync_engine.pool.checkedout())  # type: ignore[attr-defined]
+    return int(db.read_engine.sync_engine.pool.checkedout())  # type: ignore[attr-defined]
 
 
 async def _one(reads: ReadConnection, statement: str = "SELECT 1") -> object:
