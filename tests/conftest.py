@@ -20,6 +20,7 @@ from typing import Any, NoReturn, TypeVar
 import asyncpg
 import httpx
 import pytest
+import redis
 from asgi_lifespan import LifespanManager
 from sqlalchemy.engine import make_url
 
@@ -36,6 +37,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "MPS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_SERVICES = os.environ.get("MPS_TEST_REQUIRE_SERVICES") == "1"
+REDIS_URL = os.environ.get("MPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 T = TypeVar("T")
@@ -45,6 +47,16 @@ def _unavailable(reason: str) -> NoReturn:
     if REQUIRE_SERVICES:
         pytest.fail(f"{reason} (MPS_TEST_REQUIRE_SERVICES=1 forbids skipping)")
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A reachable Redis (MPS_TEST_REDIS_URL): skipped without one, failed in CI."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        _unavailable(f"Redis unreachable at {REDIS_URL}: {error}")
+    return REDIS_URL
 
 
 def _asyncpg_dsn(url: str, database: str | None = None) -> str:

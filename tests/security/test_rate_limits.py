@@ -8,14 +8,12 @@ so its credentials (and their Redis keys) are its own."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
-import redis
 import websockets
 from asgi_lifespan import LifespanManager
 
@@ -24,10 +22,9 @@ from gateway.domain.enums import Environment
 from gateway.services.credentials import issue_api_key
 from gateway.settings import Settings
 from gateway.store.engine import Database
-from tests.conftest import REQUIRE_SERVICES, PlatformHandle, make_platform
+from tests.conftest import PlatformHandle, make_platform
 from tests.subscriptions.conftest import serve
 
-REDIS_URL = os.environ.get("MPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 QUERY = {"query": "{ platform { id } }"}
 SUBSCRIPTION = "subscription { events(types: [USER_CREATED]) { objectId } }"
 WINDOW_S = 60
@@ -216,17 +213,6 @@ async def test_failed_websocket_authentications_count_for_the_address(
 
 
 # ---- several instances ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> str:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        if REQUIRE_SERVICES:
-            pytest.fail(f"Redis unreachable at {REDIS_URL}: {error}")
-        pytest.skip(f"Redis unreachable at {REDIS_URL}: {error}")
-    return REDIS_URL
 
 
 async def test_two_instances_sharing_redis_share_one_budget(

@@ -15,25 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 import websockets
 
 from tests.processes import gateway_process
 
-REDIS_URL = os.environ.get("MPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-REQUIRE_SERVICES = os.environ.get("MPS_TEST_REQUIRE_SERVICES") == "1"
 ADDRESS = {"line1": "1 rue", "postalCode": "75001", "city": "Paris", "country": "FR"}
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> str:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        if REQUIRE_SERVICES:
-            pytest.fail(f"Redis unreachable at {REDIS_URL}: {error}")
-        pytest.skip(f"Redis unreachable at {REDIS_URL}: {error}")
-    return REDIS_URL
 
 
 async def call(http: httpx.AsyncClient, key: str, query: str, **variables: Any) -> Any:
