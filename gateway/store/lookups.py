@@ -7,6 +7,7 @@ scoped to the platform where the row carries one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -38,10 +39,18 @@ async def row_in_platform(
 async def users_by_ids(
     session: AsyncSession, *, platform_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, User]:
-    rows = await session.scalars(
-        sa.select(User).where(col(User.platform_id) == platform_id, col(User.id).in_(ids))
-    )
+    parameters = {"p_platform_id": platform_id, "p_ids": list(ids)}
+    rows = await session.scalars(_users_by_ids(), parameters)
     return {user.id: user for user in rows.all()}
+
+
+@functools.cache
+def _users_by_ids() -> Any:
+    """Built once: every money movement runs it (the ids are bound parameters)."""
+    return sa.select(User).where(
+        col(User.platform_id) == sa.bindparam("p_platform_id"),
+        col(User.id).in_(sa.bindparam("p_ids", expanding=True)),
+    )
 
 
 async def user_clashes(

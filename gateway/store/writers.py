@@ -50,21 +50,32 @@ async def claim_idempotency_key(
     to commit or roll back; either way the answer is then final.
     """
     values = {
-        "id": new_id(), "platform_id": platform_id, "key": key, "operation": operation,
-        "fingerprint": fingerprint,
+        "p_id": new_id(), "p_platform_id": platform_id, "p_key": key, "p_operation": operation,
+        "p_fingerprint": fingerprint,
     }  # fmt: skip
-    table: Any = IdempotencyRecord.__table__  # type: ignore[attr-defined]
-    dialect = postgresql if _dialect(session) == "postgresql" else sqlite
-    statement = dialect.insert(table).values(values).on_conflict_do_nothing()
-    inserted = await session.execute(statement.returning(table.c.id))
+    inserted = await session.execute(_claim_idempotency_key(_dialect(session)), values)
     if inserted.first() is not None:
         return None
-    existing = await session.scalars(
-        sa.select(IdempotencyRecord).where(
-            col(IdempotencyRecord.platform_id) == platform_id, col(IdempotencyRecord.key) == key
-        )
+    found = {"p_platform_id": platform_id, "p_key": key}
+    existing: IdempotencyRecord = (await session.scalars(_idempotency_record(), found)).one()
+    return existing
+
+
+@functools.cache
+def _claim_idempotency_key(dialect_name: str) -> Any:
+    table: Any = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    columns = ("id", "platform_id", "key", "operation", "fingerprint")
+    values = {column: _bind(IdempotencyRecord, column) for column in columns}
+    return dialect.insert(table).values(values).on_conflict_do_nothing().returning(table.c.id)
+
+
+@functools.cache
+def _idempotency_record() -> Any:
+    return sa.select(IdempotencyRecord).where(
+        col(IdempotencyRecord.platform_id) == sa.bindparam("p_platform_id"),
+        col(IdempotencyRecord.key) == sa.bindparam("p_key"),
     )
-    return existing.one()
 
 
 async def settle_idempotency_key(
@@ -128,14 +139,23 @@ async def lock_accounts(
     session: AsyncSession, *, platform_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Account]:
     """The accounts, row-locked in id order (a fixed order, so two movements never deadlock)."""
-    statement = (
+    parameters = {"p_platform_id": platform_id, "p_ids": list(ids)}
+    found = (await session.scalars(_lock_accounts(), parameters)).all()
+    return {account.id: account for account in found}
+
+
+@functools.cache
+def _lock_accounts() -> Any:
+    return (
         sa.select(Account)
-        .where(col(Account.platform_id) == platform_id, col(Account.id).in_(ids))
+        .where(
+            col(Account.platform_id) == sa.bindparam("p_platform_id"),
+            col(Account.id).in_(sa.bindparam("p_ids", expanding=True)),
+        )
         .order_by(col(Account.id))
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    return {account.id: account for account in (await session.scalars(statement)).all()}
 
 
 async def move_balance(session: AsyncSession, *, account_id: uuid.UUID, delta: int) -> int | None:
