@@ -204,7 +204,7 @@ async def test_key_create_prints_the_whole_key_once_with_its_prefix_in_the_platf
     assert caller is not None
     assert caller[0].platform_id == platform.id
     async with db.session() as session:
-        found = await readers.api_key_by_prefix(session, prefix=prefix)
+        found = await readers.credential_by_prefix(session, prefix=prefix)
     assert found is not None
     assert found[0].label == "payroll"
     assert key not in found[0].digest

@@ -12,8 +12,10 @@ import httpx
 import sqlalchemy as sa
 from sqlmodel import col
 
+from bench.baselines.pgbench_transfer import PgbenchRun
 from bench.config import QUERIES_DIR
 from bench.context import Bench
+from bench.data import role_name
 from bench.load import LoadResult, WrkLoad, checked, run_wrk
 from bench.results import Check, Measurement
 from bench.servers import BenchError
@@ -69,6 +71,38 @@ def warm_up(bench: Bench, load: WrkLoad, what: str) -> None:
     result = run_wrk(short)
     if result.bad:
         checked(result, f"{what} (warm-up)")
+
+
+def pgbench_transfers(
+    bench: Bench, *, amount_max: int, clients: int, threads: int, logged: bool = False
+) -> PgbenchRun:
+    """pgbench running the gateway's transfer transaction on the bench platform's accounts,
+    as the pgbench role (its statement-logging twin with `logged`)."""
+    return PgbenchRun(
+        host=bench.pg.host,
+        port=bench.pg.port,
+        database=bench.pg.database,
+        role=role_name("pgbench", logged=logged),
+        platform_id=bench.platform_id,
+        accounts=len(bench.postgres.platform.account_ids),
+        amount_max=amount_max,
+        clients=clients,
+        threads=threads,
+    )
+
+
+def measure_turns(
+    bench: Bench, loads: dict[str, WrkLoad], unit: str, what: str
+) -> dict[str, Measurement]:
+    """Each server's load warmed up once, then measured `runs` times, servers taking turns
+    within each run."""
+    measurements = {name: Measurement(name, unit) for name in loads}
+    for name, load in loads.items():
+        warm_up(bench, load, f"{what}, {name}")
+    for _ in range(bench.profile.runs):
+        for name, load in loads.items():
+            measure(load, measurements[name], f"{what}, {name}")
+    return measurements
 
 
 @dataclass(frozen=True, slots=True)

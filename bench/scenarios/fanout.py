@@ -33,12 +33,11 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.baselines.pgbench_transfer import PgbenchRun, run_pgbench
+from bench.baselines.pgbench_transfer import run_pgbench
 from bench.config import PYTHON, REPO_DIR
 from bench.context import Bench
-from bench.data import role_name
 from bench.results import Check, Measurement, ScenarioResult, Target
-from bench.scenarios.common import ledger_checks, ledger_counts
+from bench.scenarios.common import ledger_checks, ledger_counts, pgbench_transfers
 from bench.servers import BenchError
 from gateway.domain.pagination import encode_event_cursor
 
@@ -73,17 +72,7 @@ def _transfers(bench: Bench, count: int, rate: float) -> tuple[float, Callable[[
     """`count` transfers at `rate` per second through pgbench (the gateway's transaction,
     NOTIFY included); the first send's time, and the ledger's checks, to run once the
     subscribers are done (they would compete with the deliveries for the CPU)."""
-    run = PgbenchRun(
-        host=bench.pg.host,
-        port=bench.pg.port,
-        database=bench.pg.database,
-        role=role_name("pgbench"),
-        platform_id=bench.platform_id,
-        accounts=len(bench.postgres.platform.account_ids),
-        amount_max=1,
-        clients=GENERATOR_CLIENTS,
-        threads=1,
-    )
+    run = pgbench_transfers(bench, amount_max=1, clients=GENERATOR_CLIENTS, threads=1)
     url = bench.postgres.url
     before = ledger_counts(url, bench.platform_id)
     first_send = time.time()

@@ -13,8 +13,8 @@ from typing import Any
 
 from bench.context import Bench
 from bench.load import write_body
-from bench.results import Check, Measurement, ScenarioResult, Target
-from bench.scenarios.common import measure, post, query, warm_up, wrk
+from bench.results import Check, ScenarioResult, Target
+from bench.scenarios.common import measure_turns, post, query, wrk
 
 TARGET = Target("postgraphile", 0.5)
 UNIT = "requests/s"
@@ -114,12 +114,7 @@ def run(bench: Bench) -> ScenarioResult:
             connections=c,
         ),
     }
-    measurements = {name: Measurement(name, UNIT) for name in loads}
-    for name, load in loads.items():
-        warm_up(bench, load, f"nested read, {name}")
-    for _ in range(bench.profile.runs):
-        for name, load in loads.items():
-            measure(load, measurements[name], f"nested read, {name}")
+    measurements = measure_turns(bench, loads, UNIT, "nested read")
     return ScenarioResult(
         key="nested_read",
         title="Nested read (PostgreSQL, 100 users)",

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 from bench import specs
-from bench.baselines.pgbench_transfer import PgbenchRun, run_pgbench
+from bench.baselines.pgbench_transfer import run_pgbench
 from bench.context import Bench
 from bench.data import role_name
-from bench.scenarios.common import post, query
+from bench.scenarios.common import pgbench_transfers, post, query
 from bench.servers import ServerSpec
 from bench.sqlcount import StatementCount
 from bench.tools import say
@@ -96,17 +96,7 @@ def _gateway(bench: Bench) -> dict[str, Any]:
 
 def _pgbench(bench: Bench, script_path: Any) -> dict[str, Any]:
     role = role_name("pgbench", logged=True)
-    run = PgbenchRun(
-        host=bench.pg.host,
-        port=bench.pg.port,
-        database=bench.pg.database,
-        role=role,
-        platform_id=bench.platform_id,
-        accounts=len(bench.postgres.platform.account_ids),
-        amount_max=1,
-        clients=1,
-        threads=1,
-    )
+    run = pgbench_transfers(bench, amount_max=1, clients=1, threads=1, logged=True)
     requests = bench.profile.count_requests
 
     def send() -> None:

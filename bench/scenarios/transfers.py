@@ -19,13 +19,13 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench.baselines.pgbench_transfer import PgbenchRun, run_pgbench
+from bench.baselines.pgbench_transfer import run_pgbench
 from bench.config import PYTHON, REPO_DIR
 from bench.context import Bench
-from bench.data import copy_sqlite, role_name
+from bench.data import copy_sqlite
 from bench.load import WrkLoad, checked, run_wrk
 from bench.results import Check, Measurement, ScenarioResult, Target
-from bench.scenarios.common import ledger_checks, ledger_counts, query
+from bench.scenarios.common import ledger_checks, ledger_counts, pgbench_transfers, query
 from bench.servers import BenchError
 from bench.tools import say
 
@@ -81,13 +81,8 @@ def _gateway_run(
 
 
 def _pgbench_run(bench: Bench, seconds: int, into: Measurement | None) -> list[Check]:
-    run = PgbenchRun(
-        host=bench.pg.host,
-        port=bench.pg.port,
-        database=bench.pg.database,
-        role=role_name("pgbench"),
-        platform_id=bench.platform_id,
-        accounts=len(bench.postgres.platform.account_ids),
+    run = pgbench_transfers(
+        bench,
         amount_max=AMOUNT_MAX,
         clients=bench.profile.transfer_connections,
         threads=bench.profile.wrk_threads,

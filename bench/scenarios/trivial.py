@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from bench.context import Bench
 from bench.load import write_body
-from bench.results import Check, Measurement, ScenarioResult, Target
-from bench.scenarios.common import measure, post, warm_up, wrk
+from bench.results import Check, ScenarioResult, Target
+from bench.scenarios.common import measure_turns, post, wrk
 
 TARGET = Target("raw-starlette", 0.3)
 UNIT = "requests/s"
@@ -36,12 +36,7 @@ def run(bench: Bench) -> ScenarioResult:
             bench, bench.server("raw-json").url, "post.lua", str(body), connections=c
         ),
     }
-    measurements = {name: Measurement(name, UNIT) for name in loads}
-    for name, load in loads.items():
-        warm_up(bench, load, f"trivial query, {name}")
-    for _ in range(bench.profile.runs):
-        for name, load in loads.items():
-            measure(load, measurements[name], f"trivial query, {name}")
+    measurements = measure_turns(bench, loads, UNIT, "trivial query")
     return ScenarioResult(
         key="trivial",
         title="Trivial query { __typename }",

@@ -338,19 +338,15 @@ async def _prefetch_for_users(info: Info, user_ids: list[uuid.UUID]) -> None:
     if not user_ids:
         return
     loaders = info.context.loaders
-    waits: list[Awaitable[Any]] = []
-    pages: set[PageRequest] = set()
-    for field in _node_fields(info):
-        if field.name in ("holder", "persons", "requirements") and not waits:
-            waits.append(loaders.persons_of_user.load_many(user_ids))
-        elif field.name == "accounts":
-            page = _page_of(field.arguments)
-            if page is not None:
-                pages.add(page)
-    waits.extend(
+    fields = list(_node_fields(info))
+    pages = {_page_of(field.arguments) for field in fields if field.name == "accounts"}
+    waits: list[Awaitable[Any]] = [
         loaders.accounts_of_user.load_many([(user_id, page) for user_id in user_ids])
         for page in pages
-    )
+        if page is not None
+    ]
+    if any(field.name in ("holder", "persons", "requirements") for field in fields):
+        waits.append(loaders.persons_of_user.load_many(user_ids))
     if waits:
         await asyncio.gather(*waits)
 

@@ -144,7 +144,7 @@ async def revoke_api_key(db: Database, *, reference: str) -> RevokedApiKey:
         if isinstance(parsed, uuid.UUID):
             row = await readers.api_key_by_id(session, api_key_id=parsed)
         else:
-            found = await readers.api_key_by_prefix(session, prefix=parsed)
+            found = await readers.credential_by_prefix(session, prefix=parsed)
             row = None if found is None else found[0]
         if row is None:
             raise NotFound(f"No API key with id or prefix {reference.strip()!r}.")

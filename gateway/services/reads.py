@@ -50,32 +50,6 @@ class PlatformReader:
             return self.connection.use()
         return self.db.reading()
 
-    async def users(self, ids: Sequence[uuid.UUID]) -> list[User]:
-        async with self._reading() as connection:
-            return await readers.rows_by_ids(
-                connection, model=User, platform_id=self.platform_id, user_id=self.user_id, ids=ids
-            )
-
-    async def persons(self, ids: Sequence[uuid.UUID]) -> list[Person]:
-        async with self._reading() as connection:
-            return await readers.rows_by_ids(
-                connection,
-                model=Person,
-                platform_id=self.platform_id,
-                user_id=self.user_id,
-                ids=ids,
-            )
-
-    async def accounts(self, ids: Sequence[uuid.UUID]) -> list[Account]:
-        async with self._reading() as connection:
-            return await readers.rows_by_ids(
-                connection,
-                model=Account,
-                platform_id=self.platform_id,
-                user_id=self.user_id,
-                ids=ids,
-            )
-
     async def node_types(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
         async with self._reading() as connection:
             return await readers.node_types(

@@ -62,24 +62,8 @@ class UserCriteria:
 
 
 @functools.cache
-def _api_key_by_prefix() -> Any:
-    """Built once: it runs on every request (the prefix is a bound parameter)."""
-    return (
-        sa.select(ApiKey, Platform)
-        .join(Platform, col(Platform.id) == col(ApiKey.platform_id))
-        .where(col(ApiKey.prefix) == sa.bindparam("prefix"))
-    )
-
-
-async def api_key_by_prefix(
-    session: AsyncSession, *, prefix: str
-) -> tuple[ApiKey, Platform] | None:
-    row = (await session.execute(_api_key_by_prefix(), {"prefix": prefix})).first()
-    return None if row is None else (row[0], row[1])
-
-
-@functools.cache
 def _credential_by_prefix() -> Any:
+    """Built once: it runs on every request (the prefix is a bound parameter)."""
     return (
         sa.select(*columns(ApiKey), *columns(Platform))
         .join(Platform, col(Platform.id) == col(ApiKey.platform_id))
@@ -88,7 +72,8 @@ def _credential_by_prefix() -> Any:
 
 
 async def credential_by_prefix(connection: Reads, *, prefix: str) -> tuple[Any, Any] | None:
-    """Records of the API key with `prefix` and of its platform (a request's first read)."""
+    """Records of the API key with `prefix` and of its platform (a request's first read; the
+    key CLI's too)."""
     row = (await connection.execute(_credential_by_prefix(), {"prefix": prefix})).first()
     if row is None:
         return None
