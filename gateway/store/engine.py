@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -44,8 +45,22 @@ T = TypeVar("T")
 logger = logging.getLogger("gateway.store")
 
 
+class _SQLiteConnection(sqlite3.Connection):
+    """Rolls back before it closes. SQLAlchemy hard-closes a connection whose statement was
+    interrupted (a cancelled task); if a cursor of that statement is still referenced (by the
+    cancellation's traceback, say), SQLite only marks the connection a zombie and keeps its
+    transaction, and so the write lock, until the cursor is collected: every other writer of
+    the file then fails with "database is locked"."""
+
+    def close(self) -> None:
+        if self.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.rollback()
+        super().close()
+
+
 def _sqlite_engine(url: str, *, begin: str, echo: bool) -> AsyncEngine:
-    engine = create_async_engine(url, echo=echo)
+    engine = create_async_engine(url, echo=echo, connect_args={"factory": _SQLiteConnection})
 
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store.engine import Database, ReadConnection
 from tests.conftest import make_platform
@@ -87,3 +90,46 @@ async def test_a_read_connection_sees_what_was_committed_after_its_last_read(
     finally:
         await connection.close()
     assert after == before + 1
+
+
+_SLOW = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000)"
+    " SELECT count(*) FROM c"
+)
+
+
+async def test_a_write_cancelled_mid_statement_leaves_the_sqlite_file_writable(
+    sqlite_url: str,
+) -> None:
+    """A cancelled write's connection is hard-closed while its cursor lives on (here in the
+    kept traceback): the transaction must end with it, not linger until the cursor is
+    collected with the file's write lock."""
+    db = Database.from_url(sqlite_url)
+    started = asyncio.Event()
+
+    async def slow(session: AsyncSession) -> None:
+        await session.execute(sa.text("CREATE TABLE IF NOT EXISTS cancelled_write (x INTEGER)"))
+        started.set()
+        await session.execute(sa.text(_SLOW))
+
+    writing = asyncio.create_task(db.write(slow))
+    await started.wait()
+    await asyncio.sleep(0.05)
+    writing.cancel()
+    kept: list[BaseException] = []
+    try:
+        await writing
+    except asyncio.CancelledError as cancelled:
+        kept.append(cancelled)  # its traceback holds the interrupted cursor
+    try:
+        path = make_url(sqlite_url).database
+        assert path is not None
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # "database is locked" if the lock lingers
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+        assert kept
+    finally:
+        await db.dispose()
