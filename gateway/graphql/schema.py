@@ -12,6 +12,7 @@ import strawberry
 from strawberry.extensions import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
+from gateway.graphql.direct import install_direct_resolvers
 from gateway.graphql.documents import DocumentCache, DocumentStore
 from gateway.graphql.errors import ErrorPolicy, ProductionErrorPolicy
 from gateway.graphql.execution import FastLeafExecution
@@ -30,7 +31,7 @@ def build_schema(
 ) -> strawberry.Schema:
     """`limits`: the query limits (gateway.graphql.limits), safe defaults when None."""
     policy = [ProductionErrorPolicy, DisableIntrospection] if production else [ErrorPolicy]
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -45,6 +46,8 @@ def build_schema(
         execution_context_class=FastLeafExecution,
         config=StrawberryConfig(scalar_map=SCALARS, disable_field_suggestions=production),
     )
+    install_direct_resolvers(schema)
+    return schema
 
 
 def export_sdl() -> str:
