@@ -372,6 +372,12 @@ class Person(Node):
     def user(self, info: Info) -> User:
         return _user(info, self.user_id)
 
+    @classmethod
+    def resolve_type(cls, obj: Any, _info: Any, _abstract_type: Any) -> str:
+        """NaturalPerson or LegalPerson: the object's own type, which Strawberry's generic
+        lookup (casts, generics) takes longer to find than the person's fields to read."""
+        return str(obj.__strawberry_definition__.name)
+
 
 @strawberry.type
 class NaturalPerson(Person):
