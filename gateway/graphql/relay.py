@@ -1,10 +1,10 @@
-"""Node, PageInfo and the Relay connection shapes, built eagerly from a store Page."""
+"""Node, PageInfo and the Relay connection shapes, built from a store Page (edges on demand)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
@@ -42,28 +42,40 @@ class Edge(Generic[T]):
 
 @strawberry.type
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
+    def _edges(self) -> list[Edge[T]]:
+        """Built when asked for: most reads want `nodes` only, and a cursor per row costs."""
+        cursor_of = self.cursor_of
+        pairs = zip(self.items, self.nodes, strict=True)
+        return [Edge(cursor=cursor_of(item), node=node) for item, node in pairs]
+
+    edges: list[Edge[T]] = strawberry.field(resolver=_edges, init=False)
     nodes: list[T]
     page_info: PageInfo
     total_count: int
+    items: strawberry.Private[Sequence[Any]]  # the page's rows, in the order of `nodes`
+    cursor_of: strawberry.Private[Callable[[Any], str]]
+
+
+def _row_cursor(item: Any) -> str:
+    return encode_cursor(item.id)
 
 
 def connection(
     page: Page[R], convert: Callable[[R], T], cursor: Callable[[R], str] | None = None
 ) -> Connection[T]:
-    nodes = [convert(item) for item in page.items]
-    name = cursor or (lambda item: encode_cursor(item.id))  # type: ignore[attr-defined]
-    cursors = [name(item) for item in page.items]
+    items = page.items
+    cursor_of = cursor or _row_cursor
     return Connection(
-        edges=[Edge(cursor=cursor, node=node) for cursor, node in zip(cursors, nodes, strict=True)],
-        nodes=nodes,
+        nodes=[convert(item) for item in items],
         page_info=PageInfo(
             has_next_page=page.has_next_page,
             has_previous_page=page.has_previous_page,
-            start_cursor=cursors[0] if cursors else None,
-            end_cursor=cursors[-1] if cursors else None,
+            start_cursor=cursor_of(items[0]) if items else None,
+            end_cursor=cursor_of(items[-1]) if items else None,
         ),
         total_count=page.total_count,
+        items=items,
+        cursor_of=cursor_of,
     )
 
 
