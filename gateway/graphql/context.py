@@ -10,6 +10,8 @@ acknowledged.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,7 @@ import strawberry
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
+from strawberry.extensions import SchemaExtension
 
 from gateway.domain.credentials import Principal
 from gateway.graphql.loaders import Loaders
@@ -37,10 +40,15 @@ class Services:
     hub: Any = None  # gateway.services.event_stream.EventHub, set by the app
 
 
+# The loaders of the WebSocket operation running in this task (and the tasks it starts): each
+# operation on a socket runs in a task of its own, and `start_operation` sets them there.
+_operation_loaders: ContextVar[Loaders | None] = ContextVar("operation_loaders", default=None)
+
+
 class Context:
     principal: Principal
     platform: Platform
-    loaders: Loaders
+    _loaders: Loaders
 
     def __init__(
         self, request: Request | WebSocket, response: Response | WebSocket | None,
@@ -58,7 +66,24 @@ class Context:
         context lives as long as the socket), each batch takes a pooled connection."""
         self.principal = principal
         self.platform = platform
-        self.loaders = self.new_loaders(reads)
+        self._loaders = self.new_loaders(reads)
+
+    @property
+    def loaders(self) -> Loaders:
+        """The running operation's loaders: the request's over HTTP; over a WebSocket, whose
+        context lives as long as the socket, the operation's own, so that a query never gets
+        what an earlier operation on the socket read (a balance since moved)."""
+        return _operation_loaders.get() or self._loaders
+
+    def start_operation(self) -> None:
+        """Called as each operation starts: a WebSocket operation gets fresh loaders."""
+        if isinstance(self.request, WebSocket) and hasattr(self, "_loaders"):
+            _operation_loaders.set(self.new_loaders())
+
+    def close(self) -> None:
+        """The request is answered: free what its loaders hold now (see `Loaders.clear`)."""
+        if hasattr(self, "_loaders"):
+            self._loaders.clear()
 
     def new_loaders(self, reads: ReadConnection | None = None) -> Loaders:
         """Fresh loaders (empty caches) for the caller's scope: its platform, or one user."""
@@ -69,6 +94,16 @@ class Context:
             connection=reads,
         )
         return Loaders(reader)
+
+
+class OperationScope(SchemaExtension):
+    """Starts each operation's scope in its context (`Context.start_operation`)."""
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            context.start_operation()
+        yield
 
 
 Info = strawberry.Info[Context, None]

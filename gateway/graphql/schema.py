@@ -12,6 +12,7 @@ import strawberry
 from strawberry.extensions import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
+from gateway.graphql.context import OperationScope
 from gateway.graphql.direct import install_direct_resolvers
 from gateway.graphql.documents import DocumentCache, DocumentStore
 from gateway.graphql.errors import ErrorPolicy, ProductionErrorPolicy
@@ -40,6 +41,7 @@ def build_schema(
             *policy,
             QueryLimiter.factory(limits or QueryLimits()),
             TextGuard,
+            OperationScope,
             functools.partial(DocumentCache, store=DocumentStore()),  # after QueryLimiter
         ],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -266,7 +266,12 @@ class GraphQLView(GraphQL[Context, None]):
         except ClientDisconnect:  # gone before its request was read: nobody to answer
             logger.info("client disconnected before the request body was read")
             return
-        await response(scope, receive, send)
+        try:
+            await response(scope, receive, send)
+        finally:  # a streamed response (SSE) included
+            context = getattr(request.state, "context", None)
+            if context is not None:
+                context.close()
 
     async def _respond(self, request: Request) -> Response:
         if _wants_playground(request):
@@ -366,6 +371,7 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(request, Request):
             principal, platform = request.state.caller
             context.sign_in(principal, platform, reads=request.state.reads)
+            request.state.context = context  # closed once the response is sent
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

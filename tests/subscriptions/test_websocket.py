@@ -248,3 +248,44 @@ async def test_browser_origins_are_checked_when_configured(
         async with socket(server, origin="https://app.example") as ws:
             platform = await make_platform(db)
             await init(ws, platform)
+
+
+ACCOUNTS = "{ platform { accounts(first: 2) { nodes { id } } } }"
+BALANCE = "query ($id: ID!) { node(id: $id) { ... on Account { balance { amount } } } }"
+TRANSFER = """mutation ($input: CreateTransferInput!) {
+  createTransfer(input: $input) { __typename }
+}"""
+
+
+async def _balance_over(ws: ClientConnection, operation_id: str, account_id: str) -> int:
+    message = {"id": operation_id, "type": "subscribe",
+               "payload": {"query": BALANCE, "variables": {"id": account_id}}}  # fmt: skip
+    await ws.send(json.dumps(message))
+    answer = await receive(ws)
+    assert answer["type"] == "next", answer
+    assert await receive(ws) == {"id": operation_id, "type": "complete"}
+    amount: int = answer["payload"]["data"]["node"]["balance"]["amount"]
+    return amount
+
+
+async def test_each_query_on_a_socket_reads_afresh_what_an_earlier_one_read(
+    live: LiveServer, db: Database
+) -> None:
+    platform = await make_platform(db, natural_users=1)
+    async with httpx.AsyncClient(base_url=live.http, headers=platform.headers) as http:
+        found = (await http.post("/graphql", json={"query": ACCOUNTS})).json()
+        debited, credited = [node["id"] for node in found["data"]["platform"]["accounts"]["nodes"]]
+        async with socket(live) as ws:
+            await init(ws, platform)
+            before = await _balance_over(ws, "1", debited)
+            new = {
+                "debitedAccountId": debited,
+                "creditedAccountId": credited,
+                "amount": {"amount": 25, "currency": "EUR"},
+                "idempotencyKey": "ws-fresh",
+            }
+            variables = {"input": new}
+            moved = await http.post("/graphql", json={"query": TRANSFER, "variables": variables})
+            assert moved.json()["data"]["createTransfer"]["__typename"] == "CreateTransferSuccess"
+            after = await _balance_over(ws, "2", debited)
+    assert after == before - 25
