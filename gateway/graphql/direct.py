@@ -3,8 +3,8 @@
 For every field with a resolver, Strawberry installs a wrapper that builds its `Info`, converts
 the arguments (input objects to dataclasses, GraphQL names to Python names), runs the field
 extensions' chain and the exception handlers, and then calls the resolver. A nested read calls
-a few hundred such resolvers (`holder`, `persons`, `accounts`, `balance` for every user and
-account), and the wrapper costs more than most of them.
+a few hundred such resolvers (`holder`, `persons`, `accounts` for every user), and the wrapper
+costs more than most of them.
 
 `install_direct_resolvers` replaces the wrapper, after the schema is built, on the fields that
 need none of it: a resolver, no field extension (permissions are extensions), no exception
