@@ -75,13 +75,8 @@ class Loaders:
         """Forget every value loaded. The loaders and their batch functions refer to each other,
         so what they cache is freed by the collector only; a request clears them when it ends,
         and the rows it read are freed at once."""
-        loaders: list[DataLoader[Any, Any]] = [
-            self.node_type,
-            self.persons_of_user,
-            self.accounts_of_user,
-            self.entries_of_account,
-        ]
-        for loader in (*loaders, *self._by_id.values(), *self._of_user.values()):
+        named = [value for value in vars(self).values() if isinstance(value, DataLoader)]
+        for loader in (*named, *self._by_id.values(), *self._of_user.values()):
             loader.clear_all()
 
     def by_id(self, model: type) -> Loader[uuid.UUID, Any]:
