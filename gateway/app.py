@@ -81,9 +81,12 @@ def query_limits_for(settings: Settings) -> QueryLimits:
 
 # What browser clients send: fetch with a key, Apollo Client's CSRF headers, a request id.
 CORS_REQUEST_HEADERS = (
-    "Authorization", "Content-Type", "Apollo-Require-Preflight", "X-Apollo-Operation-Name",
+    "Authorization",
+    "Content-Type",
+    "Apollo-Require-Preflight",
+    "X-Apollo-Operation-Name",
     REQUEST_ID_HEADER,
-)  # fmt: skip
+)
 
 
 def with_cors(settings: Settings, app: ASGIApp) -> ASGIApp:
@@ -94,10 +97,13 @@ def with_cors(settings: Settings, app: ASGIApp) -> ASGIApp:
     if not origins:
         return app
     return CORSMiddleware(
-        app, allow_origins=origins, allow_methods=["GET", "POST"],
-        allow_headers=CORS_REQUEST_HEADERS, expose_headers=["Retry-After", REQUEST_ID_HEADER],
+        app,
+        allow_origins=origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=CORS_REQUEST_HEADERS,
+        expose_headers=["Retry-After", REQUEST_ID_HEADER],
         max_age=600,
-    )  # fmt: skip
+    )
 
 
 async def not_found(_request: Request, _error: Exception) -> Response:

@@ -84,9 +84,15 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     log_config = None if settings.environment == "production" else uvicorn.config.LOGGING_CONFIG
     app = create_app(settings)
     uvicorn.run(
-        app, host=args.host, port=args.port, log_level="info", log_config=log_config,
-        ws_max_size=settings.request_body_bytes_max, loop="uvloop", http="httptools",
-    )  # fmt: skip
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        log_config=log_config,
+        ws_max_size=settings.request_body_bytes_max,
+        loop="uvloop",
+        http="httptools",
+    )
     return 0
 
 
@@ -128,9 +134,13 @@ def _time(value: dt.datetime | None) -> str | None:
 
 def _key_json(key: ApiKeySummary) -> dict[str, str | None]:
     return {
-        "id": str(key.id), "platformId": str(key.platform_id), "prefix": key.prefix,
-        "label": key.label, "createdAt": _time(key.created_at), "revokedAt": _time(key.revoked_at),
-    }  # fmt: skip
+        "id": str(key.id),
+        "platformId": str(key.platform_id),
+        "prefix": key.prefix,
+        "label": key.label,
+        "createdAt": _time(key.created_at),
+        "revokedAt": _time(key.revoked_at),
+    }
 
 
 def _cmd_key_create(args: argparse.Namespace, settings: Settings) -> int:
@@ -139,8 +149,16 @@ def _cmd_key_create(args: argparse.Namespace, settings: Settings) -> int:
 
     created = _with_database(settings, work)
     if args.json:
-        print(json.dumps({"platformId": str(created.platform_id), "prefix": created.prefix,
-                          "label": created.label, "apiKey": created.key}))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "platformId": str(created.platform_id),
+                    "prefix": created.prefix,
+                    "label": created.label,
+                    "apiKey": created.key,
+                }
+            )
+        )
         return 0
     print(f"API key created ({created.environment.value.lower()})")
     print(f"  platform id: {created.platform_id}\n  prefix:      {created.prefix}")
@@ -180,8 +198,15 @@ def _cmd_key_revoke(args: argparse.Namespace, settings: Settings) -> int:
     revoked = _with_database(settings, work)
     key = revoked.key
     if args.json:
-        print(json.dumps({**_key_json(key), "newlyRevoked": revoked.newly_revoked,
-                          "activeKeysLeft": revoked.active_keys_left}))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    **_key_json(key),
+                    "newlyRevoked": revoked.newly_revoked,
+                    "activeKeysLeft": revoked.active_keys_left,
+                }
+            )
+        )
     elif revoked.newly_revoked:
         print(f"API key {key.prefix} revoked at {_time(key.revoked_at)}")
     else:

@@ -33,8 +33,10 @@ _request_id: ContextVar[str | None] = ContextVar("mps_request_id", default=None)
 HUMAN_FORMAT = "%(levelname)s %(name)s: %(message)s"
 # Not extras: a record's own attributes, and uvicorn's ANSI-coloured copy of its message.
 _RECORD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {
-    "message", "asctime", "color_message",
-}  # fmt: skip
+    "message",
+    "asctime",
+    "color_message",
+}
 
 
 def current_request_id() -> str | None:

@@ -119,8 +119,9 @@ def check_legal_person(
 ) -> None:
     checks.text(f"{path}.legalName", person.legal_name, length_max=300)
     checks.text(f"{path}.category", person.category, length_max=100)
-    checks.text(f"{path}.registrationNumber", person.registration_number, required=False,
-                length_max=100)  # fmt: skip
+    checks.text(
+        f"{path}.registrationNumber", person.registration_number, required=False, length_max=100
+    )
     check_address(checks, f"{path}.address", person.address)
     check_natural_person(checks, f"{path}.representative", person.representative, today=today)
 

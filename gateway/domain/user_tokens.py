@@ -94,9 +94,12 @@ def verify(token: str, *, secret: str) -> VerifiedToken | None:
     """The token's subject when its signature, audience and lifetime hold; else None."""
     try:
         claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], audience=AUDIENCE,
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
             options={"require": _REQUIRED},
-        )  # fmt: skip
+        )
     except jwt.PyJWTError:
         return None
     subject = claimed_subject(token)

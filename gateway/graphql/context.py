@@ -51,9 +51,11 @@ class Context:
     _loaders: Loaders
 
     def __init__(
-        self, request: Request | WebSocket, response: Response | WebSocket | None,
+        self,
+        request: Request | WebSocket,
+        response: Response | WebSocket | None,
         services: Services,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.request = request
         self.response = response
         self.services = services

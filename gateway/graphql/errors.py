@@ -66,9 +66,13 @@ def classify(error: GraphQLError, *, credential: str | None = None) -> GraphQLEr
         reference,
         path,
         exc_info=original or error,
-        extra={"request_id": request_id, "reference": reference, "path": path,
-               "credential": credential},
-    )  # fmt: skip
+        extra={
+            "request_id": request_id,
+            "reference": reference,
+            "path": path,
+            "credential": credential,
+        },
+    )
     masked = _with_code(error, "INTERNAL_SERVER_ERROR", "Internal server error.")
     masked.extensions["reference"] = reference  # type: ignore[index]
     if request_id is not None:

@@ -20,8 +20,14 @@ class AddressInput:
     country: CountryCode
 
     def data(self) -> AddressData:
-        return AddressData(line1=self.line1, line2=self.line2, postal_code=self.postal_code,
-                           city=self.city, region=self.region, country=self.country)  # fmt: skip
+        return AddressData(
+            line1=self.line1,
+            line2=self.line2,
+            postal_code=self.postal_code,
+            city=self.city,
+            region=self.region,
+            country=self.country,
+        )
 
 
 @strawberry.input
@@ -40,9 +46,12 @@ class NaturalPersonInput:
 
     def data(self) -> NaturalPersonData:
         return NaturalPersonData(
-            first_name=self.first_name, last_name=self.last_name, birth_date=self.birth_date,
-            nationality=self.nationality, address=self.address.data(),
-        )  # fmt: skip
+            first_name=self.first_name,
+            last_name=self.last_name,
+            birth_date=self.birth_date,
+            nationality=self.nationality,
+            address=self.address.data(),
+        )
 
 
 @strawberry.input
@@ -58,10 +67,13 @@ class LegalPersonInput:
 
     def data(self) -> LegalPersonData:
         return LegalPersonData(
-            legal_name=self.legal_name, category=self.category,
-            registration_number=self.registration_number, nationality=self.nationality,
-            address=self.address.data(), representative=self.representative.data(),
-        )  # fmt: skip
+            legal_name=self.legal_name,
+            category=self.category,
+            registration_number=self.registration_number,
+            nationality=self.nationality,
+            address=self.address.data(),
+            representative=self.representative.data(),
+        )
 
 
 @strawberry.input(one_of=True)

@@ -147,9 +147,11 @@ class _Walk:
     """Measures the selections of one operation (see the module docstring)."""
 
     def __init__(
-        self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode],
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
         variables: dict[str, Any],
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
@@ -350,11 +352,12 @@ def refusals(limits: QueryLimits, found: Measure, directives: int) -> list[Graph
         (QUERY_TOO_COMPLEX, "cost", found.cost, limits.cost_max),
     )
     return [
-        refusal(code, f"Query {name} {value} exceeds the limit of {limit}.", limit=limit,
-                measured=value)
+        refusal(
+            code, f"Query {name} {value} exceeds the limit of {limit}.", limit=limit, measured=value
+        )
         for code, name, value, limit in checks
         if value > limit
-    ]  # fmt: skip
+    ]
 
 
 _UNCODED = MaxIntrospectionDepthRule  # among graphql-core's specified rules since 3.3
@@ -408,8 +411,11 @@ class QueryLimiter(SchemaExtension):
                 f"Query size {self.size_bytes} bytes exceeds the limit of"
                 f" {limits.document_bytes_max} bytes."
             )
-            error.extensions = {"code": QUERY_TOO_LARGE, "limit": limits.document_bytes_max,
-                                "measured": self.size_bytes}  # fmt: skip
+            error.extensions = {
+                "code": QUERY_TOO_LARGE,
+                "limit": limits.document_bytes_max,
+                "measured": self.size_bytes,
+            }
             return
         for fragments, code in _PARSE_REFUSALS:
             if any(fragment in error.message for fragment in fragments):
@@ -446,8 +452,13 @@ class QueryLimiter(SchemaExtension):
                 operation_name=context.operation_name,
             )
         except RecursionError:
-            return [refusal(QUERY_TOO_DEEP, "Query is nested too deeply to measure.",
-                            limit=self.limits.depth_max)]  # fmt: skip
+            return [
+                refusal(
+                    QUERY_TOO_DEEP,
+                    "Query is nested too deeply to measure.",
+                    limit=self.limits.depth_max,
+                )
+            ]
         errors = refusals(self.limits, found, facts.directives)
         if not errors:
             self.cost = found.cost

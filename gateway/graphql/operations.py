@@ -104,11 +104,14 @@ class Transfer(Node):
     @classmethod
     def of(cls, row: ledger_tables.Transfer) -> Transfer:
         return cls(
-            id=_id(row), amount=_money(row.amount, row.currency), label=row.label,
-            status=row.status, created_at=DateTime(row.created_at),
+            id=_id(row),
+            amount=_money(row.amount, row.currency),
+            label=row.label,
+            status=row.status,
+            created_at=DateTime(row.created_at),
             debited_account_id=strawberry.ID(str(row.debited_account_id)),
             credited_account_id=strawberry.ID(str(row.credited_account_id)),
-        )  # fmt: skip
+        )
 
     @strawberry.field
     async def debited_account(self, info: Info) -> AccountRef:
@@ -129,8 +132,14 @@ class BankAccount(Node):
 
     @classmethod
     def of(cls, row: ledger_tables.BankAccount) -> BankAccount:
-        return cls(id=_id(row), owner_name=row.owner_name, iban=row.iban, bic=row.bic,
-                   created_at=DateTime(row.created_at), user_id=row.user_id)  # fmt: skip
+        return cls(
+            id=_id(row),
+            owner_name=row.owner_name,
+            iban=row.iban,
+            bic=row.bic,
+            created_at=DateTime(row.created_at),
+            user_id=row.user_id,
+        )
 
     @strawberry.field
     async def user(self, info: Info) -> UserRef:
@@ -150,8 +159,13 @@ class DirectDebitMandate(Node):
 
     @classmethod
     def of(cls, row: ledger_tables.DirectDebitMandate) -> DirectDebitMandate:
-        return cls(id=_id(row), status=row.status, created_at=DateTime(row.created_at),
-                   user_id=row.user_id, bank_account_id=row.bank_account_id)  # fmt: skip
+        return cls(
+            id=_id(row),
+            status=row.status,
+            created_at=DateTime(row.created_at),
+            user_id=row.user_id,
+            bank_account_id=row.bank_account_id,
+        )
 
     @strawberry.field
     async def user(self, info: Info) -> UserRef:
@@ -179,12 +193,17 @@ class PayIn(Node):
     @classmethod
     def of(cls, row: ledger_tables.PayIn) -> PayIn:
         return cls(
-            id=_id(row), amount=_money(row.amount, row.currency), method=row.method,
-            wire_reference=row.wire_reference, status=row.status,
-            failure_reason=row.failure_reason, created_at=DateTime(row.created_at),
-            updated_at=DateTime(row.updated_at), credited_account_id=row.credited_account_id,
+            id=_id(row),
+            amount=_money(row.amount, row.currency),
+            method=row.method,
+            wire_reference=row.wire_reference,
+            status=row.status,
+            failure_reason=row.failure_reason,
+            created_at=DateTime(row.created_at),
+            updated_at=DateTime(row.updated_at),
+            credited_account_id=row.credited_account_id,
             mandate_id=row.mandate_id,
-        )  # fmt: skip
+        )
 
     @strawberry.field
     async def credited_account(self, info: Info) -> AccountRef:
@@ -194,8 +213,9 @@ class PayIn(Node):
     async def mandate(self, info: Info) -> DirectDebitMandate | None:
         if self.mandate_id is None:
             return None
-        return DirectDebitMandate.of(await _row(info, ledger_tables.DirectDebitMandate,
-                                                self.mandate_id))  # fmt: skip
+        return DirectDebitMandate.of(
+            await _row(info, ledger_tables.DirectDebitMandate, self.mandate_id)
+        )
 
 
 @strawberry.type
@@ -212,11 +232,16 @@ class PayOut(Node):
     @classmethod
     def of(cls, row: ledger_tables.PayOut) -> PayOut:
         return cls(
-            id=_id(row), amount=_money(row.amount, row.currency), label=row.label,
-            status=row.status, failure_reason=row.failure_reason,
-            created_at=DateTime(row.created_at), updated_at=DateTime(row.updated_at),
-            debited_account_id=row.debited_account_id, bank_account_id=row.bank_account_id,
-        )  # fmt: skip
+            id=_id(row),
+            amount=_money(row.amount, row.currency),
+            label=row.label,
+            status=row.status,
+            failure_reason=row.failure_reason,
+            created_at=DateTime(row.created_at),
+            updated_at=DateTime(row.updated_at),
+            debited_account_id=row.debited_account_id,
+            bank_account_id=row.bank_account_id,
+        )
 
     @strawberry.field
     async def debited_account(self, info: Info) -> AccountRef:
@@ -249,11 +274,15 @@ class LedgerEntry(Node):
     def of(cls, row: ledger_tables.LedgerEntry) -> LedgerEntry:
         assert row.account_id is not None, "settlement legs are not nodes"
         return cls(
-            id=_id(row), kind=row.kind, amount=_money(row.amount, row.currency),
+            id=_id(row),
+            kind=row.kind,
+            amount=_money(row.amount, row.currency),
             balance_after=_money(row.balance_after, row.currency),
-            created_at=DateTime(row.created_at), account_id=row.account_id,
-            operation_type=row.operation_type, operation_id=row.operation_id,
-        )  # fmt: skip
+            created_at=DateTime(row.created_at),
+            account_id=row.account_id,
+            operation_type=row.operation_type,
+            operation_id=row.operation_id,
+        )
 
     @strawberry.field
     async def account(self, info: Info) -> AccountRef:
@@ -281,11 +310,18 @@ class KycDocument(Node):
     @classmethod
     def of(cls, row: tables.KycDocument) -> KycDocument:
         return cls(
-            id=_id(row), type=row.type, status=row.status, file_name=row.file_name,
-            content_type=row.content_type, size_bytes=row.size_bytes, sha256=row.sha256,
-            refused_reason=row.refused_reason, created_at=DateTime(row.created_at),
-            user_id=row.user_id, person_id=row.person_id,
-        )  # fmt: skip
+            id=_id(row),
+            type=row.type,
+            status=row.status,
+            file_name=row.file_name,
+            content_type=row.content_type,
+            size_bytes=row.size_bytes,
+            sha256=row.sha256,
+            refused_reason=row.refused_reason,
+            created_at=DateTime(row.created_at),
+            user_id=row.user_id,
+            person_id=row.person_id,
+        )
 
     @strawberry.field
     async def user(self, info: Info) -> UserRef:
@@ -329,10 +365,15 @@ class Event(Node):
     @classmethod
     def of(cls, row: journal_tables.Event, *, fresh_loaders: Any = None) -> Event:
         return cls(
-            id=_id(row), cursor=encode_event_cursor(row.platform_id, row.sequence), type=row.type,
-            occurred_at=DateTime(row.occurred_at), object_id=strawberry.ID(str(row.object_id)),
-            previous_status=row.previous_status, status=row.status, fresh_loaders=fresh_loaders,
-        )  # fmt: skip
+            id=_id(row),
+            cursor=encode_event_cursor(row.platform_id, row.sequence),
+            type=row.type,
+            occurred_at=DateTime(row.occurred_at),
+            object_id=strawberry.ID(str(row.object_id)),
+            previous_status=row.previous_status,
+            status=row.status,
+            fresh_loaders=fresh_loaders,
+        )
 
     @strawberry.field(description="The object as it is now.")
     async def object(self, info: Info) -> Node | None:
@@ -354,9 +395,13 @@ class WebhookAttempt:
 
     @classmethod
     def of(cls, row: delivery_tables.WebhookAttempt) -> WebhookAttempt:
-        return cls(attempt=row.attempt, attempted_at=DateTime(row.attempted_at),
-                   status_code=row.status_code, error=row.error,
-                   duration_ms=row.duration_ms)  # fmt: skip
+        return cls(
+            attempt=row.attempt,
+            attempted_at=DateTime(row.attempted_at),
+            status_code=row.status_code,
+            error=row.error,
+            duration_ms=row.duration_ms,
+        )
 
 
 @strawberry.type(description="An event owed to an endpoint: retried until a 2xx or given up.")
@@ -375,12 +420,15 @@ class WebhookDelivery:
         cls, row: delivery_tables.WebhookDelivery, attempts: list[delivery_tables.WebhookAttempt]
     ) -> WebhookDelivery:
         return cls(
-            id=_id(row), status=row.status, attempt_count=row.attempt_count,
+            id=_id(row),
+            status=row.status,
+            attempt_count=row.attempt_count,
             next_attempt_at=DateTime(row.next_attempt_at) if row.next_attempt_at else None,
             last_status_code=row.last_status_code,
             attempts=[WebhookAttempt.of(attempt) for attempt in attempts],
-            created_at=DateTime(row.created_at), event_id=row.event_id,
-        )  # fmt: skip
+            created_at=DateTime(row.created_at),
+            event_id=row.event_id,
+        )
 
     @strawberry.field
     async def event(self, info: Info) -> Event:
@@ -402,11 +450,15 @@ class WebhookEndpoint(Node):
     @classmethod
     def of(cls, row: journal_tables.WebhookEndpoint) -> WebhookEndpoint:
         return cls(
-            id=_id(row), url=row.url, event_types=[EventType(t) for t in row.event_types],
-            description=row.description, enabled=row.enabled,
-            created_at=DateTime(row.created_at), disabled_reason=row.disabled_reason,
+            id=_id(row),
+            url=row.url,
+            event_types=[EventType(t) for t in row.event_types],
+            description=row.description,
+            enabled=row.enabled,
+            created_at=DateTime(row.created_at),
+            disabled_reason=row.disabled_reason,
             row_id=row.id,
-        )  # fmt: skip
+        )
 
     @strawberry.field(description="Newest first, each with its attempts.")
     async def deliveries(

@@ -109,14 +109,16 @@ EXCEPTION_HANDLERS = [
     _handler(errors.Duplicate, DuplicateRejection, _duplicate),
     _handler(errors.InsufficientFunds, InsufficientFundsRejection, _insufficient),
     _handler(
-        errors.CurrencyMismatch, CurrencyMismatchRejection,
+        errors.CurrencyMismatch,
+        CurrencyMismatchRejection,
         lambda e: _simple(e, CurrencyMismatchRejection),
     ),
     _handler(
         errors.InvalidState, InvalidStateRejection, lambda e: _simple(e, InvalidStateRejection)
     ),
     _handler(
-        errors.IdempotencyConflict, IdempotencyConflictRejection,
+        errors.IdempotencyConflict,
+        IdempotencyConflictRejection,
         lambda e: _simple(e, IdempotencyConflictRejection),
     ),
-]  # fmt: skip
+]

@@ -271,10 +271,11 @@ class User(Node):
         documents = await loaders.of_user(tables.KycDocument).load(self.row_id)
         assert user is not None
         return [
-            Requirement(code=m.code, document_type=m.document_type, message=m.message,
-                        person_id=m.person_id)
+            Requirement(
+                code=m.code, document_type=m.document_type, message=m.message, person_id=m.person_id
+            )
             for m in requirements_of(user, persons, documents)
-        ]  # fmt: skip
+        ]
 
     @strawberry.field
     async def bank_accounts(self, info: Info) -> list[BankAccount]:

@@ -167,8 +167,10 @@ class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await super().handle_subscribe(message)
             return
         error: ErrorMessage = {
-            "id": message["id"], "type": "error", "payload": [rate_limited_error(refusal)]
-        }  # fmt: skip
+            "id": message["id"],
+            "type": "error",
+            "payload": [rate_limited_error(refusal)],
+        }
         await self.send_message(error)
 
     def _at_capacity(self, message: Any) -> bool:
@@ -232,10 +234,16 @@ class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = KeepAliveTransportWSHandler
 
     def __init__(
-        self, schema: BaseSchema, *, services: Services, body_bytes_max: int,
-        socket: SocketLimits | None = None, rate_limits: RateLimits | None = None,
-        playground: bool = True, upload_preflight_required: bool = False,
-    ) -> None:  # fmt: skip
+        self,
+        schema: BaseSchema,
+        *,
+        services: Services,
+        body_bytes_max: int,
+        socket: SocketLimits | None = None,
+        rate_limits: RateLimits | None = None,
+        playground: bool = True,
+        upload_preflight_required: bool = False,
+    ) -> None:
         limits = socket or SocketLimits()
         any_origin = ("*",) if limits.any_origin_when_none_allowed else ()
         super().__init__(

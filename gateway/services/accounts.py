@@ -63,8 +63,14 @@ async def open_account(
     checks.done()
 
     async def work(tx: Tx) -> Account:
-        user = await find(tx.session, User, platform_id=tx.platform_id, id_text=new.user_id,
-                          what="user", lock=True)  # fmt: skip
+        user = await find(
+            tx.session,
+            User,
+            platform_id=tx.platform_id,
+            id_text=new.user_id,
+            what="user",
+            lock=True,
+        )
         platform = await tx.session.get(Platform, tx.platform_id)
         assert platform is not None
         if new.currency not in platform.allowed_currencies:
@@ -76,19 +82,27 @@ async def open_account(
             raise InvalidState(f"The user is {user.status.value.lower()}.")
         validated = user.validation_status is ValidationStatus.VALIDATED
         account = Account(
-            id=new_id(), platform_id=tx.platform_id, user_id=user.id,
-            currency=new.currency, label=(new.label or "").strip() or None,
+            id=new_id(),
+            platform_id=tx.platform_id,
+            user_id=user.id,
+            currency=new.currency,
+            label=(new.label or "").strip() or None,
             status=AccountStatus.VALIDATED if validated else AccountStatus.CREATED,
-        )  # fmt: skip
+        )
         tx.session.add(account)
         await tx.session.flush()
         tx.emit(EventType.ACCOUNT_CREATED, account, user_id=user.id, status=account.status)
         return account
 
     return await perform(
-        db, platform_id=platform_id, operation="openAccount", key=new.idempotency_key,
-        payload=input_payload(new), model=Account, work=work,
-    )  # fmt: skip
+        db,
+        platform_id=platform_id,
+        operation="openAccount",
+        key=new.idempotency_key,
+        payload=input_payload(new),
+        model=Account,
+        work=work,
+    )
 
 
 def _check_bank_account(new: NewBankAccount) -> tuple[str, str | None]:
@@ -114,21 +128,31 @@ async def add_bank_account(
     iban, bic = _check_bank_account(new)
 
     async def work(tx: Tx) -> BankAccount:
-        user = await find(tx.session, User, platform_id=tx.platform_id, id_text=new.user_id,
-                          what="user")  # fmt: skip
+        user = await find(
+            tx.session, User, platform_id=tx.platform_id, id_text=new.user_id, what="user"
+        )
         bank_account = BankAccount(
-            id=new_id(), platform_id=tx.platform_id, user_id=user.id,
-            owner_name=new.owner_name.strip(), iban=iban, bic=bic,
-        )  # fmt: skip
+            id=new_id(),
+            platform_id=tx.platform_id,
+            user_id=user.id,
+            owner_name=new.owner_name.strip(),
+            iban=iban,
+            bic=bic,
+        )
         tx.session.add(bank_account)
         await tx.session.flush()
         tx.emit(EventType.BANK_ACCOUNT_CREATED, bank_account, user_id=user.id)
         return bank_account
 
     return await perform(
-        db, platform_id=platform_id, operation="addBankAccount", key=new.idempotency_key,
-        payload=input_payload(new), model=BankAccount, work=work,
-    )  # fmt: skip
+        db,
+        platform_id=platform_id,
+        operation="addBankAccount",
+        key=new.idempotency_key,
+        payload=input_payload(new),
+        model=BankAccount,
+        work=work,
+    )
 
 
 async def _check_nothing_in_flight(tx: Tx, account: Account) -> None:
@@ -171,14 +195,25 @@ async def change_account_status(
     zero balance, with nothing in flight) an account."""
 
     async def work(tx: Tx) -> Account:
-        account = await find(tx.session, Account, platform_id=tx.platform_id,
-                             id_text=account_id, what="account", lock=True)  # fmt: skip
+        account = await find(
+            tx.session,
+            Account,
+            platform_id=tx.platform_id,
+            id_text=account_id,
+            what="account",
+            lock=True,
+        )
         await _apply_account_change(tx, account, change)
         await tx.session.flush()
         return account
 
     outcome = await perform(
-        db, platform_id=platform_id, operation="changeAccountStatus", key=None, payload={},
-        model=Account, work=work,
-    )  # fmt: skip
+        db,
+        platform_id=platform_id,
+        operation="changeAccountStatus",
+        key=None,
+        payload={},
+        model=Account,
+        work=work,
+    )
     return outcome.value

@@ -64,9 +64,13 @@ class RevokedApiKey:
 
 def _summary(row: ApiKey) -> ApiKeySummary:
     return ApiKeySummary(
-        id=row.id, platform_id=row.platform_id, prefix=row.prefix, label=row.label,
-        created_at=row.created_at, revoked_at=row.revoked_at,
-    )  # fmt: skip
+        id=row.id,
+        platform_id=row.platform_id,
+        prefix=row.prefix,
+        label=row.label,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
 
 
 def check_label(label: str | None) -> str | None:
@@ -100,9 +104,12 @@ async def create_api_key(
     prefix = key_prefix(key)
     assert prefix is not None, "an issued key always has a prefix"
     return CreatedApiKey(
-        platform_id=platform.id, environment=platform.environment, prefix=prefix, label=label,
+        platform_id=platform.id,
+        environment=platform.environment,
+        prefix=prefix,
+        label=label,
         key=key,
-    )  # fmt: skip
+    )
 
 
 async def list_api_keys(db: Database, *, platform_id: uuid.UUID) -> list[ApiKeySummary]:

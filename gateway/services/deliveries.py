@@ -71,15 +71,27 @@ from gateway.store.tables import Platform
 from gateway.store.types import utcnow
 
 RETRY_SCHEDULE_S: tuple[float, ...] = (
-    5, 30, 2 * 60, 10 * 60, 30 * 60, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 8 * 3600, 8 * 3600,
-)  # fmt: skip
+    5,
+    30,
+    2 * 60,
+    10 * 60,
+    30 * 60,
+    3600,
+    2 * 3600,
+    4 * 3600,
+    8 * 3600,
+    8 * 3600,
+    8 * 3600,
+)
 DISABLE_AFTER_FAILURES = 50
 DISABLE_AFTER_S = 24 * 3600.0
 RESPONSE_BYTES_MAX = 64 * 1024
 USER_AGENT = f"mps-gateway-webhooks/{__version__}"
 PENDING, SUCCEEDED, FAILED = (
-    WebhookDeliveryStatus.PENDING, WebhookDeliveryStatus.SUCCEEDED, WebhookDeliveryStatus.FAILED,
-)  # fmt: skip
+    WebhookDeliveryStatus.PENDING,
+    WebhookDeliveryStatus.SUCCEEDED,
+    WebhookDeliveryStatus.FAILED,
+)
 
 logger = logging.getLogger("gateway.webhooks")
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -111,9 +123,14 @@ class DeliveryPolicy:
 
     def __post_init__(self) -> None:
         limits = (
-            self.interval_s, self.timeout_s, self.claim_batch_max, self.batches_per_pass_max,
-            self.enqueue_span_max, self.endpoints_per_pass_max, self.disable_after_failures,
-        )  # fmt: skip
+            self.interval_s,
+            self.timeout_s,
+            self.claim_batch_max,
+            self.batches_per_pass_max,
+            self.enqueue_span_max,
+            self.endpoints_per_pass_max,
+            self.disable_after_failures,
+        )
         assert min(limits) > 0, "intervals, timeouts and limits are positive"
         assert min(self.retry_schedule_s, default=-1) >= 0, "a schedule of delays, none negative"
         assert min(self.lease_s, self.disable_after_s) >= 0
@@ -140,12 +157,16 @@ def event_payload(event: Event) -> dict[str, Any]:
         "type": event.type.value.lower(),
         "timestamp": rfc3339(event.occurred_at),
         "data": {
-            "id": str(event.id), "cursor": encode_event_cursor(event.platform_id, event.sequence),
-            "type": event.type.value, "objectId": str(event.object_id),
-            "objectType": event.object_type, "previousStatus": event.previous_status,
-            "status": event.status, "occurredAt": rfc3339(event.occurred_at),
+            "id": str(event.id),
+            "cursor": encode_event_cursor(event.platform_id, event.sequence),
+            "type": event.type.value,
+            "objectId": str(event.object_id),
+            "objectType": event.object_type,
+            "previousStatus": event.previous_status,
+            "status": event.status,
+            "occurredAt": rfc3339(event.occurred_at),
         },
-    }  # fmt: skip
+    }
 
 
 def signed_request(event: Event, *, secret: str, now: dt.datetime) -> tuple[bytes, dict[str, str]]:
@@ -153,10 +174,12 @@ def signed_request(event: Event, *, secret: str, now: dt.datetime) -> tuple[byte
     body = json.dumps(event_payload(event), separators=(",", ":"))
     message_id = str(event.id)
     headers = {
-        "content-type": "application/json", "user-agent": USER_AGENT, "webhook-id": message_id,
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": message_id,
         "webhook-timestamp": str(int(now.timestamp())),
         "webhook-signature": Webhook(secret).sign(message_id, now, body),
-    }  # fmt: skip
+    }
     return body.encode(), headers
 
 
@@ -227,12 +250,18 @@ class AttemptResult:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-async def _post(client: httpx.AsyncClient, item: Claimed, policy: DeliveryPolicy,
-                now: dt.datetime) -> int:  # fmt: skip
+async def _post(
+    client: httpx.AsyncClient, item: Claimed, policy: DeliveryPolicy, now: dt.datetime
+) -> int:
     target = await destination(item.url, policy)
     body, headers = signed_request(item.event, secret=item.secret, now=now)
-    async with client.stream("POST", target.url, content=body, headers=headers | target.headers,
-                             extensions=target.extensions) as response:  # fmt: skip
+    async with client.stream(
+        "POST",
+        target.url,
+        content=body,
+        headers=headers | target.headers,
+        extensions=target.extensions,
+    ) as response:
         received = 0
         async for chunk in response.aiter_raw():
             received += len(chunk)
@@ -258,8 +287,9 @@ async def attempt(
     except Exception as failure:  # whatever it was, it is this attempt's error
         error = f"{type(failure).__name__}: {failure}".rstrip(": ")
     duration_ms = round((time.monotonic() - started) * 1000)
-    return AttemptResult(attempted_at, duration_ms, status_code,
-                         None if error is None else error[:ERROR_LENGTH_MAX])  # fmt: skip
+    return AttemptResult(
+        attempted_at, duration_ms, status_code, None if error is None else error[:ERROR_LENGTH_MAX]
+    )
 
 
 # ---- the database side ---------------------------------------------------------------------
@@ -271,26 +301,33 @@ async def enqueue(db: Database, *, policy: DeliveryPolicy) -> int:
         behind = await session.scalars(
             sa.select(col(WebhookEndpoint.id))
             .join(Platform, col(Platform.id) == col(WebhookEndpoint.platform_id))
-            .where(col(WebhookEndpoint.enabled), col(WebhookEndpoint.deleted_at).is_(None),
-                   col(WebhookEndpoint.enqueued_through) < col(Platform.event_sequence))
+            .where(
+                col(WebhookEndpoint.enabled),
+                col(WebhookEndpoint.deleted_at).is_(None),
+                col(WebhookEndpoint.enqueued_through) < col(Platform.event_sequence),
+            )
             .order_by(col(WebhookEndpoint.id))
             .limit(policy.endpoints_per_pass_max)
-        )  # fmt: skip
+        )
         endpoint_ids = list(behind.all())
     enqueued = 0
     for endpoint_id in endpoint_ids:
-        enqueued += await db.write(functools.partial(_enqueue, endpoint_id=endpoint_id,
-                                                     policy=policy))  # fmt: skip
+        enqueued += await db.write(
+            functools.partial(_enqueue, endpoint_id=endpoint_id, policy=policy)
+        )
     return enqueued
 
 
 async def _enqueue(session: AsyncSession, *, endpoint_id: uuid.UUID, policy: DeliveryPolicy) -> int:
     endpoint = await session.scalar(
         sa.select(WebhookEndpoint)
-        .where(col(WebhookEndpoint.id) == endpoint_id, col(WebhookEndpoint.enabled),
-               col(WebhookEndpoint.deleted_at).is_(None))
+        .where(
+            col(WebhookEndpoint.id) == endpoint_id,
+            col(WebhookEndpoint.enabled),
+            col(WebhookEndpoint.deleted_at).is_(None),
+        )
         .with_for_update(skip_locked=True)
-    )  # fmt: skip
+    )
     if endpoint is None:  # gone, or another instance is enqueueing for it
         return 0
     last = await session.scalar(
@@ -300,8 +337,11 @@ async def _enqueue(session: AsyncSession, *, endpoint_id: uuid.UUID, policy: Del
     upper = min(int(last or 0), through + policy.enqueue_span_max)
     if upper <= through:
         return 0
-    where: list[Any] = [col(Event.platform_id) == endpoint.platform_id,
-                        col(Event.sequence) > through, col(Event.sequence) <= upper]  # fmt: skip
+    where: list[Any] = [
+        col(Event.platform_id) == endpoint.platform_id,
+        col(Event.sequence) > through,
+        col(Event.sequence) <= upper,
+    ]
     if endpoint.event_types:
         known = EventType.__members__
         types = [known[name] for name in endpoint.event_types if name in known]
@@ -312,12 +352,22 @@ async def _enqueue(session: AsyncSession, *, endpoint_id: uuid.UUID, policy: Del
     event_ids = list(found.all())
     now = utcnow()
     if event_ids:
-        await session.execute(sa.insert(WebhookDelivery), [
-            {"id": new_id(), "platform_id": endpoint.platform_id, "endpoint_id": endpoint.id,
-             "event_id": event_id, "status": PENDING, "attempt_count": 0,
-             "next_attempt_at": now, "created_at": now}
-            for event_id in event_ids
-        ])  # fmt: skip
+        await session.execute(
+            sa.insert(WebhookDelivery),
+            [
+                {
+                    "id": new_id(),
+                    "platform_id": endpoint.platform_id,
+                    "endpoint_id": endpoint.id,
+                    "event_id": event_id,
+                    "status": PENDING,
+                    "attempt_count": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for event_id in event_ids
+            ],
+        )
     endpoint.enqueued_through = upper
     await session.flush()
     return len(event_ids)
@@ -328,8 +378,10 @@ def _due(now: dt.datetime) -> list[Any]:
 
 
 def _of_endpoint() -> Any:
-    return sa.and_(col(WebhookEndpoint.platform_id) == col(WebhookDelivery.platform_id),
-                   col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))  # fmt: skip
+    return sa.and_(
+        col(WebhookEndpoint.platform_id) == col(WebhookDelivery.platform_id),
+        col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id),
+    )
 
 
 async def claim_due(db: Database, *, policy: DeliveryPolicy) -> list[Claimed]:
@@ -363,14 +415,24 @@ async def _claim(
         .values(claim_id=claim_id, next_attempt_at=now + dt.timedelta(seconds=policy.lease_s))
     )
     rows = await session.execute(
-        sa.select(col(WebhookDelivery.id), col(WebhookDelivery.endpoint_id),
-                  col(WebhookEndpoint.url), col(WebhookEndpoint.secret), Event)
+        sa.select(
+            col(WebhookDelivery.id),
+            col(WebhookDelivery.endpoint_id),
+            col(WebhookEndpoint.url),
+            col(WebhookEndpoint.secret),
+            Event,
+        )
         .join(WebhookEndpoint, _of_endpoint())
-        .join(Event, sa.and_(col(Event.platform_id) == col(WebhookDelivery.platform_id),
-                             col(Event.id) == col(WebhookDelivery.event_id)))
+        .join(
+            Event,
+            sa.and_(
+                col(Event.platform_id) == col(WebhookDelivery.platform_id),
+                col(Event.id) == col(WebhookDelivery.event_id),
+            ),
+        )
         .where(col(WebhookDelivery.id).in_(ids))
         .order_by(col(Event.sequence))
-    )  # fmt: skip
+    )
     return [Claimed(row[0], row[1], claim_id, row[2], row[3], row[4]) for row in rows.all()]
 
 
@@ -380,11 +442,13 @@ async def fail_pending(
     """Give up every pending delivery of an endpoint (disabled or deleted)."""
     await session.execute(
         sa.update(WebhookDelivery)
-        .where(col(WebhookDelivery.platform_id) == platform_id,
-               col(WebhookDelivery.endpoint_id) == endpoint_id,
-               col(WebhookDelivery.status) == PENDING)
+        .where(
+            col(WebhookDelivery.platform_id) == platform_id,
+            col(WebhookDelivery.endpoint_id) == endpoint_id,
+            col(WebhookDelivery.status) == PENDING,
+        )
         .values(status=FAILED, next_attempt_at=None, last_error=reason[:ERROR_LENGTH_MAX])
-    )  # fmt: skip
+    )
 
 
 async def record(
@@ -399,23 +463,33 @@ async def _record(
 ) -> bool:
     # The endpoint first, then the delivery: the order every writer of both takes.
     endpoint = await session.scalar(
-        sa.select(WebhookEndpoint).where(col(WebhookEndpoint.id) == item.endpoint_id)
+        sa.select(WebhookEndpoint)
+        .where(col(WebhookEndpoint.id) == item.endpoint_id)
         .with_for_update()
-    )  # fmt: skip
+    )
     delivery = await session.scalar(
         sa.select(WebhookDelivery)
-        .where(col(WebhookDelivery.id) == item.delivery_id,
-               col(WebhookDelivery.claim_id) == item.claim_id)
+        .where(
+            col(WebhookDelivery.id) == item.delivery_id,
+            col(WebhookDelivery.claim_id) == item.claim_id,
+        )
         .with_for_update()
-    )  # fmt: skip
+    )
     if endpoint is None or delivery is None:
         return False
     delivery.attempt_count += 1
-    session.add(WebhookAttempt(
-        id=new_id(), platform_id=delivery.platform_id, delivery_id=delivery.id,
-        attempt=delivery.attempt_count, attempted_at=result.attempted_at,
-        status_code=result.status_code, error=result.error, duration_ms=result.duration_ms,
-    ))  # fmt: skip
+    session.add(
+        WebhookAttempt(
+            id=new_id(),
+            platform_id=delivery.platform_id,
+            delivery_id=delivery.id,
+            attempt=delivery.attempt_count,
+            attempted_at=result.attempted_at,
+            status_code=result.status_code,
+            error=result.error,
+            duration_ms=result.duration_ms,
+        )
+    )
     delivery.claim_id, delivery.last_status_code = None, result.status_code
     delivery.last_error = result.error
     if result.succeeded:
@@ -457,8 +531,12 @@ async def _count_failure(
         f" {rfc3339(since)}; the last: {last}"
     )[:ERROR_LENGTH_MAX]
     logger.warning("webhook endpoint %s disabled: %s", endpoint.id, endpoint.disabled_reason)
-    await fail_pending(session, platform_id=endpoint.platform_id, endpoint_id=endpoint.id,
-                       reason="The endpoint was disabled after repeated failures.")  # fmt: skip
+    await fail_pending(
+        session,
+        platform_id=endpoint.platform_id,
+        endpoint_id=endpoint.id,
+        reason="The endpoint was disabled after repeated failures.",
+    )
 
 
 # ---- the loop ------------------------------------------------------------------------------
@@ -476,11 +554,15 @@ async def _deliver(
 ) -> bool:
     result = await attempt(client, item, policy)
     if not await record(db, item, result, policy=policy):
-        logger.warning("webhook delivery %s: claim lost before its result was recorded",
-                       item.delivery_id)  # fmt: skip
+        logger.warning(
+            "webhook delivery %s: claim lost before its result was recorded", item.delivery_id
+        )
     elif not result.succeeded:
-        logger.info("webhook delivery %s failed: %s", item.delivery_id,
-                    result.error or f"HTTP {result.status_code}")  # fmt: skip
+        logger.info(
+            "webhook delivery %s failed: %s",
+            item.delivery_id,
+            result.error or f"HTTP {result.status_code}",
+        )
     return result.succeeded
 
 
@@ -512,9 +594,11 @@ def new_client(policy: DeliveryPolicy) -> httpx.AsyncClient:
     keeps no connection open: connections are keyed by address, and a TLS session verified for
     one name must not carry a request for another name served at the same address."""
     return httpx.AsyncClient(
-        follow_redirects=False, trust_env=False, timeout=httpx.Timeout(policy.timeout_s),
+        follow_redirects=False,
+        trust_env=False,
+        timeout=httpx.Timeout(policy.timeout_s),
         limits=httpx.Limits(max_connections=policy.claim_batch_max, max_keepalive_connections=0),
-    )  # fmt: skip
+    )
 
 
 async def run_dispatcher(db: Database, *, policy: DeliveryPolicy) -> None:

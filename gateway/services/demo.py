@@ -178,9 +178,14 @@ class _Maker:
         status = AccountStatus.VALIDATED if validated else AccountStatus.CREATED
         for index in range(count):
             account = Account(
-                id=new_id(), platform_id=self.platform_id, user_id=user.id, currency="EUR",
-                label="Main" if index == 0 else f"Savings {index}", status=status, balance=0,
-            )  # fmt: skip
+                id=new_id(),
+                platform_id=self.platform_id,
+                user_id=user.id,
+                currency="EUR",
+                label="Main" if index == 0 else f"Savings {index}",
+                status=status,
+                balance=0,
+            )
             self.rows.append(account)
             self.funding.append((account, self.rng.randint(1_000, 2_500_000)))
 

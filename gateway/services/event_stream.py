@@ -131,9 +131,11 @@ class EventHub:
             while True:
                 async with self.db.session() as session:
                     events = await readers.events_after(
-                        session, platform_id=platform_id, after=feed.last_sequence,
+                        session,
+                        platform_id=platform_id,
+                        after=feed.last_sequence,
                         limit=READ_BATCH,
-                    )  # fmt: skip
+                    )
                 for event in events:
                     for subscriber in list(feed.subscribers):
                         subscriber.offer(event)

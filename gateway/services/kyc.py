@@ -45,9 +45,12 @@ from gateway.store.tables import KycDocument, Person, User
 from gateway.store.types import utcnow
 
 ENTITY_DOCUMENTS = frozenset(
-    {DocumentType.REGISTRATION_PROOF, DocumentType.UBO_DECLARATION,
-     DocumentType.ARTICLES_OF_ASSOCIATION}
-)  # fmt: skip
+    {
+        DocumentType.REGISTRATION_PROOF,
+        DocumentType.UBO_DECLARATION,
+        DocumentType.ARTICLES_OF_ASSOCIATION,
+    }
+)
 
 _DECISION_EVENTS = {
     ValidationStatus.VALIDATED: EventType.USER_VALIDATED,
@@ -125,8 +128,14 @@ async def submit_document(
     files.write(platform_id, document_id, new.content)
 
     async def work(tx: Tx) -> KycDocument:
-        user = await find(tx.session, User, platform_id=tx.platform_id, id_text=new.user_id,
-                          what="user", lock=True)  # fmt: skip
+        user = await find(
+            tx.session,
+            User,
+            platform_id=tx.platform_id,
+            id_text=new.user_id,
+            what="user",
+            lock=True,
+        )
         if user.status is UserStatus.CLOSED:
             raise InvalidState("The user is closed.")
         persons, _ = await _user_files(tx, user)
@@ -139,11 +148,17 @@ async def submit_document(
                 raise NotFound(f"No person {new.person_id!r} for this user.")
         _check_subject(new.type, person)
         document = KycDocument(
-            id=document_id, platform_id=tx.platform_id, user_id=user.id, person_id=person.id,
-            type=new.type, status=DocumentStatus.CREATED, file_name=safe_file_name(new.file_name),
-            content_type=content_type, size_bytes=len(new.content),
+            id=document_id,
+            platform_id=tx.platform_id,
+            user_id=user.id,
+            person_id=person.id,
+            type=new.type,
+            status=DocumentStatus.CREATED,
+            file_name=safe_file_name(new.file_name),
+            content_type=content_type,
+            size_bytes=len(new.content),
             sha256=hashlib.sha256(new.content).hexdigest(),
-        )  # fmt: skip
+        )
         tx.session.add(document)
         await tx.session.flush()
         tx.emit(EventType.DOCUMENT_CREATED, document, user_id=user.id, status=document.status)
@@ -151,9 +166,14 @@ async def submit_document(
 
     try:
         return await perform(
-            db, platform_id=platform_id, operation="submitDocument", key=None, payload={},
-            model=KycDocument, work=work,
-        )  # fmt: skip
+            db,
+            platform_id=platform_id,
+            operation="submitDocument",
+            key=None,
+            payload={},
+            model=KycDocument,
+            work=work,
+        )
     except BaseException:
         files.remove(platform_id, document_id)
         raise
@@ -163,8 +183,9 @@ async def request_validation(db: Database, *, platform_id: uuid.UUID, user_id: s
     """Submit the user for review; only when no requirement is missing."""
 
     async def work(tx: Tx) -> User:
-        user = await find(tx.session, User, platform_id=tx.platform_id, id_text=user_id,
-                          what="user", lock=True)  # fmt: skip
+        user = await find(
+            tx.session, User, platform_id=tx.platform_id, id_text=user_id, what="user", lock=True
+        )
         if user.status is not UserStatus.ACTIVE:
             raise InvalidState(f"The user is {user.status.value.lower()}.")
         check_transition(VALIDATION, user.validation_status, ValidationStatus.PENDING, "The user")
@@ -180,15 +201,25 @@ async def request_validation(db: Database, *, platform_id: uuid.UUID, user_id: s
         for document in documents:
             if document.status is DocumentStatus.CREATED:
                 _move_document(tx, document, DocumentStatus.VALIDATION_ASKED, user.id)
-        tx.emit(EventType.USER_VALIDATION_REQUESTED, user, user_id=user.id, previous=previous,
-                status=user.validation_status)  # fmt: skip
+        tx.emit(
+            EventType.USER_VALIDATION_REQUESTED,
+            user,
+            user_id=user.id,
+            previous=previous,
+            status=user.validation_status,
+        )
         await tx.session.flush()
         return user
 
     outcome = await perform(
-        db, platform_id=platform_id, operation="requestValidation", key=None, payload={},
-        model=User, work=work,
-    )  # fmt: skip
+        db,
+        platform_id=platform_id,
+        operation="requestValidation",
+        key=None,
+        payload={},
+        model=User,
+        work=work,
+    )
     return outcome.value
 
 
@@ -242,5 +273,10 @@ async def _validate_accounts(tx: Tx, user: User) -> None:
     for account in await lookups.created_accounts(tx.session, user_id=user.id):
         account.status = AccountStatus.VALIDATED
         account.updated_at = utcnow()
-        tx.emit(EventType.ACCOUNT_VALIDATED, account, user_id=user.id,
-                previous=AccountStatus.CREATED, status=AccountStatus.VALIDATED)  # fmt: skip
+        tx.emit(
+            EventType.ACCOUNT_VALIDATED,
+            account,
+            user_id=user.id,
+            previous=AccountStatus.CREATED,
+            status=AccountStatus.VALIDATED,
+        )

@@ -60,10 +60,16 @@ async def post(
         )
     set_committed_value(account, "balance", balance)
     entry = LedgerEntry(
-        id=new_id(), platform_id=tx.platform_id, account_id=account.id,
-        currency=account.currency, kind=kind, amount=delta, balance_after=balance,
-        operation_type=type(operation).__name__, operation_id=operation.id,
-    )  # fmt: skip
+        id=new_id(),
+        platform_id=tx.platform_id,
+        account_id=account.id,
+        currency=account.currency,
+        kind=kind,
+        amount=delta,
+        balance_after=balance,
+        operation_type=type(operation).__name__,
+        operation_id=operation.id,
+    )
     tx.session.add(entry)
     return entry
 
@@ -79,10 +85,16 @@ async def post_settlement(
         tx.session, settlement_account_id=settlement.id, delta=delta
     )
     entry = LedgerEntry(
-        id=new_id(), platform_id=tx.platform_id, settlement_account_id=settlement.id,
-        currency=currency, kind=kind, amount=delta, balance_after=balance,
-        operation_type=type(operation).__name__, operation_id=operation.id,
-    )  # fmt: skip
+        id=new_id(),
+        platform_id=tx.platform_id,
+        settlement_account_id=settlement.id,
+        currency=currency,
+        kind=kind,
+        amount=delta,
+        balance_after=balance,
+        operation_type=type(operation).__name__,
+        operation_id=operation.id,
+    )
     tx.session.add(entry)
     return entry
 
@@ -147,19 +159,34 @@ async def create_transfer(
         check_can_move_money(debited, users[debited.user_id], "debited")
         check_can_move_money(credited, users[credited.user_id], "credited")
         transfer = Transfer(
-            id=new_id(), platform_id=tx.platform_id, debited_account_id=debited.id,
-            credited_account_id=credited.id, amount=new.amount, currency=new.currency,
-            label=(new.label or "").strip() or None, status=TransferStatus.SUCCEEDED,
-        )  # fmt: skip
+            id=new_id(),
+            platform_id=tx.platform_id,
+            debited_account_id=debited.id,
+            credited_account_id=credited.id,
+            amount=new.amount,
+            currency=new.currency,
+            label=(new.label or "").strip() or None,
+            status=TransferStatus.SUCCEEDED,
+        )
         await post(tx, debited, delta=-new.amount, kind=EntryKind.TRANSFER_OUT, operation=transfer)
         await post(tx, credited, delta=new.amount, kind=EntryKind.TRANSFER_IN, operation=transfer)
         tx.session.add(transfer)
         await tx.session.flush()
-        tx.emit(EventType.TRANSFER_SUCCESSFUL, transfer, user_id=debited.user_id,
-                counterpart_user_id=credited.user_id, status=transfer.status)  # fmt: skip
+        tx.emit(
+            EventType.TRANSFER_SUCCESSFUL,
+            transfer,
+            user_id=debited.user_id,
+            counterpart_user_id=credited.user_id,
+            status=transfer.status,
+        )
         return transfer
 
     return await perform(
-        db, platform_id=platform_id, operation="createTransfer", key=new.idempotency_key,
-        payload=input_payload(new), model=Transfer, work=work,
-    )  # fmt: skip
+        db,
+        platform_id=platform_id,
+        operation="createTransfer",
+        key=new.idempotency_key,
+        payload=input_payload(new),
+        model=Transfer,
+        work=work,
+    )

@@ -88,27 +88,41 @@ async def create_mandate(
     """Ask for a direct-debit mandate on one of the user's bank accounts."""
 
     async def work(tx: Tx) -> DirectDebitMandate:
-        user = await find(tx.session, User, platform_id=tx.platform_id, id_text=new.user_id,
-                          what="user")  # fmt: skip
-        bank_account = await find(tx.session, BankAccount, platform_id=tx.platform_id,
-                                  id_text=new.bank_account_id, what="bank account")  # fmt: skip
+        user = await find(
+            tx.session, User, platform_id=tx.platform_id, id_text=new.user_id, what="user"
+        )
+        bank_account = await find(
+            tx.session,
+            BankAccount,
+            platform_id=tx.platform_id,
+            id_text=new.bank_account_id,
+            what="bank account",
+        )
         if bank_account.user_id != user.id:
             raise NotFound(f"No bank account {new.bank_account_id!r} for this user.")
         if user.status is not UserStatus.ACTIVE:
             raise InvalidState(f"The user is {user.status.value.lower()}.")
         mandate = DirectDebitMandate(
-            id=new_id(), platform_id=tx.platform_id, user_id=user.id,
-            bank_account_id=bank_account.id, status=MandateStatus.CREATED,
-        )  # fmt: skip
+            id=new_id(),
+            platform_id=tx.platform_id,
+            user_id=user.id,
+            bank_account_id=bank_account.id,
+            status=MandateStatus.CREATED,
+        )
         tx.session.add(mandate)
         await tx.session.flush()
         tx.emit(EventType.MANDATE_CREATED, mandate, user_id=user.id, status=mandate.status)
         return mandate
 
     return await perform(
-        db, platform_id=platform_id, operation="createMandate", key=new.idempotency_key,
-        payload=input_payload(new), model=DirectDebitMandate, work=work,
-    )  # fmt: skip
+        db,
+        platform_id=platform_id,
+        operation="createMandate",
+        key=new.idempotency_key,
+        payload=input_payload(new),
+        model=DirectDebitMandate,
+        work=work,
+    )
 
 
 def _check_pay_in(new: NewPayIn) -> None:
@@ -122,8 +136,13 @@ def _check_pay_in(new: NewPayIn) -> None:
 
 
 async def _active_mandate(tx: Tx, mandate_id: str, account: Account) -> DirectDebitMandate:
-    mandate = await find(tx.session, DirectDebitMandate, platform_id=tx.platform_id,
-                         id_text=mandate_id, what="mandate")  # fmt: skip
+    mandate = await find(
+        tx.session,
+        DirectDebitMandate,
+        platform_id=tx.platform_id,
+        id_text=mandate_id,
+        what="mandate",
+    )
     if mandate.user_id != account.user_id:
         raise NotFound(f"No mandate {mandate_id!r} for the credited account's user.")
     if mandate.status is not MandateStatus.ACTIVE:
@@ -137,8 +156,13 @@ async def create_pay_in(db: Database, *, platform_id: uuid.UUID, new: NewPayIn) 
 
     async def work(tx: Tx) -> PayIn:
         await check_currency_allowed(tx, new.currency, "amount.currency")
-        account = await find(tx.session, Account, platform_id=tx.platform_id,
-                             id_text=new.credited_account_id, what="credited account")  # fmt: skip
+        account = await find(
+            tx.session,
+            Account,
+            platform_id=tx.platform_id,
+            id_text=new.credited_account_id,
+            what="credited account",
+        )
         if new.currency != account.currency:
             raise CurrencyMismatch(f"The account holds {account.currency}, not {new.currency}.")
         users = await users_of(tx, [account])
@@ -148,21 +172,30 @@ async def create_pay_in(db: Database, *, platform_id: uuid.UUID, new: NewPayIn) 
             assert new.mandate_id is not None
             mandate = await _active_mandate(tx, new.mandate_id, account)
         pay_in = PayIn(
-            id=new_id(), platform_id=tx.platform_id, credited_account_id=account.id,
-            amount=new.amount, currency=new.currency, method=new.method,
+            id=new_id(),
+            platform_id=tx.platform_id,
+            credited_account_id=account.id,
+            amount=new.amount,
+            currency=new.currency,
+            method=new.method,
             mandate_id=mandate.id if mandate else None,
             wire_reference=wire_reference() if new.method is PayInMethod.BANK_WIRE else None,
             status=PayInStatus.CREATED,
-        )  # fmt: skip
+        )
         tx.session.add(pay_in)
         await tx.session.flush()
         tx.emit(EventType.PAY_IN_CREATED, pay_in, user_id=account.user_id, status=pay_in.status)
         return pay_in
 
     return await perform(
-        db, platform_id=platform_id, operation="createPayIn", key=new.idempotency_key,
-        payload=input_payload(new), model=PayIn, work=work,
-    )  # fmt: skip
+        db,
+        platform_id=platform_id,
+        operation="createPayIn",
+        key=new.idempotency_key,
+        payload=input_payload(new),
+        model=PayIn,
+        work=work,
+    )
 
 
 def _check_pay_out(new: NewPayOut) -> None:
@@ -180,11 +213,21 @@ async def create_pay_out(
 
     async def work(tx: Tx) -> PayOut:
         await check_currency_allowed(tx, new.currency, "amount.currency")
-        account = await find(tx.session, Account, platform_id=tx.platform_id,
-                             id_text=new.debited_account_id, what="debited account",
-                             lock=True)  # fmt: skip
-        bank_account = await find(tx.session, BankAccount, platform_id=tx.platform_id,
-                                  id_text=new.bank_account_id, what="bank account")  # fmt: skip
+        account = await find(
+            tx.session,
+            Account,
+            platform_id=tx.platform_id,
+            id_text=new.debited_account_id,
+            what="debited account",
+            lock=True,
+        )
+        bank_account = await find(
+            tx.session,
+            BankAccount,
+            platform_id=tx.platform_id,
+            id_text=new.bank_account_id,
+            what="bank account",
+        )
         if bank_account.user_id != account.user_id:
             raise NotFound(f"No bank account {new.bank_account_id!r} for the account's user.")
         if new.currency != account.currency:
@@ -196,10 +239,15 @@ async def create_pay_out(
         if account.status is not AccountStatus.VALIDATED:
             raise InvalidState("Pay-outs need a VALIDATED account.")
         pay_out = PayOut(
-            id=new_id(), platform_id=tx.platform_id, debited_account_id=account.id,
-            bank_account_id=bank_account.id, amount=new.amount, currency=new.currency,
-            label=(new.label or "").strip() or None, status=PayOutStatus.CREATED,
-        )  # fmt: skip
+            id=new_id(),
+            platform_id=tx.platform_id,
+            debited_account_id=account.id,
+            bank_account_id=bank_account.id,
+            amount=new.amount,
+            currency=new.currency,
+            label=(new.label or "").strip() or None,
+            status=PayOutStatus.CREATED,
+        )
         await post(tx, account, delta=-new.amount, kind=EntryKind.PAY_OUT, operation=pay_out)
         await writers.move_reserved(tx.session, account_id=account.id, delta=new.amount)
         await post_settlement(
@@ -211,6 +259,11 @@ async def create_pay_out(
         return pay_out
 
     return await perform(
-        db, platform_id=platform_id, operation="createPayOut", key=new.idempotency_key,
-        payload=input_payload(new), model=PayOut, work=work,
-    )  # fmt: skip
+        db,
+        platform_id=platform_id,
+        operation="createPayOut",
+        key=new.idempotency_key,
+        payload=input_payload(new),
+        model=PayOut,
+        work=work,
+    )

@@ -72,18 +72,24 @@ def _storage(redis_url: str | None, key_prefix: str) -> Storage:
         "socket_timeout": REDIS_TIMEOUT_S,
     }
     return RedisStorage(
-        f"async+{redis_url}", wrap_exceptions=True, implementation="redispy",
-        key_prefix=key_prefix, **options,
-    )  # fmt: skip
+        f"async+{redis_url}",
+        wrap_exceptions=True,
+        implementation="redispy",
+        key_prefix=key_prefix,
+        **options,
+    )
 
 
 class RateLimits:
     """The gateway's budgets, over one storage shared by every instance that names it."""
 
     def __init__(
-        self, policy: RateLimitPolicy | None = None, *, redis_url: str | None = None,
+        self,
+        policy: RateLimitPolicy | None = None,
+        *,
+        redis_url: str | None = None,
         key_prefix: str = KEY_PREFIX,
-    ) -> None:  # fmt: skip
+    ) -> None:
         policy = policy or RateLimitPolicy()
         self.storage = _storage(redis_url, key_prefix)
         self.limiter = MovingWindowRateLimiter(self.storage)

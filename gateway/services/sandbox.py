@@ -64,8 +64,15 @@ async def _simulate(
         await _sandbox_only(tx)
         return await work(tx)
 
-    outcome = await perform(db, platform_id=platform_id, operation=operation, key=None,
-                            payload={}, model=model, work=guarded)  # fmt: skip
+    outcome = await perform(
+        db,
+        platform_id=platform_id,
+        operation=operation,
+        key=None,
+        payload={},
+        model=model,
+        work=guarded,
+    )
     return outcome.value
 
 
@@ -78,8 +85,9 @@ async def simulate_validation(
     reason: str | None = None,
 ) -> User:
     async def work(tx: Tx) -> User:
-        user = await find(tx.session, User, platform_id=tx.platform_id, id_text=user_id,
-                          what="user", lock=True)  # fmt: skip
+        user = await find(
+            tx.session, User, platform_id=tx.platform_id, id_text=user_id, what="user", lock=True
+        )
         return await decide_validation(tx, user, outcome, reason)
 
     return await _simulate(db, platform_id, "simulateValidation", User, work)
@@ -89,8 +97,14 @@ async def simulate_mandate(
     db: Database, *, platform_id: uuid.UUID, mandate_id: str, succeeded: bool
 ) -> DirectDebitMandate:
     async def work(tx: Tx) -> DirectDebitMandate:
-        mandate = await find(tx.session, DirectDebitMandate, platform_id=tx.platform_id,
-                             id_text=mandate_id, what="mandate", lock=True)  # fmt: skip
+        mandate = await find(
+            tx.session,
+            DirectDebitMandate,
+            platform_id=tx.platform_id,
+            id_text=mandate_id,
+            what="mandate",
+            lock=True,
+        )
         target = MandateStatus.ACTIVE if succeeded else MandateStatus.FAILED
         check_transition(MANDATE, mandate.status, target, "The mandate")
         previous, mandate.status, mandate.updated_at = mandate.status, target, utcnow()
@@ -113,9 +127,14 @@ def _to_pending(tx: Tx, row: PayIn | PayOut, event: EventType, user_id: uuid.UUI
 
 async def settle_pay_in(tx: Tx, pay_in: PayIn, succeeded: bool, reason: str | None) -> PayIn:
     """Decide a pay-in: credit the account on success (settlement account on the other leg)."""
-    account = await find(tx.session, Account, platform_id=tx.platform_id,
-                         id_text=str(pay_in.credited_account_id), what="account",
-                         lock=True)  # fmt: skip
+    account = await find(
+        tx.session,
+        Account,
+        platform_id=tx.platform_id,
+        id_text=str(pay_in.credited_account_id),
+        what="account",
+        lock=True,
+    )
     _to_pending(tx, pay_in, EventType.PAY_IN_PENDING, account.user_id)
     target = PayInStatus.SUCCEEDED if succeeded else PayInStatus.FAILED
     check_transition(PAY_IN, pay_in.status, target, "The pay-in")
@@ -123,8 +142,13 @@ async def settle_pay_in(tx: Tx, pay_in: PayIn, succeeded: bool, reason: str | No
     if succeeded:
         check_can_move_money(account, (await users_of(tx, [account]))[account.user_id], "credited")
         await post(tx, account, delta=pay_in.amount, kind=EntryKind.PAY_IN, operation=pay_in)
-        await post_settlement(tx, currency=pay_in.currency, delta=-pay_in.amount,
-                              kind=EntryKind.PAY_IN, operation=pay_in)  # fmt: skip
+        await post_settlement(
+            tx,
+            currency=pay_in.currency,
+            delta=-pay_in.amount,
+            kind=EntryKind.PAY_IN,
+            operation=pay_in,
+        )
         event = EventType.DIRECT_DEBIT_SUCCESSFUL if direct_debit else EventType.PAY_IN_SUCCESSFUL
     else:
         pay_in.failure_reason = (reason or "Refused by the bank.")[:500]
@@ -137,9 +161,14 @@ async def settle_pay_in(tx: Tx, pay_in: PayIn, succeeded: bool, reason: str | No
 
 async def settle_pay_out(tx: Tx, pay_out: PayOut, succeeded: bool, reason: str | None) -> PayOut:
     """Decide a pay-out: on failure the funds come back to the account (PAY_OUT_RETURN)."""
-    account = await find(tx.session, Account, platform_id=tx.platform_id,
-                         id_text=str(pay_out.debited_account_id), what="account",
-                         lock=True)  # fmt: skip
+    account = await find(
+        tx.session,
+        Account,
+        platform_id=tx.platform_id,
+        id_text=str(pay_out.debited_account_id),
+        what="account",
+        lock=True,
+    )
     _to_pending(tx, pay_out, EventType.PAY_OUT_PENDING, account.user_id)
     target = PayOutStatus.SUCCEEDED if succeeded else PayOutStatus.FAILED
     check_transition(PAY_OUT, pay_out.status, target, "The pay-out")
@@ -148,10 +177,16 @@ async def settle_pay_out(tx: Tx, pay_out: PayOut, succeeded: bool, reason: str |
         event = EventType.PAY_OUT_SUCCESSFUL
     else:
         pay_out.failure_reason = (reason or "Rejected by the receiving bank.")[:500]
-        await post(tx, account, delta=pay_out.amount, kind=EntryKind.PAY_OUT_RETURN,
-                   operation=pay_out)  # fmt: skip
-        await post_settlement(tx, currency=pay_out.currency, delta=-pay_out.amount,
-                              kind=EntryKind.PAY_OUT_RETURN, operation=pay_out)  # fmt: skip
+        await post(
+            tx, account, delta=pay_out.amount, kind=EntryKind.PAY_OUT_RETURN, operation=pay_out
+        )
+        await post_settlement(
+            tx,
+            currency=pay_out.currency,
+            delta=-pay_out.amount,
+            kind=EntryKind.PAY_OUT_RETURN,
+            operation=pay_out,
+        )
         event = EventType.PAY_OUT_FAILED
     previous, pay_out.status, pay_out.updated_at = pay_out.status, target, utcnow()
     tx.emit(event, pay_out, user_id=account.user_id, previous=previous, status=target)
@@ -168,8 +203,14 @@ async def simulate_pay_in(
     reason: str | None = None,
 ) -> PayIn:
     async def work(tx: Tx) -> PayIn:
-        pay_in = await find(tx.session, PayIn, platform_id=tx.platform_id, id_text=pay_in_id,
-                            what="pay-in", lock=True)  # fmt: skip
+        pay_in = await find(
+            tx.session,
+            PayIn,
+            platform_id=tx.platform_id,
+            id_text=pay_in_id,
+            what="pay-in",
+            lock=True,
+        )
         return await settle_pay_in(tx, pay_in, succeeded, reason)
 
     return await _simulate(db, platform_id, "simulatePayIn", PayIn, work)
@@ -184,8 +225,14 @@ async def simulate_pay_out(
     reason: str | None = None,
 ) -> PayOut:
     async def work(tx: Tx) -> PayOut:
-        pay_out = await find(tx.session, PayOut, platform_id=tx.platform_id, id_text=pay_out_id,
-                             what="pay-out", lock=True)  # fmt: skip
+        pay_out = await find(
+            tx.session,
+            PayOut,
+            platform_id=tx.platform_id,
+            id_text=pay_out_id,
+            what="pay-out",
+            lock=True,
+        )
         return await settle_pay_out(tx, pay_out, succeeded, reason)
 
     return await _simulate(db, platform_id, "simulatePayOut", PayOut, work)
@@ -196,9 +243,13 @@ async def _due(
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
     async with db.session() as session:
         return await lookups.due_sandbox_items(
-            session, model=model, status=status, statuses=statuses, since=since,
+            session,
+            model=model,
+            status=status,
+            statuses=statuses,
+            since=since,
             limit=SETTLER_BATCH_MAX,
-        )  # fmt: skip
+        )
 
 
 async def settle_due(db: Database, *, delay_s: float) -> int:
@@ -206,16 +257,33 @@ async def settle_due(db: Database, *, delay_s: float) -> int:
     since = utcnow() - dt.timedelta(seconds=delay_s)
     decided = 0
     sweeps: list[tuple[Any, Any, list[Any], Any]] = [
-        (User, User.validation_status, [ValidationStatus.PENDING],
-         lambda p, i: simulate_validation(
-             db, platform_id=p, user_id=str(i), outcome=ValidationStatus.VALIDATED)),
-        (DirectDebitMandate, DirectDebitMandate.status, [MandateStatus.CREATED],
-         lambda p, i: simulate_mandate(db, platform_id=p, mandate_id=str(i), succeeded=True)),
-        (PayIn, PayIn.status, [PayInStatus.CREATED, PayInStatus.PENDING],
-         lambda p, i: simulate_pay_in(db, platform_id=p, pay_in_id=str(i), succeeded=True)),
-        (PayOut, PayOut.status, [PayOutStatus.CREATED, PayOutStatus.PENDING],
-         lambda p, i: simulate_pay_out(db, platform_id=p, pay_out_id=str(i), succeeded=True)),
-    ]  # fmt: skip
+        (
+            User,
+            User.validation_status,
+            [ValidationStatus.PENDING],
+            lambda p, i: simulate_validation(
+                db, platform_id=p, user_id=str(i), outcome=ValidationStatus.VALIDATED
+            ),
+        ),
+        (
+            DirectDebitMandate,
+            DirectDebitMandate.status,
+            [MandateStatus.CREATED],
+            lambda p, i: simulate_mandate(db, platform_id=p, mandate_id=str(i), succeeded=True),
+        ),
+        (
+            PayIn,
+            PayIn.status,
+            [PayInStatus.CREATED, PayInStatus.PENDING],
+            lambda p, i: simulate_pay_in(db, platform_id=p, pay_in_id=str(i), succeeded=True),
+        ),
+        (
+            PayOut,
+            PayOut.status,
+            [PayOutStatus.CREATED, PayOutStatus.PENDING],
+            lambda p, i: simulate_pay_out(db, platform_id=p, pay_out_id=str(i), succeeded=True),
+        ),
+    ]
     for model, status, statuses, decide in sweeps:
         for platform_id, item_id in await _due(db, model, status, statuses, since):
             try:

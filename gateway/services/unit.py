@@ -59,13 +59,19 @@ class Tx:
         """Record a state change of `obj` (a table row) to append when the work succeeds."""
         self.events.append(
             Event(
-                id=new_id(), platform_id=self.platform_id, sequence=0, type=event_type,
-                object_type=type(obj).__name__, object_id=obj.id, user_id=user_id,
+                id=new_id(),
+                platform_id=self.platform_id,
+                sequence=0,
+                type=event_type,
+                object_type=type(obj).__name__,
+                object_id=obj.id,
+                user_id=user_id,
                 counterpart_user_id=counterpart_user_id,
-                previous_status=_status_text(previous), status=_status_text(status),
+                previous_status=_status_text(previous),
+                status=_status_text(status),
                 occurred_at=utcnow(),
             )
-        )  # fmt: skip
+        )
 
     async def flush_events(self) -> None:
         if not self.events:
@@ -141,18 +147,24 @@ async def perform(
                 value = await work(tx)
                 if key is not None:
                     await writers.settle_idempotency_key(
-                        session, platform_id=platform_id, key=key, object_id=value.id,  # type: ignore[attr-defined]
+                        session,
+                        platform_id=platform_id,
+                        key=key,
+                        object_id=value.id,  # type: ignore[attr-defined]
                         rejection=None,
-                    )  # fmt: skip
+                    )
         except ValidationFailed:
             raise
         except Rejected as rejection:
             if key is None:
                 raise
             await writers.settle_idempotency_key(
-                session, platform_id=platform_id, key=key, object_id=None,
+                session,
+                platform_id=platform_id,
+                key=key,
+                object_id=None,
                 rejection=rejection.to_record(),
-            )  # fmt: skip
+            )
             return _Deferred(rejection)
         # Last: the platform's row lock that numbers the events is held from here to commit,
         # so every other write of the platform waits for these few statements only.

@@ -41,8 +41,9 @@ async def issue_user_token(
     """A token acting for one active user of the caller's platform."""
     _check_lifetime(expires_in_s)
     async with db.transaction() as session:
-        user = await find(session, User, platform_id=principal.platform_id, id_text=user_id,
-                          what="user")  # fmt: skip
+        user = await find(
+            session, User, platform_id=principal.platform_id, id_text=user_id, what="user"
+        )
         if user.status != UserStatus.ACTIVE:
             raise InvalidState(f"The user is {user.status.value}: no token can act for it.")
         secret = await credentials.user_token_secret(
@@ -62,8 +63,9 @@ async def revoke_user_tokens(
 ) -> User:
     """Refuse, from now on, every token issued so far for the user."""
     async with db.transaction() as session:
-        user = await find(session, User, platform_id=principal.platform_id, id_text=user_id,
-                          what="user")  # fmt: skip
+        user = await find(
+            session, User, platform_id=principal.platform_id, id_text=user_id, what="user"
+        )
         at = now or utcnow()
         await credentials.revoke_user_tokens(
             session, platform_id=principal.platform_id, user_id=user.id, at=at
@@ -79,9 +81,11 @@ async def authenticate_user_token(db: Database, token: str) -> tuple[Principal, 
         return None
     async with db.session() as session:
         found = await credentials.token_rows(
-            session, platform_id=claimed.platform_id, user_id=claimed.user_id,
+            session,
+            platform_id=claimed.platform_id,
+            user_id=claimed.user_id,
             api_key_id=claimed.api_key_id,
-        )  # fmt: skip
+        )
     if found is None:
         return None
     platform, api_key, user = found

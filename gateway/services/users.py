@@ -76,24 +76,41 @@ def _address_columns(address: AddressData) -> dict[str, Any]:
 
 def natural_person_row(tx: Tx, user_id: uuid.UUID, data: NaturalPersonData, **extra: Any) -> Person:
     return Person(
-        id=new_id(), platform_id=tx.platform_id, user_id=user_id, kind=PersonKind.NATURAL,
-        first_name=data.first_name.strip(), last_name=data.last_name.strip(),
-        birth_date=data.birth_date, nationality=data.nationality,
-        **_address_columns(data.address), **extra,
-    )  # fmt: skip
+        id=new_id(),
+        platform_id=tx.platform_id,
+        user_id=user_id,
+        kind=PersonKind.NATURAL,
+        first_name=data.first_name.strip(),
+        last_name=data.last_name.strip(),
+        birth_date=data.birth_date,
+        nationality=data.nationality,
+        **_address_columns(data.address),
+        **extra,
+    )
 
 
 def _legal_person_rows(tx: Tx, user_id: uuid.UUID, data: LegalPersonData) -> list[Person]:
     entity = Person(
-        id=new_id(), platform_id=tx.platform_id, user_id=user_id, kind=PersonKind.LEGAL,
-        is_holder=True, legal_name=data.legal_name.strip(), category=data.category.strip(),
+        id=new_id(),
+        platform_id=tx.platform_id,
+        user_id=user_id,
+        kind=PersonKind.LEGAL,
+        is_holder=True,
+        legal_name=data.legal_name.strip(),
+        category=data.category.strip(),
         registration_number=(data.registration_number or "").strip() or None,
-        nationality=data.nationality, **_address_columns(data.address),
-    )  # fmt: skip
+        nationality=data.nationality,
+        **_address_columns(data.address),
+    )
     representative = natural_person_row(
-        tx, user_id, data.representative, is_holder=False, parent_id=entity.id,
-        roles=[PersonRole.LEGAL_REPRESENTATIVE.value], is_user_representative=True,
-    )  # fmt: skip
+        tx,
+        user_id,
+        data.representative,
+        is_holder=False,
+        parent_id=entity.id,
+        roles=[PersonRole.LEGAL_REPRESENTATIVE.value],
+        is_user_representative=True,
+    )
     return [entity, representative]
 
 
@@ -129,10 +146,15 @@ async def create_user(db: Database, *, platform_id: uuid.UUID, new: NewUser) -> 
         await _check_unique(tx, email, new.login)
         legal = isinstance(new.person, LegalPersonData)
         user = User(
-            id=new_id(), platform_id=tx.platform_id, email=email, email_key=email.lower(),
-            login=new.login, kind=UserKind.LEGAL if legal else UserKind.NATURAL,
-            status=UserStatus.ACTIVE, validation_status=ValidationStatus.NOT_SUBMITTED,
-        )  # fmt: skip
+            id=new_id(),
+            platform_id=tx.platform_id,
+            email=email,
+            email_key=email.lower(),
+            login=new.login,
+            kind=UserKind.LEGAL if legal else UserKind.NATURAL,
+            status=UserStatus.ACTIVE,
+            validation_status=ValidationStatus.NOT_SUBMITTED,
+        )
         if isinstance(new.person, LegalPersonData):
             persons = _legal_person_rows(tx, user.id, new.person)
         else:
@@ -152,9 +174,14 @@ async def create_user(db: Database, *, platform_id: uuid.UUID, new: NewUser) -> 
         return user
 
     return await perform(
-        db, platform_id=platform_id, operation="createUser", key=new.idempotency_key,
-        payload=input_payload(new), model=User, work=work,
-    )  # fmt: skip
+        db,
+        platform_id=platform_id,
+        operation="createUser",
+        key=new.idempotency_key,
+        payload=input_payload(new),
+        model=User,
+        work=work,
+    )
 
 
 def _check_new_person(new: NewPerson) -> None:
@@ -186,8 +213,14 @@ async def add_person(db: Database, *, platform_id: uuid.UUID, new: NewPerson) ->
     roles = sorted({role.value for role in new.roles})
 
     async def work(tx: Tx) -> Person:
-        user = await find(tx.session, User, platform_id=tx.platform_id, id_text=new.user_id,
-                          what="user", lock=True)  # fmt: skip
+        user = await find(
+            tx.session,
+            User,
+            platform_id=tx.platform_id,
+            id_text=new.user_id,
+            what="user",
+            lock=True,
+        )
         if user.kind is not UserKind.LEGAL:
             raise InvalidState("Only a LEGAL user has persons besides its holder.")
         if user.status is UserStatus.CLOSED:
@@ -196,10 +229,15 @@ async def add_person(db: Database, *, platform_id: uuid.UUID, new: NewPerson) ->
         holder = await lookups.holder_of(tx.session, user_id=user.id)
         assert holder is not None
         person = natural_person_row(
-            tx, user.id, new.person, is_holder=False, parent_id=holder.id, roles=roles,
+            tx,
+            user.id,
+            new.person,
+            is_holder=False,
+            parent_id=holder.id,
+            roles=roles,
             ownership_percentage=new.ownership_percentage,
             is_user_representative=new.is_user_representative,
-        )  # fmt: skip
+        )
         tx.session.add(person)
         user.updated_at = utcnow()
         await tx.session.flush()
@@ -207,6 +245,11 @@ async def add_person(db: Database, *, platform_id: uuid.UUID, new: NewPerson) ->
         return person
 
     return await perform(
-        db, platform_id=platform_id, operation="addPerson", key=new.idempotency_key,
-        payload={**input_payload(new), "roles": roles}, model=Person, work=work,
-    )  # fmt: skip
+        db,
+        platform_id=platform_id,
+        operation="addPerson",
+        key=new.idempotency_key,
+        payload={**input_payload(new), "roles": roles},
+        model=Person,
+        work=work,
+    )

@@ -69,17 +69,27 @@ async def create_endpoint(
             sa.select(col(Platform.event_sequence)).where(col(Platform.id) == tx.platform_id)
         )
         endpoint = WebhookEndpoint(
-            id=new_id(), platform_id=tx.platform_id, url=new.url.strip(),
+            id=new_id(),
+            platform_id=tx.platform_id,
+            url=new.url.strip(),
             event_types=sorted({event_type.value for event_type in new.event_types}),
-            description=(new.description or "").strip() or None, secret=secret,
+            description=(new.description or "").strip() or None,
+            secret=secret,
             enqueued_through=last_sequence or 0,
-        )  # fmt: skip
+        )
         tx.session.add(endpoint)
         await tx.session.flush()
         return endpoint
 
-    outcome = await perform(db, platform_id=platform_id, operation="createWebhookEndpoint",
-                            key=None, payload={}, model=WebhookEndpoint, work=work)  # fmt: skip
+    outcome = await perform(
+        db,
+        platform_id=platform_id,
+        operation="createWebhookEndpoint",
+        key=None,
+        payload={},
+        model=WebhookEndpoint,
+        work=work,
+    )
     return CreatedEndpoint(endpoint=outcome.value, secret=secret)
 
 
@@ -100,11 +110,22 @@ async def delete_endpoint(db: Database, *, platform_id: uuid.UUID, endpoint_id: 
             raise NotFound(f"No webhook endpoint with id {endpoint_id[:64]!r}.")
         endpoint.deleted_at = utcnow()
         endpoint.enabled = False
-        await fail_pending(tx.session, platform_id=tx.platform_id, endpoint_id=endpoint.id,
-                           reason="The endpoint was deleted.")  # fmt: skip
+        await fail_pending(
+            tx.session,
+            platform_id=tx.platform_id,
+            endpoint_id=endpoint.id,
+            reason="The endpoint was deleted.",
+        )
         await tx.session.flush()
         return endpoint
 
-    outcome = await perform(db, platform_id=platform_id, operation="deleteWebhookEndpoint",
-                            key=None, payload={}, model=WebhookEndpoint, work=work)  # fmt: skip
+    outcome = await perform(
+        db,
+        platform_id=platform_id,
+        operation="deleteWebhookEndpoint",
+        key=None,
+        payload={},
+        model=WebhookEndpoint,
+        work=work,
+    )
     return outcome.value.id

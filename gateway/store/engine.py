@@ -91,9 +91,13 @@ def create_engine(
     if parsed.get_backend_name() == "postgresql":
         if autocommit:
             return create_async_engine(
-                url, echo=echo, pool_size=5, max_overflow=10, pool_pre_ping=True,
+                url,
+                echo=echo,
+                pool_size=5,
+                max_overflow=10,
+                pool_pre_ping=True,
                 isolation_level="AUTOCOMMIT",
-            )  # fmt: skip
+            )
         return create_async_engine(
             url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
         )

@@ -24,9 +24,13 @@ M = TypeVar("M")
 
 
 async def row_in_platform(
-    session: AsyncSession, model: type[M], *, platform_id: uuid.UUID, key: uuid.UUID,
+    session: AsyncSession,
+    model: type[M],
+    *,
+    platform_id: uuid.UUID,
+    key: uuid.UUID,
     lock: bool = False,
-) -> M | None:  # fmt: skip
+) -> M | None:
     """The row of `model` with that id in the platform (row-locked if asked), or None."""
     table: Any = model
     statement = sa.select(table).where(table.platform_id == platform_id, table.id == key)
@@ -117,9 +121,14 @@ async def has_operations_in_flight(session: AsyncSession, *, account_id: uuid.UU
 
 
 async def due_sandbox_items(
-    session: AsyncSession, *, model: Any, status: Any, statuses: Sequence[Any],
-    since: dt.datetime, limit: int,
-) -> list[tuple[uuid.UUID, uuid.UUID]]:  # fmt: skip
+    session: AsyncSession,
+    *,
+    model: Any,
+    status: Any,
+    statuses: Sequence[Any],
+    since: dt.datetime,
+    limit: int,
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """(platform id, row id) of sandbox rows of `model` in one of `statuses`, unchanged since
     `since`, oldest first."""
     statement = (

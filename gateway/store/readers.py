@@ -38,11 +38,19 @@ from gateway.store.scope import visible_to
 from gateway.store.tables import Account, ApiKey, KycDocument, Person, Platform, User
 
 NODE_TABLES: dict[str, Any] = {
-    "User": User, "Person": Person, "Account": Account, "Transfer": Transfer, "PayIn": PayIn,
-    "PayOut": PayOut, "BankAccount": BankAccount, "DirectDebitMandate": DirectDebitMandate,
-    "KycDocument": KycDocument, "LedgerEntry": LedgerEntry, "Event": Event,
+    "User": User,
+    "Person": Person,
+    "Account": Account,
+    "Transfer": Transfer,
+    "PayIn": PayIn,
+    "PayOut": PayOut,
+    "BankAccount": BankAccount,
+    "DirectDebitMandate": DirectDebitMandate,
+    "KycDocument": KycDocument,
+    "LedgerEntry": LedgerEntry,
+    "Event": Event,
     "WebhookEndpoint": WebhookEndpoint,
-}  # fmt: skip
+}
 
 
 def _node_condition(model: Any) -> Any:

@@ -50,9 +50,12 @@ async def claim_idempotency_key(
     to commit or roll back; either way the answer is then final.
     """
     values = {
-        "p_id": new_id(), "p_platform_id": platform_id, "p_key": key, "p_operation": operation,
+        "p_id": new_id(),
+        "p_platform_id": platform_id,
+        "p_key": key,
+        "p_operation": operation,
         "p_fingerprint": fingerprint,
-    }  # fmt: skip
+    }
     inserted = await session.execute(_claim_idempotency_key(_dialect(session)), values)
     if inserted.first() is not None:
         return None
@@ -87,9 +90,11 @@ async def settle_idempotency_key(
     rejection: dict[str, Any] | None,
 ) -> None:
     parameters = {
-        "p_platform_id": platform_id, "p_key": key, "p_object_id": object_id,
+        "p_platform_id": platform_id,
+        "p_key": key,
+        "p_object_id": object_id,
         "p_rejection": rejection,
-    }  # fmt: skip
+    }
     await session.execute(_settle_idempotency_key(), parameters)
 
 
@@ -205,10 +210,11 @@ async def settlement_account(
     dialect = postgresql if _dialect(session) == "postgresql" else sqlite
     await session.execute(
         dialect.insert(table)
-        .values(id=new_id(), platform_id=platform_id, currency=currency, balance=0,
-                created_at=utcnow())
+        .values(
+            id=new_id(), platform_id=platform_id, currency=currency, balance=0, created_at=utcnow()
+        )
         .on_conflict_do_nothing()
-    )  # fmt: skip
+    )
     statement = (
         sa.select(SettlementAccount)
         .where(

@@ -52,27 +52,45 @@ class CreatePayOutSuccess:
 
 
 CreateTransferPayload = Annotated[
-    CreateTransferSuccess | ValidationRejection | NotFoundRejection | ForbiddenRejection
-    | InsufficientFundsRejection | CurrencyMismatchRejection | InvalidStateRejection
+    CreateTransferSuccess
+    | ValidationRejection
+    | NotFoundRejection
+    | ForbiddenRejection
+    | InsufficientFundsRejection
+    | CurrencyMismatchRejection
+    | InvalidStateRejection
     | IdempotencyConflictRejection,
     strawberry.union("CreateTransferPayload"),
-]  # fmt: skip
+]
 CreateMandatePayload = Annotated[
-    CreateMandateSuccess | ValidationRejection | NotFoundRejection | InvalidStateRejection
+    CreateMandateSuccess
+    | ValidationRejection
+    | NotFoundRejection
+    | InvalidStateRejection
     | IdempotencyConflictRejection,
     strawberry.union("CreateMandatePayload"),
-]  # fmt: skip
+]
 CreatePayInPayload = Annotated[
-    CreatePayInSuccess | ValidationRejection | NotFoundRejection | ForbiddenRejection
-    | CurrencyMismatchRejection | InvalidStateRejection | IdempotencyConflictRejection,
+    CreatePayInSuccess
+    | ValidationRejection
+    | NotFoundRejection
+    | ForbiddenRejection
+    | CurrencyMismatchRejection
+    | InvalidStateRejection
+    | IdempotencyConflictRejection,
     strawberry.union("CreatePayInPayload"),
-]  # fmt: skip
+]
 CreatePayOutPayload = Annotated[
-    CreatePayOutSuccess | ValidationRejection | NotFoundRejection | ForbiddenRejection
-    | InsufficientFundsRejection | CurrencyMismatchRejection | InvalidStateRejection
+    CreatePayOutSuccess
+    | ValidationRejection
+    | NotFoundRejection
+    | ForbiddenRejection
+    | InsufficientFundsRejection
+    | CurrencyMismatchRejection
+    | InvalidStateRejection
     | IdempotencyConflictRejection,
     strawberry.union("CreatePayOutPayload"),
-]  # fmt: skip
+]
 
 
 @strawberry.type
@@ -86,10 +104,12 @@ class MoneyMutations:
         await require_own(info, tables.Account, input.debited_account_id, what="debited account")
         new = ledger.NewTransfer(
             debited_account_id=input.debited_account_id,
-            credited_account_id=input.credited_account_id, amount=input.amount.amount,
-            currency=input.amount.currency, label=input.label,
+            credited_account_id=input.credited_account_id,
+            amount=input.amount.amount,
+            currency=input.amount.currency,
+            label=input.label,
             idempotency_key=input.idempotency_key,
-        )  # fmt: skip
+        )
         outcome = await ledger.create_transfer(
             info.context.services.db, platform_id=info.context.platform.id, new=new
         )
@@ -107,8 +127,11 @@ class MoneyMutations:
         await require_own(
             info, ledger_tables.BankAccount, input.bank_account_id, what="bank account"
         )
-        new = payments.NewMandate(user_id=input.user_id, bank_account_id=input.bank_account_id,
-                                  idempotency_key=input.idempotency_key)  # fmt: skip
+        new = payments.NewMandate(
+            user_id=input.user_id,
+            bank_account_id=input.bank_account_id,
+            idempotency_key=input.idempotency_key,
+        )
         outcome = await payments.create_mandate(
             info.context.services.db, platform_id=info.context.platform.id, new=new
         )
@@ -119,10 +142,13 @@ class MoneyMutations:
         await require_own(info, tables.Account, input.credited_account_id, what="credited account")
         await require_own(info, ledger_tables.DirectDebitMandate, input.mandate_id, what="mandate")
         new = payments.NewPayIn(
-            credited_account_id=input.credited_account_id, amount=input.amount.amount,
-            currency=input.amount.currency, method=input.method, mandate_id=input.mandate_id,
+            credited_account_id=input.credited_account_id,
+            amount=input.amount.amount,
+            currency=input.amount.currency,
+            method=input.method,
+            mandate_id=input.mandate_id,
             idempotency_key=input.idempotency_key,
-        )  # fmt: skip
+        )
         outcome = await payments.create_pay_in(
             info.context.services.db, platform_id=info.context.platform.id, new=new
         )
@@ -139,10 +165,13 @@ class MoneyMutations:
             info, ledger_tables.BankAccount, input.bank_account_id, what="bank account"
         )
         new = payments.NewPayOut(
-            debited_account_id=input.debited_account_id, bank_account_id=input.bank_account_id,
-            amount=input.amount.amount, currency=input.amount.currency, label=input.label,
+            debited_account_id=input.debited_account_id,
+            bank_account_id=input.bank_account_id,
+            amount=input.amount.amount,
+            currency=input.amount.currency,
+            label=input.label,
             idempotency_key=input.idempotency_key,
-        )  # fmt: skip
+        )
         outcome = await payments.create_pay_out(
             info.context.services.db, platform_id=info.context.platform.id, new=new
         )

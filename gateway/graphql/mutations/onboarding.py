@@ -74,15 +74,21 @@ CreateUserPayload = Annotated[
     strawberry.union("CreateUserPayload"),
 ]
 AddPersonPayload = Annotated[
-    AddPersonSuccess | ValidationRejection | NotFoundRejection | InvalidStateRejection
+    AddPersonSuccess
+    | ValidationRejection
+    | NotFoundRejection
+    | InvalidStateRejection
     | IdempotencyConflictRejection,
     strawberry.union("AddPersonPayload"),
-]  # fmt: skip
+]
 OpenAccountPayload = Annotated[
-    OpenAccountSuccess | ValidationRejection | NotFoundRejection | InvalidStateRejection
+    OpenAccountSuccess
+    | ValidationRejection
+    | NotFoundRejection
+    | InvalidStateRejection
     | IdempotencyConflictRejection,
     strawberry.union("OpenAccountPayload"),
-]  # fmt: skip
+]
 AddBankAccountPayload = Annotated[
     AddBankAccountSuccess | ValidationRejection | NotFoundRejection | IdempotencyConflictRejection,
     strawberry.union("AddBankAccountPayload"),
@@ -132,8 +138,12 @@ class OnboardingMutations:
         description="Create a user with its holder (and legal representative).",
     )
     async def create_user(self, info: Info, input: CreateUserInput) -> CreateUserPayload:
-        new = users.NewUser(email=input.email, login=input.login, person=input.person.data(),
-                            idempotency_key=input.idempotency_key)  # fmt: skip
+        new = users.NewUser(
+            email=input.email,
+            login=input.login,
+            person=input.person.data(),
+            idempotency_key=input.idempotency_key,
+        )
         outcome = await users.create_user(
             info.context.services.db, platform_id=info.context.platform.id, new=new
         )
@@ -143,11 +153,13 @@ class OnboardingMutations:
     async def add_person(self, info: Info, input: AddPersonInput) -> AddPersonPayload:
         await require_own(info, tables.User, input.user_id, what="user")
         new = users.NewPerson(
-            user_id=input.user_id, person=input.person.data(), roles=input.roles,
+            user_id=input.user_id,
+            person=input.person.data(),
+            roles=input.roles,
             ownership_percentage=input.ownership_percentage,
             is_user_representative=bool(input.is_user_representative),
             idempotency_key=input.idempotency_key,
-        )  # fmt: skip
+        )
         outcome = await users.add_person(
             info.context.services.db, platform_id=info.context.platform.id, new=new
         )
@@ -157,9 +169,11 @@ class OnboardingMutations:
     async def open_account(self, info: Info, input: OpenAccountInput) -> OpenAccountPayload:
         await require_own(info, tables.User, input.user_id, what="user")
         new = accounts.NewAccount(
-            user_id=input.user_id, currency=input.currency, label=input.label,
+            user_id=input.user_id,
+            currency=input.currency,
+            label=input.label,
             idempotency_key=input.idempotency_key,
-        )  # fmt: skip
+        )
         outcome = await accounts.open_account(
             info.context.services.db, platform_id=info.context.platform.id, new=new
         )
@@ -173,9 +187,12 @@ class OnboardingMutations:
     ) -> AddBankAccountPayload:
         await require_own(info, tables.User, input.user_id, what="user")
         new = accounts.NewBankAccount(
-            user_id=input.user_id, owner_name=input.owner_name, iban=input.iban, bic=input.bic,
+            user_id=input.user_id,
+            owner_name=input.owner_name,
+            iban=input.iban,
+            bic=input.bic,
             idempotency_key=input.idempotency_key,
-        )  # fmt: skip
+        )
         outcome = await accounts.add_bank_account(
             info.context.services.db, platform_id=info.context.platform.id, new=new
         )
@@ -191,12 +208,20 @@ class OnboardingMutations:
         await require_own(info, tables.Person, input.person_id, what="person")
         services = info.context.services
         content, file_name = await _read_upload(input.file, services.document_bytes_max)
-        new = kyc.NewDocument(user_id=input.user_id, person_id=input.person_id, type=input.type,
-                              file_name=file_name, content=content)  # fmt: skip
+        new = kyc.NewDocument(
+            user_id=input.user_id,
+            person_id=input.person_id,
+            type=input.type,
+            file_name=file_name,
+            content=content,
+        )
         outcome = await kyc.submit_document(
-            services.db, services.files, platform_id=info.context.platform.id, new=new,
+            services.db,
+            services.files,
+            platform_id=info.context.platform.id,
+            new=new,
             size_max=services.document_bytes_max,
-        )  # fmt: skip
+        )
         return SubmitDocumentSuccess(document=KycDocument.of(outcome.value))
 
     @strawberry.mutation(description="Submit the user for review; only when nothing is missing.")

@@ -84,10 +84,12 @@ class SandboxMutations:
         input: SimulateValidationInput,
     ) -> SimulatePayload:
         user = await sandbox.simulate_validation(
-            info.context.services.db, platform_id=info.context.platform.id,
-            user_id=input.user_id, outcome=ValidationStatus(input.outcome.value),
+            info.context.services.db,
+            platform_id=info.context.platform.id,
+            user_id=input.user_id,
+            outcome=ValidationStatus(input.outcome.value),
             reason=input.reason,
-        )  # fmt: skip
+        )
         return SimulateSuccess(object=User.of(user))
 
     @strawberry.mutation(
@@ -99,9 +101,11 @@ class SandboxMutations:
         input: SimulateMandateInput,
     ) -> SimulatePayload:
         mandate = await sandbox.simulate_mandate(
-            info.context.services.db, platform_id=info.context.platform.id,
-            mandate_id=input.mandate_id, succeeded=input.outcome is SettlementOutcome.SUCCEEDED,
-        )  # fmt: skip
+            info.context.services.db,
+            platform_id=info.context.platform.id,
+            mandate_id=input.mandate_id,
+            succeeded=input.outcome is SettlementOutcome.SUCCEEDED,
+        )
         return SimulateSuccess(object=DirectDebitMandate.of(mandate))
 
     @strawberry.mutation(
@@ -114,10 +118,12 @@ class SandboxMutations:
         input: SimulatePayInInput,
     ) -> SimulatePayload:
         pay_in = await sandbox.simulate_pay_in(
-            info.context.services.db, platform_id=info.context.platform.id,
-            pay_in_id=input.pay_in_id, succeeded=input.outcome is SettlementOutcome.SUCCEEDED,
+            info.context.services.db,
+            platform_id=info.context.platform.id,
+            pay_in_id=input.pay_in_id,
+            succeeded=input.outcome is SettlementOutcome.SUCCEEDED,
             reason=input.reason,
-        )  # fmt: skip
+        )
         return SimulateSuccess(object=PayIn.of(pay_in))
 
     @strawberry.mutation(
@@ -130,8 +136,10 @@ class SandboxMutations:
         input: SimulatePayOutInput,
     ) -> SimulatePayload:
         pay_out = await sandbox.simulate_pay_out(
-            info.context.services.db, platform_id=info.context.platform.id,
-            pay_out_id=input.pay_out_id, succeeded=input.outcome is SettlementOutcome.SUCCEEDED,
+            info.context.services.db,
+            platform_id=info.context.platform.id,
+            pay_out_id=input.pay_out_id,
+            succeeded=input.outcome is SettlementOutcome.SUCCEEDED,
             reason=input.reason,
-        )  # fmt: skip
+        )
         return SimulateSuccess(object=PayOut.of(pay_out))

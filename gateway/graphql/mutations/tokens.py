@@ -71,9 +71,11 @@ class TokenMutations:
         self, info: Info, input: CreateUserTokenInput
     ) -> CreateUserTokenPayload:
         issued = await user_tokens.issue_user_token(
-            info.context.services.db, principal=info.context.principal, user_id=input.user_id,
+            info.context.services.db,
+            principal=info.context.principal,
+            user_id=input.user_id,
             expires_in_s=input.expires_in_seconds,
-        )  # fmt: skip
+        )
         return CreateUserTokenSuccess(
             token=issued.token, expires_at=DateTime(issued.expires_at), user=User.of(issued.user)
         )

@@ -57,12 +57,15 @@ class WebhookMutations:
         self, info: Info, input: CreateWebhookEndpointInput
     ) -> CreateWebhookEndpointPayload:
         services = info.context.services
-        new = webhooks.NewEndpoint(url=input.url, event_types=input.event_types or (),
-                                   description=input.description)  # fmt: skip
+        new = webhooks.NewEndpoint(
+            url=input.url, event_types=input.event_types or (), description=input.description
+        )
         created = await webhooks.create_endpoint(
-            services.db, platform_id=info.context.platform.id, new=new,
+            services.db,
+            platform_id=info.context.platform.id,
+            new=new,
             allow_private=services.webhook_allow_private_urls,
-        )  # fmt: skip
+        )
         return CreateWebhookEndpointSuccess(
             endpoint=WebhookEndpoint.of(created.endpoint), secret=created.secret
         )
