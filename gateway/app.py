@@ -25,13 +25,13 @@ from starlette.types import ASGIApp
 
 from gateway import __version__
 from gateway.graphql.context import Services
-from gateway.graphql.limits import QueryLimits
+from gateway.graphql.runtime.limits import QueryLimits
+from gateway.graphql.runtime.rate_limits import RateLimitPolicy, RateLimits
+from gateway.graphql.runtime.view import GraphQLView, SocketLimits, error_response
 from gateway.graphql.schema import build_schema
-from gateway.graphql.view import GraphQLView, SocketLimits, error_response
 from gateway.logs import REQUEST_ID_HEADER, RequestIdMiddleware
 from gateway.playground import playground_routes
 from gateway.services.event_stream import EventHub
-from gateway.services.rate_limits import RateLimitPolicy, RateLimits
 from gateway.services.sandbox import run_settler
 from gateway.settings import Settings
 from gateway.store.engine import Database

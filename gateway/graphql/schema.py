@@ -13,24 +13,24 @@ from strawberry.extensions import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from gateway.graphql.context import OperationScope
-from gateway.graphql.direct import install_direct_resolvers
-from gateway.graphql.documents import DocumentCache, DocumentStore
-from gateway.graphql.errors import ErrorPolicy, ProductionErrorPolicy
-from gateway.graphql.execution import FastLeafExecution
-from gateway.graphql.limits import QueryLimiter, QueryLimits
 from gateway.graphql.mutations import Mutation
 from gateway.graphql.query import Query
 from gateway.graphql.rejections import EXCEPTION_HANDLERS
+from gateway.graphql.runtime.direct_resolvers import install_direct_resolvers
+from gateway.graphql.runtime.documents import DocumentCache, DocumentStore
+from gateway.graphql.runtime.errors import ErrorPolicy, ProductionErrorPolicy
+from gateway.graphql.runtime.execution import FastLeafExecution
+from gateway.graphql.runtime.limits import QueryLimiter, QueryLimits
+from gateway.graphql.runtime.text_guard import TextGuard
 from gateway.graphql.scalars import SCALARS
 from gateway.graphql.subscriptions import Subscription
-from gateway.graphql.text import TextGuard
 from gateway.graphql.types import LegalPerson, NaturalPerson
 
 
 def build_schema(
     *, production: bool = False, limits: QueryLimits | None = None
 ) -> strawberry.Schema:
-    """`limits`: the query limits (gateway.graphql.limits), safe defaults when None."""
+    """`limits`: the query limits (gateway.graphql.runtime.limits), safe defaults when None."""
     policy = [ProductionErrorPolicy, DisableIntrospection] if production else [ErrorPolicy]
     schema = strawberry.Schema(
         query=Query,

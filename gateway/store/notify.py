@@ -174,7 +174,7 @@ class RedisNotifications(_Reconnecting):
                     listener(*notice)
         finally:
             with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await pubsub.aclose()
 
     async def stop(self) -> None:
         await super().stop()

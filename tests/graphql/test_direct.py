@@ -9,7 +9,7 @@ import strawberry
 from graphql import GraphQLObjectType
 from strawberry.permission import BasePermission
 
-from gateway.graphql.direct import install_direct_resolvers
+from gateway.graphql.runtime.direct_resolvers import install_direct_resolvers
 from gateway.graphql.schema import build_schema
 
 

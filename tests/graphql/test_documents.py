@@ -1,6 +1,7 @@
-"""The document caches (gateway.graphql.documents): a repeated document is parsed, measured and
-validated once, and the caches never change an answer: limits follow each request's variables,
-invalid documents and NUL characters are refused every time, and a schema's cache is its own."""
+"""The document caches (gateway.graphql.runtime.documents): a repeated document is parsed,
+measured and validated once, and the caches never change an answer: limits follow each
+request's variables, invalid documents and NUL characters are refused every time, and a
+schema's cache is its own."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from typing import Any
 import pytest
 import strawberry.schema.schema as strawberry_schema
 
-from gateway.graphql import limits as limits_module
-from gateway.graphql.limits import QueryLimits
+from gateway.graphql.runtime import limits as limits_module
+from gateway.graphql.runtime.limits import QueryLimits
 from gateway.graphql.schema import build_schema
 
 NODES = "query Nodes($ids: [ID!]!) { nodes(ids: $ids) { id } }"  # cost 1 + len(ids)

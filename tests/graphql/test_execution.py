@@ -10,7 +10,7 @@ from typing import cast
 import strawberry
 from graphql import GraphQLObjectType
 
-from gateway.graphql.execution import FastLeafExecution, leaf_plan
+from gateway.graphql.runtime.execution import FastLeafExecution, leaf_plan
 from gateway.graphql.schema import build_schema
 
 

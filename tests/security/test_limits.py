@@ -1,4 +1,4 @@
-"""Query limits (gateway.graphql.limits): what the defaults let through, how each limit is
+"""Query limits (gateway.graphql.runtime.limits): what the defaults let through, how each limit is
 measured and refused before any resolver runs, on every transport, and the reported cost."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from graphql.language import Lexer, Source, TokenKind
 
 from gateway.app import create_app, query_limits_for
 from gateway.domain.pagination import PAGE_SIZE_DEFAULT
-from gateway.graphql.limits import Measure, QueryLimits, count_directives, measure
+from gateway.graphql.runtime.limits import Measure, QueryLimits, count_directives, measure
 from gateway.graphql.schema import build_schema
 from gateway.settings import Settings
 from gateway.store.engine import Database

@@ -8,7 +8,8 @@
   a GraphQL-shaped JSON error and a 4xx status, never a plain-text page or a 500. A body is
   cut off at its limit while it is read (413 even without a Content-Length), a JSON array
   (batching, which is off) is refused before it is decoded, and JSON nested beyond the
-  recursion limit is malformed JSON. The document itself is bounded by gateway.graphql.limits.
+  recursion limit is malformed JSON. The document itself is bounded by
+  gateway.graphql.runtime.limits.
 - On a WebSocket, a message that is not a well-formed graphql-transport-ws object closes the
   socket with 4400, and a subscribe beyond the per-connection cap gets an `error` message coded
   `TOO_MANY_SUBSCRIPTIONS`.
@@ -16,7 +17,7 @@
   mutation over GET is 405 `METHOD_NOT_ALLOWED`. In production the playground is a 404 and a
   multipart request must carry `Apollo-Require-Preflight` or `X-Apollo-Operation-Name` (a
   header no form can send, so a browser must preflight it).
-- Rate limits (gateway.services.rate_limits), 429 `RATE_LIMITED` with `Retry-After`: failed
+- Rate limits (gateway.graphql.runtime.rate_limits), 429 `RATE_LIMITED` with `Retry-After`: failed
   authentications per client address (checked before the key lookup), then requests per
   credential, SSE requests also as new subscriptions; on a WebSocket each `subscribe` message
   is a new subscription, refused with an `error` message for that operation.
@@ -51,9 +52,9 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import ErrorM
 from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.graphql.context import Context, Services
+from gateway.graphql.runtime.rate_limits import RateLimitPolicy, RateLimits, Refusal
 from gateway.playground import playground_response
 from gateway.services.credentials import authenticate
-from gateway.services.rate_limits import RateLimitPolicy, RateLimits, Refusal
 from gateway.store.engine import ReadConnection
 
 logger = logging.getLogger("gateway.graphql")

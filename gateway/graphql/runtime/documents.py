@@ -4,7 +4,7 @@ Clients send the same few documents over and over, so `DocumentCache` keeps, per
 parsed document of each recent text and the texts (with their validation rules) that passed
 validation. Only successes are remembered: a document that fails to parse or to validate is
 parsed or validated again on every request, so its errors are always fresh objects, refused
-exactly as before. The limits of gateway.graphql.limits still apply to every request: the
+exactly as before. The limits of gateway.graphql.runtime.limits still apply to every request: the
 size is checked before the cache is consulted, and the cost is measured (or found in its own
 cache, keyed by the variables it depends on) before validation. The caches are bounded LRUs.
 """

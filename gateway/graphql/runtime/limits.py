@@ -84,7 +84,7 @@ from graphql.validation import MaxIntrospectionDepthRule
 from strawberry.extensions import SchemaExtension
 
 from gateway.domain.pagination import PAGE_SIZE_DEFAULT
-from gateway.graphql.documents import Lru
+from gateway.graphql.runtime.documents import Lru
 
 QUERY_TOO_LARGE = "QUERY_TOO_LARGE"
 TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
