@@ -28,6 +28,7 @@ from gateway.domain.enums import EventType
 from gateway.store import readers
 from gateway.store.engine import Database
 from gateway.store.journal_tables import Event
+from gateway.store.notify import Notifications
 
 READ_BATCH = 200
 logger = logging.getLogger("gateway.events")
@@ -74,13 +75,18 @@ class EventHub:
         self.wake = asyncio.Event()
         self.pending: set[uuid.UUID] = set()
         self.task: asyncio.Task[None] | None = None
+        self.notifications: Notifications | None = None
 
     async def start(self) -> None:
-        await self.db.notifications.start(self.notice)
+        # The carrier this hub started is the one it stops, even when another app sharing the
+        # database has set its own since.
+        self.notifications = self.db.notifications
+        await self.notifications.start(self.notice)
         self.task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        await self.db.notifications.stop()
+        if self.notifications is not None:
+            await self.notifications.stop()
         if self.task is not None:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

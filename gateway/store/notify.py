@@ -163,11 +163,14 @@ class RedisNotifications(_Reconnecting):
         await self.client.publish(CHANNEL, encode(platform_id, sequence))
 
     async def _listen_once(self, listener: Listener) -> None:
-        pubsub = self.client.pubsub()
+        # get_message, not the `listen()` async generator: a generator cancelled mid-read is
+        # finalised later by the event loop, which then finds it still running.
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(CHANNEL)
-            async for message in pubsub.listen():
-                if message.get("type") != "message":
+            while True:
+                message = await pubsub.get_message(timeout=None)
+                if message is None or message.get("type") != "message":
                     continue
                 notice = decode(message["data"])
                 if notice is not None:
