@@ -47,25 +47,28 @@ def is_connection(definition: GraphQLField) -> bool:
     named = get_named_type(definition.type)
     if isinstance(named, GraphQLObjectType) and named.name.endswith("Connection"):
         return True
-    paged = any(name in definition.args for name in PAGE_ARGUMENTS)
+    paged = not definition.args.keys().isdisjoint(PAGE_ARGUMENTS)
     return paged and is_list_type(get_nullable_type(definition.type))
+
+
+def _argument(node: FieldNode, name: str, variables: dict[str, Any]) -> object:
+    """The argument's value; the last one written when repeated (validation refuses that)."""
+    for argument in reversed(node.arguments or ()):
+        if argument.name.value == name:
+            return value_from_ast_untyped(argument.value, variables)
+    return None
 
 
 def multiplier(node: FieldNode, definition: GraphQLField | None, variables: dict[str, Any]) -> int:
     """How many times the field's selection is paid for: its page size or its ids, else 1."""
     if definition is None:
         return 1
-    arguments = {argument.name.value: argument.value for argument in node.arguments or ()}
-
-    def value(name: str) -> object:
-        given = arguments.get(name)
-        return value_from_ast_untyped(given, variables) if given is not None else None
-
     if "ids" in definition.args:
-        ids = value("ids")
+        ids = _argument(node, "ids", variables)
         return len(ids) if isinstance(ids, list) else 1
     if is_connection(definition):
-        given = [size for size in map(_page_size, map(value, PAGE_ARGUMENTS)) if size is not None]
+        sizes = (_page_size(_argument(node, name, variables)) for name in PAGE_ARGUMENTS)
+        given = [size for size in sizes if size is not None]
         return max(given) if given else PAGE_SIZE_DEFAULT
     return 1
 
