@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 import strawberry.schema.schema as strawberry_schema
 
-from gateway.graphql.runtime import limits as limits_module
-from gateway.graphql.runtime.limits import QueryLimits
+from gateway.graphql.runtime.limits import QueryLimits, limiter, measure
 from gateway.graphql.schema import build_schema
 
 NODES = "query Nodes($ids: [ID!]!) { nodes(ids: $ids) { id } }"  # cost 1 + len(ids)
@@ -35,7 +34,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     monkeypatch.setattr(strawberry_schema, "parse", counting("parse", parse))
     validate = strawberry_schema.validate_document
     monkeypatch.setattr(strawberry_schema, "validate_document", counting("validate", validate))
-    monkeypatch.setattr(limits_module, "measure", counting("measure", limits_module.measure))
+    monkeypatch.setattr(limiter, "measure", counting("measure", measure))
     return counted
 
 
