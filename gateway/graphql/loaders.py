@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from functools import partial
 from typing import Any, TypeVar, cast
 
 from aiodataloader import DataLoader
@@ -62,7 +63,8 @@ class Loaders:
         self.reader = reader
         self._by_id: dict[type, Loader[uuid.UUID, Any]] = {}
         self._of_user: dict[type, DataLoader[uuid.UUID, list[Any]]] = {}
-        self.node_type: DataLoader[uuid.UUID, str | None] = DataLoader(self._node_types)
+        self._node_tables: Mapping[str, Any] | None = None
+        self._node_type: DataLoader[uuid.UUID, str | None] | None = None
         self.persons_of_user: Loader[uuid.UUID, list[Person]] = Loader(self._persons_of_users)
         self.accounts_of_user: Loader[PageKey, Page[Account]] = Loader(
             self._paged(Account, reader.accounts_pages_of_users)
@@ -78,6 +80,13 @@ class Loaders:
         named = [value for value in vars(self).values() if isinstance(value, DataLoader)]
         for loader in (*named, *self._by_id.values(), *self._of_user.values()):
             loader.clear_all()
+
+    def node_type(self, tables: Mapping[str, Any]) -> DataLoader[uuid.UUID, str | None]:
+        """Which of `tables` (a name for each table: the node registry's) holds each id."""
+        if self._node_type is None or self._node_tables is not tables:
+            self._node_tables = tables
+            self._node_type = DataLoader(partial(self._node_types, tables))
+        return self._node_type
 
     def by_id(self, model: type) -> Loader[uuid.UUID, Any]:
         """The row of `model` with an id in the caller's platform, or None."""
@@ -130,8 +139,10 @@ class Loaders:
 
         return batch
 
-    async def _node_types(self, ids: list[uuid.UUID]) -> list[str | None]:
-        found = await self.reader.node_types(ids)
+    async def _node_types(
+        self, tables: Mapping[str, Any], ids: list[uuid.UUID]
+    ) -> list[str | None]:
+        found = await self.reader.node_types(ids, tables=tables)
         return [found.get(key) for key in ids]
 
     async def _persons_of_users(self, user_ids: list[uuid.UUID]) -> list[list[Person]]:

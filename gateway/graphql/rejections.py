@@ -14,7 +14,7 @@ from strawberry.types.field import StrawberryField
 
 from gateway.domain import errors
 from gateway.graphql.context import Info
-from gateway.graphql.types import Money
+from gateway.graphql.money import Money
 
 
 @strawberry.interface

@@ -1,4 +1,12 @@
-"""The Strawberry schema, assembled from the per-domain roots.
+"""The Strawberry schema, composed from one module per noun.
+
+Each noun module (platforms, users, persons, kyc, accounts, ledger, payments, events,
+webhooks, tokens, sandbox) holds its types, inputs, payloads, resolvers and mutations, and
+registers its Node types in the node registry (nodes.py). An edge to another noun's type is
+a `strawberry.lazy` annotation whose object the registry builds. A noun module imports
+another at run time only for a function or an input it uses (platforms -> users -> persons,
+kyc; ledger, payments -> accounts), never back: imports go one way. The roots below list each noun's fields; the order of the bases is the order of the root's
+fields in the SDL.
 
 `production=True` refuses introspection (`__schema`, `__type`; `__typename` stays) as a
 validation error and drops "Did you mean ...?" suggestions from every message.
@@ -12,9 +20,15 @@ import strawberry
 from strawberry.extensions import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
+from gateway.graphql.accounts import AccountMutations, AccountStatusMutations
 from gateway.graphql.context import OperationScope
-from gateway.graphql.mutations import Mutation
-from gateway.graphql.query import Query
+from gateway.graphql.events import Subscription
+from gateway.graphql.kyc import KycMutations
+from gateway.graphql.ledger import TransferMutations
+from gateway.graphql.nodes import NodeQueries
+from gateway.graphql.payments import PaymentMutations
+from gateway.graphql.persons import LegalPerson, NaturalPerson, PersonMutations
+from gateway.graphql.platforms import PlatformQueries
 from gateway.graphql.rejections import EXCEPTION_HANDLERS
 from gateway.graphql.runtime.direct_resolvers import install_direct_resolvers
 from gateway.graphql.runtime.documents import DocumentCache, DocumentStore
@@ -22,9 +36,32 @@ from gateway.graphql.runtime.errors import ErrorPolicy, ProductionErrorPolicy
 from gateway.graphql.runtime.execution import FastLeafExecution
 from gateway.graphql.runtime.limits import QueryLimiter, QueryLimits
 from gateway.graphql.runtime.text_guard import TextGuard
+from gateway.graphql.sandbox import SandboxMutations
 from gateway.graphql.scalars import SCALARS
-from gateway.graphql.subscriptions import Subscription
-from gateway.graphql.types import LegalPerson, NaturalPerson
+from gateway.graphql.tokens import TokenMutations
+from gateway.graphql.users import UserMutations, ViewerQueries
+from gateway.graphql.webhooks import WebhookMutations
+
+
+@strawberry.type
+class Query(NodeQueries, PlatformQueries, ViewerQueries):
+    pass
+
+
+@strawberry.type
+class Mutation(
+    UserMutations,
+    PersonMutations,
+    AccountMutations,
+    KycMutations,
+    AccountStatusMutations,
+    TransferMutations,
+    PaymentMutations,
+    WebhookMutations,
+    SandboxMutations,
+    TokenMutations,
+):
+    pass
 
 
 def build_schema(

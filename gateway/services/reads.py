@@ -10,7 +10,7 @@ model's column attributes, read-only.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
@@ -50,10 +50,17 @@ class PlatformReader:
             return self.connection.use()
         return self.db.reading()
 
-    async def node_types(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    async def node_types(
+        self, ids: Sequence[uuid.UUID], *, tables: Mapping[str, Any]
+    ) -> dict[uuid.UUID, str]:
+        """Which of `tables` (name -> table) holds each id."""
         async with self._reading() as connection:
             return await readers.node_types(
-                connection, platform_id=self.platform_id, user_id=self.user_id, ids=ids
+                connection,
+                platform_id=self.platform_id,
+                user_id=self.user_id,
+                ids=ids,
+                tables=tables,
             )
 
     async def persons_of_users(self, user_ids: Sequence[uuid.UUID]) -> list[Person]:

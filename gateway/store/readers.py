@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,32 +25,12 @@ from gateway.domain.pagination import Page, PageRequest
 from gateway.store.delivery_tables import WebhookAttempt, WebhookDelivery
 from gateway.store.journal_tables import Event, WebhookEndpoint
 from gateway.store.ledger_tables import (
-    BankAccount,
-    DirectDebitMandate,
     LedgerEntry,
-    PayIn,
-    PayOut,
-    Transfer,
 )
 from gateway.store.pagination import Order, grouped_pages, keyset_page
 from gateway.store.records import Reads, columns, record_type, records
 from gateway.store.scope import visible_to
-from gateway.store.tables import Account, ApiKey, KycDocument, Person, Platform, User
-
-NODE_TABLES: dict[str, Any] = {
-    "User": User,
-    "Person": Person,
-    "Account": Account,
-    "Transfer": Transfer,
-    "PayIn": PayIn,
-    "PayOut": PayOut,
-    "BankAccount": BankAccount,
-    "DirectDebitMandate": DirectDebitMandate,
-    "KycDocument": KycDocument,
-    "LedgerEntry": LedgerEntry,
-    "Event": Event,
-    "WebhookEndpoint": WebhookEndpoint,
-}
+from gateway.store.tables import Account, ApiKey, Person, Platform, User
 
 
 def _node_condition(model: Any) -> Any:
@@ -115,9 +95,13 @@ async def node_types(
     *,
     platform_id: uuid.UUID,
     ids: Sequence[uuid.UUID],
+    tables: Mapping[str, Any],
     user_id: uuid.UUID | None = None,
 ) -> dict[uuid.UUID, str]:
-    """Which table each id lives in (ids are unique across tables), in one UNION statement."""
+    """Which of `tables` each id lives in, by the name given to the table (ids are unique
+    across tables), in one UNION statement. The GraphQL layer's node registry names the
+    tables whose rows are nodes; rows of them that are not (settlement legs, deleted
+    endpoints) are left out here."""
     parts = [
         sa.select(sa.literal(name).label("table"), model.id.label("id")).where(
             model.platform_id == platform_id,
@@ -125,7 +109,7 @@ async def node_types(
             _node_condition(model),
             visible_to(model, user_id),
         )
-        for name, model in NODE_TABLES.items()
+        for name, model in tables.items()
     ]
     rows = (await connection.execute(sa.union_all(*parts))).all()
     return {row.id: row.table for row in rows}

@@ -1,4 +1,5 @@
-"""Subscription root: the platform's events, live and resumable.
+"""Events: what happened to the platform's objects, read as a page (`Platform.events`) or live
+through the Subscription root, resumable after any event's cursor.
 
 Each event's `object` is read fresh, with loaders made for that event alone, so a long-lived
 connection never serves an object from a stale cache.
@@ -7,6 +8,7 @@ connection never serves an object from a stale cache.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Any
 
 import strawberry
 from starlette.websockets import WebSocket
@@ -16,10 +18,48 @@ from gateway.domain.errors import InvalidArgument
 from gateway.domain.ids import parse_id
 from gateway.domain.pagination import decode_event_cursor, encode_event_cursor
 from gateway.graphql.context import Context, Info
-from gateway.graphql.operations import Event
+from gateway.graphql.nodes import NODES, resolve_node
+from gateway.graphql.relay import Node
+from gateway.graphql.scalars import DateTime
 from gateway.services.event_stream import EventFilter, SubscriberTooSlow, stream_events
+from gateway.store import journal_tables
 
 TOO_SLOW_CLOSE_CODE = 4008
+
+strawberry.enum(EventType)
+
+
+@strawberry.type
+class Event(Node):
+    cursor: str = strawberry.field(
+        description="Opaque, strictly increasing within a platform; resume a subscription after it."
+    )
+    type: EventType
+    occurred_at: DateTime
+    object_id: strawberry.ID
+    previous_status: str | None
+    status: str | None
+    fresh_loaders: strawberry.Private[Any] = None
+
+    @classmethod
+    def of(cls, row: journal_tables.Event, *, fresh_loaders: Any = None) -> Event:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            cursor=encode_event_cursor(row.platform_id, row.sequence),
+            type=row.type,
+            occurred_at=DateTime(row.occurred_at),
+            object_id=strawberry.ID(str(row.object_id)),
+            previous_status=row.previous_status,
+            status=row.status,
+            fresh_loaders=fresh_loaders,
+        )
+
+    @strawberry.field(description="The object as it is now.")
+    async def object(self, info: Info) -> Node | None:
+        return await resolve_node(info, str(self.object_id), loaders=self.fresh_loaders)
+
+
+NODES.register(Event, table=journal_tables.Event)
 
 
 @strawberry.type

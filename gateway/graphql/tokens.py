@@ -3,21 +3,24 @@ to act for one user, and revoke every token issued so far for a user."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from gateway.domain import user_tokens as tokens
 from gateway.graphql.access import platform_key_only
 from gateway.graphql.context import Info
+from gateway.graphql.nodes import NODES
 from gateway.graphql.rejections import (
     InvalidStateRejection,
     NotFoundRejection,
     ValidationRejection,
 )
 from gateway.graphql.scalars import DateTime
-from gateway.graphql.types import User
 from gateway.services import user_tokens
+
+if TYPE_CHECKING:
+    from gateway.graphql.users import User
 
 
 @strawberry.input
@@ -35,7 +38,7 @@ class CreateUserTokenSuccess:
         description="Send as `Authorization: Bearer <token>`; shown once, never stored."
     )
     expires_at: DateTime
-    user: User
+    user: Annotated[User, strawberry.lazy("gateway.graphql.users")]
 
 
 @strawberry.input
@@ -45,7 +48,7 @@ class RevokeUserTokensInput:
 
 @strawberry.type
 class RevokeUserTokensSuccess:
-    user: User
+    user: Annotated[User, strawberry.lazy("gateway.graphql.users")]
     revoked_before: DateTime = strawberry.field(
         description="Tokens issued at or before this instant are refused from now on."
     )
@@ -77,7 +80,9 @@ class TokenMutations:
             expires_in_s=input.expires_in_seconds,
         )
         return CreateUserTokenSuccess(
-            token=issued.token, expires_at=DateTime(issued.expires_at), user=User.of(issued.user)
+            token=issued.token,
+            expires_at=DateTime(issued.expires_at),
+            user=NODES.convert("User", issued.user),
         )
 
     @strawberry.mutation(
@@ -92,5 +97,5 @@ class TokenMutations:
         )
         assert user.tokens_valid_after is not None
         return RevokeUserTokensSuccess(
-            user=User.of(user), revoked_before=DateTime(user.tokens_valid_after)
+            user=NODES.convert("User", user), revoked_before=DateTime(user.tokens_valid_after)
         )

@@ -11,14 +11,13 @@ import strawberry
 from gateway.domain.enums import ValidationStatus
 from gateway.graphql.access import platform_key_only
 from gateway.graphql.context import Info
-from gateway.graphql.operations import DirectDebitMandate, PayIn, PayOut
+from gateway.graphql.nodes import NODES
 from gateway.graphql.rejections import (
     ForbiddenRejection,
     InvalidStateRejection,
     NotFoundRejection,
 )
 from gateway.graphql.relay import Node
-from gateway.graphql.types import User
 from gateway.services import sandbox
 
 
@@ -90,7 +89,7 @@ class SandboxMutations:
             outcome=ValidationStatus(input.outcome.value),
             reason=input.reason,
         )
-        return SimulateSuccess(object=User.of(user))
+        return SimulateSuccess(object=NODES.convert("User", user))
 
     @strawberry.mutation(
         extensions=platform_key_only(), description="Sandbox: activate or fail a CREATED mandate."
@@ -106,7 +105,7 @@ class SandboxMutations:
             mandate_id=input.mandate_id,
             succeeded=input.outcome is SettlementOutcome.SUCCEEDED,
         )
-        return SimulateSuccess(object=DirectDebitMandate.of(mandate))
+        return SimulateSuccess(object=NODES.convert("DirectDebitMandate", mandate))
 
     @strawberry.mutation(
         extensions=platform_key_only(),
@@ -124,7 +123,7 @@ class SandboxMutations:
             succeeded=input.outcome is SettlementOutcome.SUCCEEDED,
             reason=input.reason,
         )
-        return SimulateSuccess(object=PayIn.of(pay_in))
+        return SimulateSuccess(object=NODES.convert("PayIn", pay_in))
 
     @strawberry.mutation(
         extensions=platform_key_only(),
@@ -142,4 +141,4 @@ class SandboxMutations:
             succeeded=input.outcome is SettlementOutcome.SUCCEEDED,
             reason=input.reason,
         )
-        return SimulateSuccess(object=PayOut.of(pay_out))
+        return SimulateSuccess(object=NODES.convert("PayOut", pay_out))

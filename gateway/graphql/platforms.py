@@ -1,0 +1,149 @@
+"""The Platform: the caller's tenant, root of every list of its objects, and the `platform`
+query.
+
+A Platform is a Node that is never read from a table by id: `node(id:)` answers it only for the
+caller's own platform, which the request's context holds.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from gateway.domain.enums import Environment, EventType
+from gateway.graphql.context import Info
+from gateway.graphql.nodes import NODES
+from gateway.graphql.relay import (
+    Connection,
+    Node,
+    connection,
+    event_connection,
+    event_page_arguments,
+    page_arguments,
+)
+from gateway.graphql.scalars import Currency, DateTime
+from gateway.graphql.users import UserFilter, users_connection
+from gateway.store import ledger_tables, tables
+
+if TYPE_CHECKING:
+    from gateway.graphql.accounts import Account
+    from gateway.graphql.events import Event
+    from gateway.graphql.ledger import Transfer
+    from gateway.graphql.payments import PayIn, PayOut
+    from gateway.graphql.users import User
+    from gateway.graphql.webhooks import WebhookEndpoint
+
+strawberry.enum(Environment)
+
+
+@strawberry.type
+class Platform(Node):
+    name: str
+    environment: Environment
+    allowed_currencies: list[Currency]
+    created_at: DateTime
+
+    @classmethod
+    def of(cls, row: tables.Platform) -> Platform:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            name=row.name,
+            environment=row.environment,
+            allowed_currencies=[Currency(code) for code in row.allowed_currencies],
+            created_at=DateTime(row.created_at),
+        )
+
+    @strawberry.field
+    async def users(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: UserFilter | None = None,
+    ) -> Connection[Annotated[User, strawberry.lazy("gateway.graphql.users")]]:
+        return await users_connection(info, page_arguments(first, after, last, before), filter)
+
+    @strawberry.field
+    async def accounts(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[Account, strawberry.lazy("gateway.graphql.accounts")]]:
+        page = page_arguments(first, after, last, before)
+        accounts = await info.context.loaders.reader.page(tables.Account, page)
+        return connection(accounts, NODES.converter("Account"))
+
+    @strawberry.field
+    async def transfers(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[Transfer, strawberry.lazy("gateway.graphql.ledger")]]:
+        page = page_arguments(first, after, last, before)
+        rows = await info.context.loaders.reader.page(ledger_tables.Transfer, page)
+        return connection(rows, NODES.converter("Transfer"))
+
+    @strawberry.field
+    async def pay_ins(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[PayIn, strawberry.lazy("gateway.graphql.payments")]]:
+        page = page_arguments(first, after, last, before)
+        rows = await info.context.loaders.reader.page(ledger_tables.PayIn, page)
+        return connection(rows, NODES.converter("PayIn"))
+
+    @strawberry.field
+    async def pay_outs(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[PayOut, strawberry.lazy("gateway.graphql.payments")]]:
+        page = page_arguments(first, after, last, before)
+        rows = await info.context.loaders.reader.page(ledger_tables.PayOut, page)
+        return connection(rows, NODES.converter("PayOut"))
+
+    @strawberry.field(description="Oldest first.")
+    async def events(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        types: list[EventType] | None = None,
+    ) -> Connection[Annotated[Event, strawberry.lazy("gateway.graphql.events")]]:
+        page = event_page_arguments(first, after, platform_id=info.context.platform.id)
+        rows = await info.context.loaders.reader.events_page(page, types)
+        return event_connection(rows, NODES.converter("Event"))
+
+    @strawberry.field
+    async def webhook_endpoints(
+        self, info: Info
+    ) -> list[Annotated[WebhookEndpoint, strawberry.lazy("gateway.graphql.webhooks")]]:
+        rows = await info.context.loaders.reader.webhook_endpoints()
+        convert = NODES.converter("WebhookEndpoint")
+        return [convert(row) for row in rows]
+
+
+NODES.register(Platform, table=None)
+
+
+@strawberry.type
+class PlatformQueries:
+    @strawberry.field(description="The platform that the caller's credential belongs to.")
+    def platform(self, info: Info) -> Platform:
+        return Platform.of(info.context.platform)
