@@ -5,8 +5,8 @@ webhooks, tokens, sandbox) holds its types, inputs, payloads, resolvers and muta
 registers its Node types in the node registry (nodes.py). An edge to another noun's type is
 a `strawberry.lazy` annotation whose object the registry builds. A noun module imports
 another at run time only for a function or an input it uses (platforms -> users -> persons,
-kyc; ledger, payments -> accounts), never back: imports go one way. The roots below list each noun's fields; the order of the bases is the order of the root's
-fields in the SDL.
+kyc; ledger, payments -> accounts), never back: imports go one way. The roots below list
+each noun's fields; the order of the bases is the order of the root's fields in the SDL.
 
 `production=True` refuses introspection (`__schema`, `__type`; `__typename` stays) as a
 validation error and drops "Did you mean ...?" suggestions from every message.
