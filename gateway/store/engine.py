@@ -42,6 +42,10 @@ _RETRY_DELAY_S = 0.005
 _TRANSIENT_PGCODES = {"40001", "40P01", "55P03"}
 
 T = TypeVar("T")
+# What the store hands out, under names the layers above type their parameters with (they
+# import neither SQLAlchemy nor SQLModel): a unit of work's session, a read connection.
+Session = AsyncSession
+Connection = AsyncConnection
 logger = logging.getLogger("gateway.store")
 
 
