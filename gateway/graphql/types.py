@@ -52,8 +52,8 @@ from gateway.graphql.relay import (
 )
 from gateway.graphql.scalars import CountryCode, Currency, Date, DateTime, MinorUnits
 from gateway.services.kyc import requirements_of
-from gateway.services.reads import UserCriteria
 from gateway.store import ledger_tables, tables
+from gateway.store.readers import UserCriteria
 
 strawberry.enum(Environment)
 strawberry.enum(UserKind)
