@@ -503,9 +503,7 @@ async def run_dispatcher(db: Database, *, policy: DeliveryPolicy) -> None:
     one interval after the start, so a process that lives less than that opens nothing.
     """
     await asyncio.sleep(policy.interval_s)
-    url = db.engine.url
-    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
-    own = db if in_memory else Database.from_url(url.render_as_string(hide_password=False))
+    own = db.with_own_pools()
     try:
         async with new_client(policy) as client:
             while True:

@@ -148,6 +148,15 @@ class Database:
             return cls(engine, create_engine(url, writer=True))
         return cls(engine, read_engine=create_engine(url, autocommit=True))
 
+    def with_own_pools(self) -> Database:
+        """A handle on the same database with engines (connection pools) of its own, to dispose
+        of when done; this one itself for an in-memory SQLite database, which no other engine
+        would see."""
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            return self
+        return Database.from_url(url.render_as_string(hide_password=False))
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
