@@ -23,9 +23,9 @@ from strawberry.extensions import SchemaExtension
 
 from gateway.domain.credentials import Principal
 from gateway.graphql.loaders import Loaders
-from gateway.services.reads import PlatformReader
 from gateway.store.engine import Database, ReadConnection
 from gateway.store.files import DocumentFiles
+from gateway.store.platform_reader import PlatformReader
 from gateway.store.tables import Platform
 
 

@@ -18,8 +18,8 @@ from typing import Any, TypeVar, cast
 from aiodataloader import DataLoader
 
 from gateway.domain.pagination import Page, PageRequest
-from gateway.services.reads import PlatformReader
 from gateway.store.ledger_tables import LedgerEntry
+from gateway.store.platform_reader import PlatformReader
 from gateway.store.tables import Account, Person, User
 
 PageKey = tuple[uuid.UUID, PageRequest]

@@ -19,15 +19,13 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from gateway.domain.credentials import key_prefix
 from gateway.domain.enums import Environment
 from gateway.domain.errors import InvalidArgument, NotFound
 from gateway.domain.ids import parse_id
 from gateway.services.credentials import issue_api_key
 from gateway.store import readers, writers
-from gateway.store.engine import Database
+from gateway.store.engine import Database, Session
 from gateway.store.tables import ApiKey, Platform
 from gateway.store.types import utcnow
 
@@ -147,7 +145,7 @@ async def revoke_api_key(db: Database, *, reference: str) -> RevokedApiKey:
     """Revoke the key named by its id or prefix; revoking a revoked key changes nothing."""
     parsed = parse_key_reference(reference)
 
-    async def work(session: AsyncSession) -> RevokedApiKey:
+    async def work(session: Session) -> RevokedApiKey:
         if isinstance(parsed, uuid.UUID):
             row = await readers.api_key_by_id(session, api_key_id=parsed)
         else:

@@ -49,9 +49,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 from standardwebhooks import Webhook
 
 from gateway import __version__
@@ -59,15 +56,15 @@ from gateway.domain.enums import EventType
 from gateway.domain.ids import new_id
 from gateway.domain.pagination import encode_event_cursor
 from gateway.domain.webhooks import url_problem
+from gateway.store import deliveries, readers, webhooks
 from gateway.store.delivery_tables import (
     ERROR_LENGTH_MAX,
     WebhookAttempt,
     WebhookDelivery,
     WebhookDeliveryStatus,
 )
-from gateway.store.engine import Database
+from gateway.store.engine import Database, Session
 from gateway.store.journal_tables import Event, WebhookEndpoint
-from gateway.store.tables import Platform
 from gateway.store.types import utcnow
 
 RETRY_SCHEDULE_S: tuple[float, ...] = (
@@ -298,18 +295,9 @@ async def attempt(
 async def enqueue(db: Database, *, policy: DeliveryPolicy) -> int:
     """Enqueue what endpoints behind their platform's log are owed; the number enqueued."""
     async with db.session() as session:
-        behind = await session.scalars(
-            sa.select(col(WebhookEndpoint.id))
-            .join(Platform, col(Platform.id) == col(WebhookEndpoint.platform_id))
-            .where(
-                col(WebhookEndpoint.enabled),
-                col(WebhookEndpoint.deleted_at).is_(None),
-                col(WebhookEndpoint.enqueued_through) < col(Platform.event_sequence),
-            )
-            .order_by(col(WebhookEndpoint.id))
-            .limit(policy.endpoints_per_pass_max)
+        endpoint_ids = await deliveries.endpoints_behind(
+            session, limit=policy.endpoints_per_pass_max
         )
-        endpoint_ids = list(behind.all())
     enqueued = 0
     for endpoint_id in endpoint_ids:
         enqueued += await db.write(
@@ -318,137 +306,52 @@ async def enqueue(db: Database, *, policy: DeliveryPolicy) -> int:
     return enqueued
 
 
-async def _enqueue(session: AsyncSession, *, endpoint_id: uuid.UUID, policy: DeliveryPolicy) -> int:
-    endpoint = await session.scalar(
-        sa.select(WebhookEndpoint)
-        .where(
-            col(WebhookEndpoint.id) == endpoint_id,
-            col(WebhookEndpoint.enabled),
-            col(WebhookEndpoint.deleted_at).is_(None),
-        )
-        .with_for_update(skip_locked=True)
-    )
+async def _enqueue(session: Session, *, endpoint_id: uuid.UUID, policy: DeliveryPolicy) -> int:
+    endpoint = await deliveries.lock_endpoint_to_enqueue(session, endpoint_id=endpoint_id)
     if endpoint is None:  # gone, or another instance is enqueueing for it
         return 0
-    last = await session.scalar(
-        sa.select(col(Platform.event_sequence)).where(col(Platform.id) == endpoint.platform_id)
-    )
+    last = await readers.last_event_sequence(session, platform_id=endpoint.platform_id)
     through = endpoint.enqueued_through
-    upper = min(int(last or 0), through + policy.enqueue_span_max)
+    upper = min(last, through + policy.enqueue_span_max)
     if upper <= through:
         return 0
-    where: list[Any] = [
-        col(Event.platform_id) == endpoint.platform_id,
-        col(Event.sequence) > through,
-        col(Event.sequence) <= upper,
-    ]
+    types: list[EventType] | None = None
     if endpoint.event_types:
         known = EventType.__members__
         types = [known[name] for name in endpoint.event_types if name in known]
-        where.append(col(Event.type).in_(types))
-    found = await session.scalars(
-        sa.select(col(Event.id)).where(*where).order_by(col(Event.sequence))
+    event_ids = await deliveries.events_to_enqueue(
+        session, platform_id=endpoint.platform_id, after=through, through=upper, types=types
     )
-    event_ids = list(found.all())
-    now = utcnow()
-    if event_ids:
-        await session.execute(
-            sa.insert(WebhookDelivery),
-            [
-                {
-                    "id": new_id(),
-                    "platform_id": endpoint.platform_id,
-                    "endpoint_id": endpoint.id,
-                    "event_id": event_id,
-                    "status": PENDING,
-                    "attempt_count": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
-                for event_id in event_ids
-            ],
-        )
+    await deliveries.add_pending(
+        session,
+        platform_id=endpoint.platform_id,
+        endpoint_id=endpoint.id,
+        event_ids=event_ids,
+        now=utcnow(),
+    )
     endpoint.enqueued_through = upper
     await session.flush()
     return len(event_ids)
-
-
-def _due(now: dt.datetime) -> list[Any]:
-    return [col(WebhookDelivery.status) == PENDING, col(WebhookDelivery.next_attempt_at) <= now]
-
-
-def _of_endpoint() -> Any:
-    return sa.and_(
-        col(WebhookEndpoint.platform_id) == col(WebhookDelivery.platform_id),
-        col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id),
-    )
 
 
 async def claim_due(db: Database, *, policy: DeliveryPolicy) -> list[Claimed]:
     """Claim up to `claim_batch_max` due deliveries for `lease_s`, oldest due first."""
     now = utcnow()
     async with db.session() as session:  # a read first: an idle pass takes no write lock
-        due = await session.scalar(sa.select(col(WebhookDelivery.id)).where(*_due(now)).limit(1))
-    if due is None:
-        return []
+        if not await deliveries.any_due(session, now=now):
+            return []
     return await db.write(functools.partial(_claim, now=now, policy=policy))
 
 
-async def _claim(
-    session: AsyncSession, *, now: dt.datetime, policy: DeliveryPolicy
-) -> list[Claimed]:
-    locked = await session.scalars(
-        sa.select(col(WebhookDelivery.id))
-        .join(WebhookEndpoint, _of_endpoint())
-        .where(*_due(now), col(WebhookEndpoint.enabled), col(WebhookEndpoint.deleted_at).is_(None))
-        .order_by(col(WebhookDelivery.next_attempt_at))
-        .limit(policy.claim_batch_max)
-        .with_for_update(of=WebhookDelivery, skip_locked=True)
-    )
-    ids = list(locked.all())
+async def _claim(session: Session, *, now: dt.datetime, policy: DeliveryPolicy) -> list[Claimed]:
+    ids = await deliveries.lock_due(session, now=now, limit=policy.claim_batch_max)
     if not ids:
         return []
     claim_id = new_id()
-    await session.execute(
-        sa.update(WebhookDelivery)
-        .where(col(WebhookDelivery.id).in_(ids))
-        .values(claim_id=claim_id, next_attempt_at=now + dt.timedelta(seconds=policy.lease_s))
-    )
-    rows = await session.execute(
-        sa.select(
-            col(WebhookDelivery.id),
-            col(WebhookDelivery.endpoint_id),
-            col(WebhookEndpoint.url),
-            col(WebhookEndpoint.secret),
-            Event,
-        )
-        .join(WebhookEndpoint, _of_endpoint())
-        .join(
-            Event,
-            sa.and_(
-                col(Event.platform_id) == col(WebhookDelivery.platform_id),
-                col(Event.id) == col(WebhookDelivery.event_id),
-            ),
-        )
-        .where(col(WebhookDelivery.id).in_(ids))
-        .order_by(col(Event.sequence))
-    )
-    return [Claimed(row[0], row[1], claim_id, row[2], row[3], row[4]) for row in rows.all()]
-
-
-async def fail_pending(
-    session: AsyncSession, *, platform_id: uuid.UUID, endpoint_id: uuid.UUID, reason: str
-) -> None:
-    """Give up every pending delivery of an endpoint (disabled or deleted)."""
-    await session.execute(
-        sa.update(WebhookDelivery)
-        .where(
-            col(WebhookDelivery.platform_id) == platform_id,
-            col(WebhookDelivery.endpoint_id) == endpoint_id,
-            col(WebhookDelivery.status) == PENDING,
-        )
-        .values(status=FAILED, next_attempt_at=None, last_error=reason[:ERROR_LENGTH_MAX])
-    )
+    until = now + dt.timedelta(seconds=policy.lease_s)
+    await deliveries.lease(session, delivery_ids=ids, claim_id=claim_id, until=until)
+    rows = await deliveries.claimed(session, delivery_ids=ids)
+    return [Claimed(row[0], row[1], claim_id, row[2], row[3], row[4]) for row in rows]
 
 
 async def record(
@@ -459,21 +362,12 @@ async def record(
 
 
 async def _record(
-    session: AsyncSession, *, item: Claimed, result: AttemptResult, policy: DeliveryPolicy
+    session: Session, *, item: Claimed, result: AttemptResult, policy: DeliveryPolicy
 ) -> bool:
     # The endpoint first, then the delivery: the order every writer of both takes.
-    endpoint = await session.scalar(
-        sa.select(WebhookEndpoint)
-        .where(col(WebhookEndpoint.id) == item.endpoint_id)
-        .with_for_update()
-    )
-    delivery = await session.scalar(
-        sa.select(WebhookDelivery)
-        .where(
-            col(WebhookDelivery.id) == item.delivery_id,
-            col(WebhookDelivery.claim_id) == item.claim_id,
-        )
-        .with_for_update()
+    endpoint = await webhooks.lock_endpoint(session, endpoint_id=item.endpoint_id)
+    delivery = await deliveries.lock_claimed(
+        session, delivery_id=item.delivery_id, claim_id=item.claim_id
     )
     if endpoint is None or delivery is None:
         return False
@@ -513,7 +407,7 @@ def _schedule_retry(delivery: WebhookDelivery, policy: DeliveryPolicy) -> None:
 
 
 async def _count_failure(
-    session: AsyncSession, endpoint: WebhookEndpoint, result: AttemptResult, policy: DeliveryPolicy
+    session: Session, endpoint: WebhookEndpoint, result: AttemptResult, policy: DeliveryPolicy
 ) -> None:
     endpoint.consecutive_failures += 1
     since = endpoint.failing_since = endpoint.failing_since or result.attempted_at
@@ -531,7 +425,7 @@ async def _count_failure(
         f" {rfc3339(since)}; the last: {last}"
     )[:ERROR_LENGTH_MAX]
     logger.warning("webhook endpoint %s disabled: %s", endpoint.id, endpoint.disabled_reason)
-    await fail_pending(
+    await deliveries.fail_pending(
         session,
         platform_id=endpoint.platform_id,
         endpoint_id=endpoint.id,
@@ -609,9 +503,7 @@ async def run_dispatcher(db: Database, *, policy: DeliveryPolicy) -> None:
     one interval after the start, so a process that lives less than that opens nothing.
     """
     await asyncio.sleep(policy.interval_s)
-    url = db.engine.url
-    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
-    own = db if in_memory else Database.from_url(url.render_as_string(hide_password=False))
+    own = db.with_own_pools()
     try:
         async with new_client(policy) as client:
             while True:

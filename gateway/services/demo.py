@@ -15,9 +15,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import col
-
 from gateway.domain.enums import (
     AccountStatus,
     EntryKind,
@@ -37,6 +34,7 @@ from gateway.services.ledger import post, post_settlement
 from gateway.services.payments import wire_reference
 from gateway.services.platforms import create_platform
 from gateway.services.unit import Tx
+from gateway.store import platforms, users
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import PayIn
 from gateway.store.tables import Account, Person, Platform, User
@@ -304,19 +302,14 @@ async def _fund(tx: Tx, account: Account, amount: int) -> None:
 
 async def _find_demo_platform(db: Database) -> Platform | None:
     async with db.session() as session:
-        statement = (
-            sa.select(Platform)
-            .where(col(Platform.name) == DEMO_PLATFORM_NAME)
-            .where(col(Platform.environment) == Environment.SANDBOX)
-            .order_by(col(Platform.id))
+        return await platforms.platform_by_name(
+            session, name=DEMO_PLATFORM_NAME, environment=Environment.SANDBOX
         )
-        return (await session.scalars(statement)).first()
 
 
 async def _has_users(db: Database, platform_id: uuid.UUID) -> bool:
     async with db.session() as session:
-        statement = sa.select(col(User.id)).where(col(User.platform_id) == platform_id).limit(1)
-        return (await session.scalars(statement)).first() is not None
+        return await users.has_users(session, platform_id=platform_id)
 
 
 async def seed_demo(db: Database) -> DemoPlatform:

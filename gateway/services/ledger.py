@@ -18,8 +18,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm.attributes import set_committed_value
-
 from gateway.domain.enums import AccountStatus, EntryKind, EventType, TransferStatus, UserStatus
 from gateway.domain.errors import CurrencyMismatch, InsufficientFunds, InvalidState, NotFound
 from gateway.domain.ids import new_id, parse_id
@@ -47,7 +45,7 @@ async def post(
     tx: Tx, account: Account, *, delta: int, kind: EntryKind, operation: Any
 ) -> LedgerEntry:
     """One leg on a user account: move its balance by `delta` and write the entry."""
-    balance = await writers.move_balance(tx.session, account_id=account.id, delta=delta)
+    balance = await writers.move_balance(tx.session, account=account, delta=delta)
     if balance is None and delta > 0:
         raise InvalidState(
             f"The account's balance would exceed {MINOR_UNITS_MAX} minor units, the largest"
@@ -58,7 +56,6 @@ async def post(
             "The account's balance does not cover this amount.",
             available=Money(account.balance, account.currency),
         )
-    set_committed_value(account, "balance", balance)
     entry = LedgerEntry(
         id=new_id(),
         platform_id=tx.platform_id,

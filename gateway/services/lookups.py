@@ -9,11 +9,10 @@ from __future__ import annotations
 import uuid
 from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from gateway.domain.errors import NotFound
 from gateway.domain.ids import parse_id
 from gateway.store import lookups
+from gateway.store.engine import Session
 
 M = TypeVar("M")
 
@@ -26,7 +25,7 @@ def object_id(text: str, what: str) -> uuid.UUID:
 
 
 async def find(
-    session: AsyncSession,
+    session: Session,
     model: type[M],
     *,
     platform_id: uuid.UUID,

@@ -17,8 +17,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from sqlmodel import SQLModel
-
 from gateway.domain.enums import (
     EntryKind,
     Environment,
@@ -38,11 +36,11 @@ from gateway.services.unit import Tx, perform
 from gateway.store import lookups, writers
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import DirectDebitMandate, PayIn, PayOut
-from gateway.store.tables import Account, Platform, User
+from gateway.store.tables import Account, Model, Platform, User
 from gateway.store.types import utcnow
 
 logger = logging.getLogger("gateway.sandbox")
-M = TypeVar("M", bound=SQLModel)
+M = TypeVar("M", bound=Model)
 SETTLER_BATCH_MAX = 100
 
 

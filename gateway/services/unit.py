@@ -21,20 +21,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
-
 from gateway.domain.enums import EventType
 from gateway.domain.errors import IdempotencyConflict, Rejected, ValidationFailed
 from gateway.domain.fingerprint import fingerprint
 from gateway.domain.ids import new_id
 from gateway.store import writers
-from gateway.store.engine import Database
+from gateway.store.engine import Database, Session
 from gateway.store.journal_tables import IDEMPOTENCY_KEY_LENGTH_MAX, Event
 from gateway.store.notify import notify_in_transaction
+from gateway.store.tables import Model
 from gateway.store.types import utcnow
 
-M = TypeVar("M", bound=SQLModel)
+M = TypeVar("M", bound=Model)
 logger = logging.getLogger("gateway.services")
 
 
@@ -42,7 +40,7 @@ logger = logging.getLogger("gateway.services")
 class Tx:
     """A write transaction of one platform, collecting the events of its changes."""
 
-    session: AsyncSession
+    session: Session
     platform_id: uuid.UUID
     events: list[Event] = field(default_factory=list)
 
@@ -133,7 +131,7 @@ async def perform(
 
     last_sequence: list[int] = []  # of the events the committed attempt wrote
 
-    async def attempt(session: AsyncSession) -> Outcome[M] | _Deferred:
+    async def attempt(session: Session) -> Outcome[M] | _Deferred:
         last_sequence.clear()
         tx = Tx(session=session, platform_id=platform_id)
         if key is not None:
@@ -190,7 +188,7 @@ async def _announce(db: Database, platform_id: uuid.UUID, sequence: int) -> None
 
 
 async def _replay(
-    session: AsyncSession, stored: str, digest: str, known: Any, model: type[M]
+    session: Session, stored: str, digest: str, known: Any, model: type[M]
 ) -> Outcome[M] | _Deferred:
     if stored != digest:
         raise IdempotencyConflict("This idempotency key was already used with a different request.")

@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from gateway.domain.enums import (
     EventType,
     PersonKind,
@@ -39,7 +37,7 @@ from gateway.domain.inputs import (
 )
 from gateway.services.lookups import find
 from gateway.services.unit import Outcome, Tx, input_payload, perform
-from gateway.store import lookups
+from gateway.store import lookups, users
 from gateway.store.engine import Database
 from gateway.store.tables import Person, User
 from gateway.store.types import utcnow
@@ -159,15 +157,9 @@ async def create_user(db: Database, *, platform_id: uuid.UUID, new: NewUser) -> 
             persons = _legal_person_rows(tx, user.id, new.person)
         else:
             persons = [natural_person_row(tx, user.id, new.person, is_holder=True)]
-        try:
-            async with tx.session.begin_nested():
-                tx.session.add(user)
-                await tx.session.flush()
-                tx.session.add_all(persons)
-                await tx.session.flush()
-        except IntegrityError as error:
-            field = "login" if "login" in str(error.orig).lower() else "email"
-            raise Duplicate(f"This {field} is already used on the platform.", field=field) from None
+        field = await users.add_user(tx.session, user=user, persons=persons)
+        if field is not None:
+            raise Duplicate(f"This {field} is already used on the platform.", field=field)
         tx.emit(EventType.USER_CREATED, user, user_id=user.id, status=user.validation_status)
         for person in persons:
             tx.emit(EventType.PERSON_CREATED, person, user_id=user.id)

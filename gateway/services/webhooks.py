@@ -11,20 +11,16 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-from sqlmodel import col
-
 from gateway.domain.enums import EventType
 from gateway.domain.errors import NotFound
 from gateway.domain.ids import new_id
 from gateway.domain.inputs import Checks
 from gateway.domain.webhooks import new_secret, url_problem
-from gateway.services.deliveries import fail_pending
 from gateway.services.lookups import object_id
 from gateway.services.unit import Tx, perform
+from gateway.store import deliveries, readers, webhooks
 from gateway.store.engine import Database
 from gateway.store.journal_tables import WebhookEndpoint
-from gateway.store.tables import Platform
 from gateway.store.types import utcnow
 
 ENDPOINTS_PER_PLATFORM_MAX = 20
@@ -55,19 +51,12 @@ async def create_endpoint(
     secret = new_secret()
 
     async def work(tx: Tx) -> WebhookEndpoint:
-        count = await tx.session.scalar(
-            sa.select(sa.func.count()).where(
-                col(WebhookEndpoint.platform_id) == tx.platform_id,
-                col(WebhookEndpoint.deleted_at).is_(None),
-            )
-        )
-        if (count or 0) >= ENDPOINTS_PER_PLATFORM_MAX:
+        count = await webhooks.live_endpoint_count(tx.session, platform_id=tx.platform_id)
+        if count >= ENDPOINTS_PER_PLATFORM_MAX:
             limit = Checks()
             limit.add("url", f"A platform has at most {ENDPOINTS_PER_PLATFORM_MAX} endpoints.")
             limit.done()
-        last_sequence = await tx.session.scalar(
-            sa.select(col(Platform.event_sequence)).where(col(Platform.id) == tx.platform_id)
-        )
+        last_sequence = await readers.last_event_sequence(tx.session, platform_id=tx.platform_id)
         endpoint = WebhookEndpoint(
             id=new_id(),
             platform_id=tx.platform_id,
@@ -75,7 +64,7 @@ async def create_endpoint(
             event_types=sorted({event_type.value for event_type in new.event_types}),
             description=(new.description or "").strip() or None,
             secret=secret,
-            enqueued_through=last_sequence or 0,
+            enqueued_through=last_sequence,
         )
         tx.session.add(endpoint)
         await tx.session.flush()
@@ -97,20 +86,14 @@ async def delete_endpoint(db: Database, *, platform_id: uuid.UUID, endpoint_id: 
     key = object_id(endpoint_id, "webhook endpoint")
 
     async def work(tx: Tx) -> WebhookEndpoint:
-        endpoint = await tx.session.scalar(
-            sa.select(WebhookEndpoint)
-            .where(
-                col(WebhookEndpoint.platform_id) == tx.platform_id,
-                col(WebhookEndpoint.id) == key,
-                col(WebhookEndpoint.deleted_at).is_(None),
-            )
-            .with_for_update()
+        endpoint = await webhooks.lock_live_endpoint(
+            tx.session, platform_id=tx.platform_id, endpoint_id=key
         )
         if endpoint is None:
             raise NotFound(f"No webhook endpoint with id {endpoint_id[:64]!r}.")
         endpoint.deleted_at = utcnow()
         endpoint.enabled = False
-        await fail_pending(
+        await deliveries.fail_pending(
             tx.session,
             platform_id=tx.platform_id,
             endpoint_id=endpoint.id,

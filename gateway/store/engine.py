@@ -42,6 +42,10 @@ _RETRY_DELAY_S = 0.005
 _TRANSIENT_PGCODES = {"40001", "40P01", "55P03"}
 
 T = TypeVar("T")
+# What the store hands out, under names the layers above type their parameters with (they
+# import neither SQLAlchemy nor SQLModel): a unit of work's session, a read connection.
+Session = AsyncSession
+Connection = AsyncConnection
 logger = logging.getLogger("gateway.store")
 
 
@@ -143,6 +147,15 @@ class Database:
         if engine.dialect.name == "sqlite":
             return cls(engine, create_engine(url, writer=True))
         return cls(engine, read_engine=create_engine(url, autocommit=True))
+
+    def with_own_pools(self) -> Database:
+        """A handle on the same database with engines (connection pools) of its own, to dispose
+        of when done; this one itself for an in-memory SQLite database, which no other engine
+        would see."""
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            return self
+        return Database.from_url(url.render_as_string(hide_password=False))
 
     @property
     def dialect(self) -> str:

@@ -34,6 +34,7 @@ from gateway.domain.enums import (
 from gateway.domain.money import MINOR_UNITS_MAX
 from gateway.store.types import UTCDateTime, utcnow
 
+Model = SQLModel  # the base of every table: what generic code over rows is bound to
 metadata = SQLModel.metadata
 metadata.naming_convention = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from gateway.domain.ids import new_id
@@ -163,15 +164,19 @@ def _lock_accounts() -> Any:
     )
 
 
-async def move_balance(session: AsyncSession, *, account_id: uuid.UUID, delta: int) -> int | None:
+async def move_balance(session: AsyncSession, *, account: Account, delta: int) -> int | None:
     """Add `delta` to a user account's balance unless it would go below zero, or, with the
     pay-outs in flight (`reserved`), above MINOR_UNITS_MAX.
 
-    Returns the new balance, or None when it would (nothing changed): a debit beyond the funds,
-    or a credit beyond the largest amount clients can read exactly.
+    Returns the new balance, also set on `account` as loaded (no refresh, no change to flush),
+    or None when it would (nothing changed, `account` keeps its balance): a debit beyond the
+    funds, or a credit beyond the largest amount clients can read exactly.
     """
-    parameters = {"p_account_id": account_id, "p_delta": delta, "p_now": utcnow()}
-    return (await session.execute(_move_balance(), parameters)).scalar_one_or_none()
+    parameters = {"p_account_id": account.id, "p_delta": delta, "p_now": utcnow()}
+    balance: int | None = (await session.execute(_move_balance(), parameters)).scalar_one_or_none()
+    if balance is not None:
+        set_committed_value(account, "balance", balance)
+    return balance
 
 
 @functools.cache

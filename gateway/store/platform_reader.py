@@ -1,10 +1,12 @@
-"""Read use cases for one platform. Each method is a batch: many keys, one statement.
+"""The graph's reads for one platform. Each method is a batch: many keys, one statement.
 
 A `PlatformReader` is bound to the caller's platform, and under a user token to that user, so
 nothing it returns can belong to another platform or, for a user, lie outside the user's
-subtree; the GraphQL layer wraps its methods in per-request dataloaders. What the methods
-return are records (gateway/store/records.py), typed here as their models: a record has the
-model's column attributes, read-only.
+subtree; the GraphQL layer wraps its methods in per-request dataloaders. Each method runs one
+reader of gateway/store/readers.py on the request's shared connection (`ReadConnection`), or
+on a connection of its own outside a request. What the methods return are records
+(gateway/store/records.py), typed here as their models: a record has the model's column
+attributes, read-only.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from gateway.store.ledger_tables import LedgerEntry
 from gateway.store.readers import UserCriteria
 from gateway.store.tables import Account, Person, User
 
-__all__ = ["PlatformReader", "UserCriteria"]
 M = TypeVar("M")
 
 
