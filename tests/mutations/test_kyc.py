@@ -107,7 +107,8 @@ async def test_requesting_validation_while_anything_is_missing_is_an_invalid_sta
 
     rejected(payload, "InvalidStateRejection", "INVALID_STATE")
     assert payload["message"] == (
-        "1 requirement(s) missing: IDENTITY_PROOF of Grace Hopper (legal representative) is missing."
+        "1 requirement(s) missing:"
+        " IDENTITY_PROOF of Grace Hopper (legal representative) is missing."
     )
     user = await read_user(client, sandbox, legal.id)
     assert user["validationStatus"] == "NOT_SUBMITTED"
