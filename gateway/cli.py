@@ -77,9 +77,13 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         _print_key(demo.platform_id, demo.api_key, as_json=False, title="Demo platform ready")
         print(f"  playground:  http://{args.host}:{args.port}/graphql")
         print('  paste into its headers: {"Authorization": "Bearer ' + demo.api_key + '"}')
-        sys.stdout.flush()
         if settings.settler_delay_s is None:
             settings = settings.model_copy(update={"settler_delay_s": DEMO_SETTLER_DELAY_S})
+        print(
+            f"  sandbox settler: decides what waits {settings.settler_delay_s:g} s"
+            " (validations, mandates, pay-ins, pay-outs; MPS_SETTLER_DELAY_S)"
+        )
+        sys.stdout.flush()
     # In production uvicorn's own loggers go through the root's JSON lines too.
     log_config = None if settings.environment == "production" else uvicorn.config.LOGGING_CONFIG
     app = create_app(settings)

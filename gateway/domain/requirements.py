@@ -3,6 +3,10 @@
 NATURAL users: an IDENTITY_PROOF of the holder. LEGAL users: a REGISTRATION_PROOF and a
 UBO_DECLARATION of the entity, and an IDENTITY_PROOF of each legal representative (and at least
 one representative flagged as the user representative). A refused document does not count.
+
+A missing document's message names it as the schema spells its type and names the person it
+is about, with the role that makes it needed: "IDENTITY_PROOF of Ada Lovelace (legal
+representative) is missing." The requirement also carries both as fields, for programs.
 """
 
 from __future__ import annotations
@@ -46,10 +50,9 @@ def _has(documents: Iterable[DocumentFacts], person_id: uuid.UUID, kind: Documen
 
 
 def _document(person: PersonFacts, kind: DocumentType) -> Missing:
-    readable = kind.value.replace("_", " ").lower()
-    return Missing(
-        "DOCUMENT_MISSING", f"A {readable} of {person.label} is missing.", kind, person.id
-    )
+    role = "holder" if person.is_holder else "legal representative"
+    message = f"{kind.value} of {person.label} ({role}) is missing."
+    return Missing("DOCUMENT_MISSING", message, kind, person.id)
 
 
 def missing_requirements(

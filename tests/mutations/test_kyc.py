@@ -66,7 +66,9 @@ async def test_a_natural_user_needs_an_identity_proof_of_its_holder(
     user = await read_user(client, sandbox, user_id)
 
     assert needed(user) == [("DOCUMENT_MISSING", "IDENTITY_PROOF", user["holder"]["id"])]
-    assert "identity proof" in user["requirements"][0]["message"]
+    assert (
+        user["requirements"][0]["message"] == "IDENTITY_PROOF of Ada Lovelace (holder) is missing."
+    )
 
     await submit_document(client, sandbox, user_id=user_id, document_type="ADDRESS_PROOF")
     assert len(needed(await read_user(client, sandbox, user_id))) == 1
@@ -87,6 +89,11 @@ async def test_a_legal_user_needs_the_entity_papers_and_an_identity_proof_per_re
         ("DOCUMENT_MISSING", "UBO_DECLARATION", legal.holder_id),
         ("DOCUMENT_MISSING", "IDENTITY_PROOF", legal.representative_id),
     ]
+    assert [r["message"] for r in user["requirements"]] == [
+        "REGISTRATION_PROOF of Acme SAS (holder) is missing.",
+        "UBO_DECLARATION of Acme SAS (holder) is missing.",
+        "IDENTITY_PROOF of Grace Hopper (legal representative) is missing.",
+    ]
 
 
 async def test_requesting_validation_while_anything_is_missing_is_an_invalid_state(
@@ -99,7 +106,10 @@ async def test_requesting_validation_while_anything_is_missing_is_an_invalid_sta
     payload = await request_validation(client, sandbox, legal.id)
 
     rejected(payload, "InvalidStateRejection", "INVALID_STATE")
-    assert "identity proof" in payload["message"]
+    assert payload["message"] == (
+        "1 requirement(s) missing:"
+        " IDENTITY_PROOF of Grace Hopper (legal representative) is missing."
+    )
     user = await read_user(client, sandbox, legal.id)
     assert user["validationStatus"] == "NOT_SUBMITTED"
     assert statuses(user) == ["CREATED", "CREATED"]
