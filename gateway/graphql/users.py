@@ -34,8 +34,8 @@ from gateway.graphql.rejections import (
 from gateway.graphql.relay import Connection, Node, connection, page_arguments
 from gateway.graphql.scalars import DateTime
 from gateway.services import users
-from gateway.services.reads import UserCriteria
 from gateway.store import ledger_tables, tables
+from gateway.store.readers import UserCriteria
 
 if TYPE_CHECKING:
     from gateway.graphql.accounts import Account, BankAccount
