@@ -122,10 +122,15 @@ async def _platform_with_a_damaged_user(db: Database) -> PlatformHandle:
     mistake, so reading its holder is an internal error."""
     handle = await make_platform(db)
     broken = User(
-        id=new_id(), platform_id=handle.id, email="ghost@example.com",
-        email_key="ghost@example.com", login="ghost", kind=UserKind.NATURAL,
-        status=UserStatus.ACTIVE, validation_status=ValidationStatus.NOT_SUBMITTED,
-    )  # fmt: skip
+        id=new_id(),
+        platform_id=handle.id,
+        email="ghost@example.com",
+        email_key="ghost@example.com",
+        login="ghost",
+        kind=UserKind.NATURAL,
+        status=UserStatus.ACTIVE,
+        validation_status=ValidationStatus.NOT_SUBMITTED,
+    )
     async with db.transaction() as session:
         session.add(broken)
     return handle
