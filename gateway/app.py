@@ -2,8 +2,9 @@
 
 Every request and WebSocket gets a request id (gateway.logs). Browsers reach /graphql from
 other origins only as `cors_allowed_origins` says (any origin in development when it is empty,
-none in production). Production also drops the playground's routes, and unknown paths answer
-a JSON 404 in every mode.
+none in production), sending the request headers `cors_allowed_headers` lists (the clients'
+and tracers' usual ones by default) and `cors_extra_allowed_headers` adds. Production also
+drops the playground's routes, and unknown paths answer a JSON 404 in every mode.
 """
 
 from __future__ import annotations
@@ -79,16 +80,6 @@ def query_limits_for(settings: Settings) -> QueryLimits:
     )
 
 
-# What browser clients send: fetch with a key, Apollo Client's CSRF headers, a request id.
-CORS_REQUEST_HEADERS = (
-    "Authorization",
-    "Content-Type",
-    "Apollo-Require-Preflight",
-    "X-Apollo-Operation-Name",
-    REQUEST_ID_HEADER,
-)
-
-
 def with_cors(settings: Settings, app: ASGIApp) -> ASGIApp:
     """`app` open to pages of the allowed origins (no header at all for the others)."""
     origins = settings.cors_allowed_origins
@@ -100,7 +91,7 @@ def with_cors(settings: Settings, app: ASGIApp) -> ASGIApp:
         app,
         allow_origins=origins,
         allow_methods=["GET", "POST"],
-        allow_headers=CORS_REQUEST_HEADERS,
+        allow_headers=[*settings.cors_allowed_headers, *settings.cors_extra_allowed_headers],
         expose_headers=["Retry-After", REQUEST_ID_HEADER],
         max_age=600,
     )

@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gateway.domain.documents import DOCUMENT_BYTES_MAX
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///mps-gateway.db"
+
+# What browser clients send: the key, Apollo Client's client awareness and CSRF headers,
+# distributed tracing (W3C Trace Context and Baggage, Sentry) and a request id.
+CORS_ALLOWED_HEADERS_DEFAULT = (
+    "Authorization",
+    "Content-Type",
+    "Apollo-Require-Preflight",
+    "X-Apollo-Operation-Name",
+    "Apollographql-Client-Name",
+    "Apollographql-Client-Version",
+    "Traceparent",
+    "Tracestate",
+    "Baggage",
+    "Sentry-Trace",
+    "X-Request-Id",
+)
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
 
 
 class Settings(BaseSettings):
@@ -113,6 +131,15 @@ class Settings(BaseSettings):
         description="Origins whose pages may call /graphql over HTTP (JSON list); empty: any"
         " origin in development, none in production.",
     )
+    cors_allowed_headers: list[str] = Field(
+        default_factory=lambda: list(CORS_ALLOWED_HEADERS_DEFAULT),
+        description="Request headers pages of the allowed origins may send (JSON list; replaces"
+        ' the default list; ["*"]: any).',
+    )
+    cors_extra_allowed_headers: list[str] = Field(
+        default_factory=list,
+        description="Request headers allowed in addition to `cors_allowed_headers` (JSON list).",
+    )
     rate_limit_window_s: int = Field(
         default=60, ge=1, le=86_400, description="The window of every rate limit (moving)."
     )
@@ -174,3 +201,12 @@ class Settings(BaseSettings):
         description="Add the cost to the `extensions` of every response (when off, only when"
         ' the request\'s `extensions` hold `{"cost": true}`).',
     )
+
+    @field_validator("cors_allowed_headers", "cors_extra_allowed_headers")
+    @classmethod
+    def _header_names(cls, names: list[str]) -> list[str]:
+        """Header names, so that a comma-joined string in one entry is refused, not ignored."""
+        for name in names:
+            if name != "*" and not _HEADER_NAME.fullmatch(name):
+                raise ValueError(f"not an HTTP header name: {name!r}")
+        return names

@@ -8,7 +8,9 @@ driven by Playwright) then proves that:
    127.0.0.1 (air-gapped installs work), and there are no script errors or CSP violations;
 2. a person who pastes the demo API key into the Headers editor and presses "run" sees the
    query's data (the "Demo" platform and its seeded users) in the result pane;
-3. with a wrong key, a second run in the same page shows the `UNAUTHENTICATED` error.
+3. with a wrong key, a second run in the same page shows the `UNAUTHENTICATED` error;
+4. the page sends nothing before a key is in the Headers tab (no introspection on load, a run
+   answered in the page), then loads the schema once the key is there.
 
 When `/usr/bin/chromium` is missing the test is skipped locally, and fails when
 MPS_TEST_REQUIRE_SERVICES=1 (as in CI).
@@ -285,10 +287,10 @@ def test_a_person_runs_a_query_from_the_playground_with_an_api_key(
         f"the playground reached hosts other than the gateway: {page_record.off_host_requests}"
     )
     # Chromium logs "Failed to load resource: ... 401" for every POST the gateway rejects: the
-    # schema introspection GraphiQL sends on load with the placeholder key (twice: when an
-    # answer has no "data", GraphiQL retries without `subscriptionType`) and the wrong-key run.
-    # Tolerate exactly that message, no more often than the gateway rejected a POST, and only
-    # for requests that did not carry the demo key.
+    # schema introspection with the wrong key (twice: when an answer has no "data", GraphiQL
+    # retries without `subscriptionType`) and the wrong-key run. Tolerate exactly that message,
+    # no more often than the gateway rejected a POST, and only for requests that did not carry
+    # the demo key.
     assert all(
         post.url == endpoint and gateway.api_key not in post.authorization
         for post in page_record.rejected_posts
@@ -335,3 +337,42 @@ def test_a_person_watches_events_arrive_in_the_playground(
     expect(page.locator(RESULT_WINDOW)).to_contain_text("USER_CREATED", timeout=UI_TIMEOUT_MS)
     assert page_record.page_errors == [], page_record.page_errors
     assert page_record.off_host_requests == [], page_record.off_host_requests
+
+
+def test_the_playground_sends_nothing_until_a_key_is_in_the_headers_tab(
+    gateway: RunningGateway, browser_context: BrowserContext, page_record: PageRecord
+) -> None:
+    """Every keyless request would be a 401 counted against the address: none is sent."""
+    endpoint = f"{gateway.base_url}/graphql"
+    page = browser_context.new_page()
+    _watch(page, page_record)
+    posts: list[Request] = []
+    page.on("request", lambda request: posts.append(request) if request.method == "POST" else None)
+
+    page.goto(endpoint)
+    expect(page.locator(RUN_BUTTON)).to_be_visible(timeout=UI_TIMEOUT_MS)
+    expect(page.locator(HEADERS_EDITOR)).to_contain_text("paste your API key")
+    page.wait_for_timeout(2_000)  # GraphiQL introspects at once on load; give it time to
+    assert posts == [], f"the playground sent requests without a key: {posts}"
+
+    _set_editor(page, QUERY_EDITOR, QUERY)
+    page.locator(RUN_BUTTON).click()
+    expect(page.locator(RESULT_WINDOW)).to_contain_text("No API key", timeout=UI_TIMEOUT_MS)
+    assert posts == [], f"a run without a key reached the gateway: {posts}"
+
+    def is_introspection(response: Response) -> bool:
+        body = response.request.post_data or ""
+        return response.url == endpoint and response.request.method == "POST" and "__schema" in body
+
+    with page.expect_response(is_introspection, timeout=UI_TIMEOUT_MS) as introspection:
+        _set_editor(
+            page, HEADERS_EDITOR, json.dumps({"Authorization": f"Bearer {gateway.api_key}"})
+        )
+    assert introspection.value.status == 200
+    assert "__schema" in introspection.value.json()["data"]
+    page.get_by_role("button", name="Show Documentation Explorer").click()
+    expect(page.locator(".graphiql-doc-explorer")).to_contain_text("Query", timeout=UI_TIMEOUT_MS)
+    assert len(posts) == 1, f"one introspection once the key is there, got {len(posts)}"
+    assert page_record.rejected_posts == []
+    assert page_record.console_errors == []
+    assert page_record.page_errors == []

@@ -32,7 +32,7 @@ from gateway.graphql.platforms import PlatformQueries
 from gateway.graphql.rejections import EXCEPTION_HANDLERS
 from gateway.graphql.runtime.direct_resolvers import install_direct_resolvers
 from gateway.graphql.runtime.documents import DocumentCache, DocumentStore
-from gateway.graphql.runtime.errors import ErrorPolicy, ProductionErrorPolicy
+from gateway.graphql.runtime.errors import ErrorPolicy, MaskingSchema, ProductionErrorPolicy
 from gateway.graphql.runtime.execution import FastLeafExecution
 from gateway.graphql.runtime.limits import QueryLimiter, QueryLimits
 from gateway.graphql.runtime.text_guard import TextGuard
@@ -69,7 +69,7 @@ def build_schema(
 ) -> strawberry.Schema:
     """`limits`: the query limits (gateway.graphql.runtime.limits), safe defaults when None."""
     policy = [ProductionErrorPolicy, DisableIntrospection] if production else [ErrorPolicy]
-    schema = strawberry.Schema(
+    schema = MaskingSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -11,6 +11,16 @@
   included.
 - In production (`ProductionErrorPolicy`) no message suggests names ("Did you mean ...?"), so
   a schema cannot be guessed through its errors once introspection is off.
+
+Logging is for operators: ERROR means something is broken here. An internal error is logged
+once, at ERROR, with its traceback, reference and request id. A client's mistake (syntax,
+validation, bad input, a query limit, a rejection) is one INFO line with its code, path, the
+credential and the request id, never a traceback, and never its message (which may quote
+variable values). Strawberry's own `process_errors` logs every error at ERROR on
+`strawberry.execution`, a typo with the weight of a bug and a bug twice; `MaskingSchema`
+replaces it. It also classifies the errors in place: it is the one hook that sees an exception
+raised by a schema extension itself (which reaches the result outside every extension, its
+message unmasked), and classifying twice changes nothing.
 """
 
 from __future__ import annotations
@@ -21,8 +31,10 @@ import uuid
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from gateway.domain.errors import DomainError
 from gateway.logs import current_request_id
@@ -49,27 +61,38 @@ def _with_code(error: GraphQLError, code: str, message: str | None = None) -> Gr
     )
 
 
+def _unexpected(error: GraphQLError) -> bool:
+    """An exception no client could cause, raised outside any field (a schema extension's):
+    not located in the document, as a scalar's refusal of a literal or a variable is."""
+    original = error.original_error
+    return (
+        original is not None
+        and not isinstance(original, GraphQLError | DomainError)
+        and not error.locations
+    )
+
+
 def classify(error: GraphQLError, *, credential: str | None = None) -> GraphQLError:
-    """The error as the client may see it."""
+    """The error as the client may see it (internal ones logged at ERROR)."""
     original = error.original_error
     if isinstance(original, DomainError):
         return _with_code(error, original.code)
     if error.extensions and "code" in error.extensions:
         return error
-    if error.path is None:
+    if error.path is None and not _unexpected(error):
         return _with_code(error, _request_error_code(error))
     reference = uuid.uuid4().hex[:16]
-    path = ".".join(str(part) for part in error.path)
+    path = ".".join(str(part) for part in error.path or ())
     request_id = current_request_id()
     logger.error(
         "internal error %s at %s",
         reference,
-        path,
+        path or "the operation",
         exc_info=original or error,
         extra={
             "request_id": request_id,
             "reference": reference,
-            "path": path,
+            "path": path or None,
             "credential": credential,
         },
     )
@@ -78,6 +101,24 @@ def classify(error: GraphQLError, *, credential: str | None = None) -> GraphQLEr
     if request_id is not None:
         masked.extensions["requestId"] = request_id  # type: ignore[index]
     return masked
+
+
+def _note_client_error(error: GraphQLError, credential: str | None) -> None:
+    code = (error.extensions or {}).get("code")
+    if code == "INTERNAL_SERVER_ERROR":
+        return  # logged at ERROR when it was masked
+    path = ".".join(str(part) for part in error.path) if error.path else None
+    logger.info(
+        "client error %s at %s",
+        code,
+        path or "the request",
+        extra={
+            "request_id": current_request_id(),
+            "code": code,
+            "path": path,
+            "credential": credential,
+        },
+    )
 
 
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
@@ -116,3 +157,15 @@ class ErrorPolicy(SchemaExtension):
 
 class ProductionErrorPolicy(ErrorPolicy):
     hide_suggestions = True
+
+
+class MaskingSchema(strawberry.Schema):
+    """A schema whose errors are classified and logged by this module's policy (see above)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        credential = _credential(execution_context.context if execution_context else None)
+        errors[:] = [classify(error, credential=credential) for error in errors]
+        for error in errors:
+            _note_client_error(error, credential)

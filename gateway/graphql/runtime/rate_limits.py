@@ -6,8 +6,13 @@ Three budgets, each a moving window of `window_s` seconds (limits' `MovingWindow
   token, never the platform, so one leaked or runaway key cannot starve the platform's others);
 - subscriptions: every new subscription of one credential: an SSE request, or a `subscribe`
   message on a WebSocket (which counts there instead of as a request);
-- failed authentications: per client address, checked *before* the key lookup, so guessing
-  keys is refused without touching the database once an address has failed too often.
+- failed authentications: per client address, counted when a presented credential fails to
+  verify (a request without one is no guess: 401, not counted). The credential is verified
+  first, so a valid one is never refused for its address's failures (a page that called
+  without a key, a neighbour behind the same NAT), while a guessing address is refused (429)
+  once over budget. A guess costs no database read unless it is shaped like an API key or a
+  user token (gateway.domain), and then one indexed read: the price of never refusing the
+  real key.
 
 A moving window never lets twice the budget through around a window boundary, as a fixed
 window does, and a refusal knows when its oldest hit leaves the window: that is the
@@ -110,22 +115,9 @@ class RateLimits:
         """Count one new subscription of the credential (a WebSocket `subscribe`)."""
         return await self._hit(self.subscriptions, credential)
 
-    async def authentication_blocked(self, client: str) -> Refusal | None:
-        """Whether the client address has failed too often to try again yet (counts nothing)."""
-        item = self.failed_authentications
-        if item is None:
-            return None
-        try:
-            if await self.limiter.test(item, client):
-                return None
-            return await self._refusal(item, client)
-        except StorageError as error:
-            _storage_failed(error)
-            return None
-
-    async def authentication_failed(self, client: str) -> None:
-        """Count one failed authentication of the client address."""
-        await self._hit(self.failed_authentications, client)
+    async def authentication_failed(self, client: str) -> Refusal | None:
+        """Count one failed authentication of the client address; the refusal once over budget."""
+        return await self._hit(self.failed_authentications, client)
 
     async def aclose(self) -> None:
         """Close the Redis connections (limits has no close of its own)."""

@@ -18,9 +18,10 @@
   multipart request must carry `Apollo-Require-Preflight` or `X-Apollo-Operation-Name` (a
   header no form can send, so a browser must preflight it).
 - Rate limits (gateway.graphql.runtime.rate_limits), 429 `RATE_LIMITED` with `Retry-After`: failed
-  authentications per client address (checked before the key lookup), then requests per
-  credential, SSE requests also as new subscriptions; on a WebSocket each `subscribe` message
-  is a new subscription, refused with an `error` message for that operation.
+  authentications per client address (counted once a presented credential fails to verify, so
+  a valid key is never refused for them), then requests per credential, SSE requests also as
+  new subscriptions; on a WebSocket each `subscribe` message is a new subscription, refused
+  with an `error` message for that operation.
 """
 
 from __future__ import annotations
@@ -300,15 +301,12 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def _sign_in(self, request: Request) -> Response | None:
         """Authenticate and admit the caller into `request.state.caller`, or the refusal."""
-        client = _client_address(request)
-        blocked = await self.rate_limits.authentication_blocked(client)
-        if blocked is not None:
-            return rate_limited_response(blocked)
-        caller = await authenticate(
-            self.db, authorization=request.headers.get("authorization"), reads=request.state.reads
-        )
+        authorization = request.headers.get("authorization")
+        caller = await authenticate(self.db, authorization=authorization, reads=request.state.reads)
         if caller is None:
-            await self.rate_limits.authentication_failed(client)
+            refusal = await self._failed_authentication(request, authorization)
+            if refusal is not None:
+                return rate_limited_response(refusal)
             return error_response(
                 401,
                 "Missing or invalid API key: send `Authorization: Bearer <key>`.",
@@ -319,6 +317,15 @@ class GraphQLView(GraphQL[Context, None]):
         is_stream = self._get_stream_transport_from_headers(request.headers) is not None
         refusal = await self.rate_limits.admit_request(caller[0].credential, subscription=is_stream)
         return rate_limited_response(refusal) if refusal is not None else None
+
+    async def _failed_authentication(
+        self, connection: Request | WebSocket, authorization: object
+    ) -> Refusal | None:
+        """Count a credential that failed against its address, after the lookup (so a valid
+        key is never refused for its address's failures); a missing one is no guess."""
+        if authorization is None:
+            return None
+        return await self.rate_limits.authentication_failed(_client_address(connection))
 
     async def _execute(self, request: Request) -> Response:
         media_type = _media_type(request)
@@ -387,14 +394,12 @@ class GraphQLView(GraphQL[Context, None]):
         """Authenticate a WebSocket from its connection_init payload (4403 when refused)."""
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         authorization = params.get("Authorization") or params.get("authorization")
-        client = _client_address(context.request)
-        if await self.rate_limits.authentication_blocked(client) is not None:
-            raise ConnectionRejectionError({"message": "Too many failed authentications."})
         caller = await authenticate(
             self.db, authorization=authorization if isinstance(authorization, str) else None
         )
         if caller is None:
-            await self.rate_limits.authentication_failed(client)
+            if await self._failed_authentication(context.request, authorization) is not None:
+                raise ConnectionRejectionError({"message": "Too many failed authentications."})
             raise ConnectionRejectionError({"message": "Missing or invalid API key."})
         context.sign_in(*caller)
         no_payload: UnsetType = UNSET

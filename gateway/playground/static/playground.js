@@ -8,6 +8,13 @@
  * distinct connections) with the same headers as queries, so the API key
  * typed in the Headers tab works for them too.
  *
+ * Nothing is sent before the Headers tab holds a key: GraphiQL would fetch the
+ * schema (introspection) on load, and every keyless request is a 401 that
+ * teaches nothing. The schema is fetched once a key is there (a moment after
+ * the last edit, so a key typed by hand is not sent one character at a time),
+ * and again whenever the key changes; a query run without a key is answered
+ * in the page.
+ *
  * Expects the globals React, ReactDOM, GraphiQL (graphiql@3.8.3 UMD) and,
  * optionally, GraphiQLPluginExplorer (@graphiql/plugin-explorer@1.0.2 UMD)
  * to be loaded before this file, and a root element:
@@ -33,17 +40,59 @@
     "# mps-gateway GraphQL playground",
     "#",
     "# 1. Headers tab (below): paste your API key",
-    "#    after \"Bearer \".",
-    "# 2. Re-fetch the schema with the new headers",
-    "#    (circular-arrows button, bottom left) to get",
-    "#    docs and autocompletion.",
-    "# 3. Run: Ctrl-Enter or the play button.",
+    "#    after \"Bearer \". The schema (docs and",
+    "#    autocompletion) loads once the key is there.",
+    "# 2. Run: Ctrl-Enter or the play button.",
     "",
     "{",
     "  __typename",
     "}",
     "",
   ].join("\n");
+
+  // --- The key in the Headers tab: nothing is sent without one. ---
+  var HEADERS_STORAGE_KEY = "graphiql:headers"; // where GraphiQL persists the Headers tab
+  var KEY_SETTLE_MS = 600;
+  var NO_KEY = {
+    errors: [
+      {
+        message:
+          "No API key: paste yours into the Headers tab as " +
+          "{\"Authorization\": \"Bearer <key>\"}. Nothing was sent.",
+        extensions: { code: "UNAUTHENTICATED" },
+      },
+    ],
+  };
+
+  // The Authorization value of a headers object, or "" when it holds no key
+  // (missing, empty, or still the "<paste your API key here>" placeholder).
+  function authorizationOf(headers) {
+    var found = "";
+    Object.keys(headers || {}).forEach(function (name) {
+      var value = headers[name];
+      if (name.toLowerCase() === "authorization" && typeof value === "string") {
+        var match = /^\s*bearer\s+([^\s<>]+)\s*$/i.exec(value);
+        found = match ? value.trim() : "";
+      }
+    });
+    return found;
+  }
+
+  function authorizationIn(text) {
+    try {
+      return authorizationOf(JSON.parse(text || "{}"));
+    } catch (e) {
+      return ""; // half-typed JSON: no key yet
+    }
+  }
+
+  function storedHeaders() {
+    try {
+      return window.localStorage.getItem(HEADERS_STORAGE_KEY) || DEFAULT_HEADERS;
+    } catch (e) {
+      return DEFAULT_HEADERS; // storage disabled
+    }
+  }
 
   // --- Query/variables are mirrored in the URL so a link can be shared. ---
   // (Headers are never put in the URL: they carry the API key.)
@@ -139,6 +188,10 @@
     }
   }
 
+  async function* noKeyStream() {
+    yield NO_KEY;
+  }
+
   // --- Fetcher: POST JSON to the endpoint; headers come from the editor. ---
   function fetcher(graphQLParams, opts) {
     var headers = {
@@ -149,8 +202,12 @@
       headers[name] = editorHeaders[name];
     });
     headers["Content-Type"] = "application/json";
+    var keyless = !authorizationOf(editorHeaders);
     if (isSubscription(graphQLParams)) {
-      return subscribe(graphQLParams, headers);
+      return keyless ? noKeyStream() : subscribe(graphQLParams, headers);
+    }
+    if (keyless) {
+      return Promise.resolve(NO_KEY);
     }
 
     return fetch(endpoint, {
@@ -185,15 +242,32 @@
     plugins.push(window.GraphiQLPluginExplorer.explorerPlugin());
   }
 
+  var initialHeaders = storedHeaders();
+
   function Playground() {
     var queryState = React.useState(parameters.query || parameters.q || EXAMPLE_QUERY);
     var variablesState = React.useState(parameters.variables);
+    var keyState = React.useState(authorizationIn(initialHeaders));
+    var key = keyState[0];
+    var settleTimer = React.useRef(null);
+    // A new fetcher for each key: GraphiQL fetches the schema again when its fetcher changes.
+    var keyedFetcher = React.useMemo(
+      function () {
+        return function (graphQLParams, opts) {
+          return fetcher(graphQLParams, opts);
+        };
+      },
+      [key],
+    );
 
     return React.createElement(GraphiQL, {
-      fetcher: fetcher,
+      fetcher: keyedFetcher,
+      // null: no introspection at all; undefined: GraphiQL fetches the schema.
+      schema: key ? undefined : null,
       plugins: plugins,
       query: queryState[0],
       variables: variablesState[0],
+      headers: initialHeaders,
       defaultHeaders: DEFAULT_HEADERS,
       isHeadersEditorEnabled: true,
       shouldPersistHeaders: true,
@@ -206,6 +280,12 @@
       onEditVariables: function (value) {
         variablesState[1](value);
         updateURL({ variables: value });
+      },
+      onEditHeaders: function (value) {
+        window.clearTimeout(settleTimer.current);
+        settleTimer.current = window.setTimeout(function () {
+          keyState[1](authorizationIn(value));
+        }, KEY_SETTLE_MS);
       },
     });
   }
