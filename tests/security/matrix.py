@@ -50,33 +50,21 @@ from websockets.asyncio.client import ClientConnection
 
 from gateway.domain.ids import new_id
 from tests.conftest import PlatformHandle
-from tests.mutations.helpers import (
-    CREATE_PAY_OUT,
-    CREATE_TRANSFER,
+from tests.support.accounts import add_bank_account, entries, open_account
+from tests.support.calls import mutate, query, success
+from tests.support.documents import CREATE_PAY_OUT, CREATE_TRANSFER, document
+from tests.support.inputs import (
     DE_IBAN,
     FR_BIC,
     FR_IBAN,
-    PDF,
-    add_bank_account,
-    create_legal_user,
-    create_mandate,
-    create_natural_user,
-    entries,
-    fund,
-    mutate,
     new_key,
-    open_account,
     pay_out_input,
-    query,
-    read_user,
-    request_validation,
-    simulate_mandate,
-    simulate_validation,
-    submit_document,
-    success,
     transfer_input,
     unique,
 )
+from tests.support.kyc import PDF, request_validation, simulate_validation, submit_document
+from tests.support.payments import create_mandate, fund, simulate_mandate
+from tests.support.users import create_legal_user, create_natural_user, read_user
 
 # ---- what the matrix knows beyond the schema -------------------------------------------
 
@@ -558,11 +546,8 @@ ATTACKER_ROLES = frozenset({
 VICTIM_ROLES = ATTACKER_ROLES | {"representative", "webhook_endpoint", "platform"}
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-CREATE_TOKEN = """mutation ($input: CreateUserTokenInput!) { createUserToken(input: $input) {
-  __typename ... on CreateUserTokenSuccess { token } } }"""
-CREATE_ENDPOINT = """mutation ($input: CreateWebhookEndpointInput!) {
-  createWebhookEndpoint(input: $input) {
-    __typename ... on CreateWebhookEndpointSuccess { endpoint { id } } } }"""
+CREATE_TOKEN = document("CreateUserToken")
+CREATE_ENDPOINT = document("CreateWebhookEndpoint")
 TRANSFER_EVENTS = """query ($first: Int, $after: String) { platform {
   events(first: $first, after: $after, types: [TRANSFER_SUCCESSFUL]) {
     pageInfo { hasNextPage endCursor } nodes { id objectId } } } }"""

@@ -2,8 +2,8 @@
 
 Every answer is a 4xx or a GraphQL error with a specific `extensions.code` (never a 5xx, never
 INTERNAL_SERVER_ERROR), and the gateway answers a normal query afterwards. Several items are
-also covered where their mechanism lives (tests/security/test_limits.py, tests/graphql,
-tests/subscriptions); here they are listed in one place.
+also covered where their mechanism lives (tests/runtime/test_limits.py, tests/runtime,
+tests/events); here they are listed in one place.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import pytest
 from gateway.settings import Settings
 from gateway.store.engine import Database
 from tests.conftest import PlatformHandle, make_platform
-from tests.security.test_limits import app_client, codes, depth_bomb, quick_server
-from tests.subscriptions.conftest import LiveServer
-from tests.subscriptions.test_websocket import closed_with, create_user, init, receive, socket
+from tests.events.test_websocket import closed_with, create_user, init, receive, socket
+from tests.runtime.test_limits import app_client, codes, depth_bomb, quick_server
 from tests.support import StatementCounter, data, graphql
+from tests.support.server import LiveServer
 
 NORMAL = "{ platform { id users(first: 2) { totalCount nodes { email } } } }"
 

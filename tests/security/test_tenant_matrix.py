@@ -35,7 +35,6 @@ from gateway.graphql.schema import build_schema, export_sdl
 from gateway.settings import Settings
 from gateway.store.engine import Database
 from tests.conftest import PlatformHandle, make_platform
-from tests.mutations.helpers import CREATE_TRANSFER, mutate, query, success, transfer_input
 from tests.security.matrix import (
     ATTACKER_ROLES,
     MAY_NAME_ANOTHER_USERS_OBJECT,
@@ -65,7 +64,10 @@ from tests.security.matrix import (
     subscription,
     user_token,
 )
-from tests.subscriptions.conftest import LiveServer, serve
+from tests.support.calls import mutate, query, success
+from tests.support.documents import CREATE_TRANSFER
+from tests.support.inputs import transfer_input
+from tests.support.server import LiveServer, serve
 
 SCHEMA = build_schema()._schema
 PLANS = mutation_plans(SCHEMA)

@@ -18,12 +18,11 @@ from gateway.settings import Settings
 from gateway.store.engine import Database
 from tests.conftest import PlatformHandle, make_platform
 from tests.support import data
+from tests.support.documents import document
 from tests.webhooks.conftest import Endpoints, events_of, eventually, run_passes
 from tests.webhooks.receiver import Receiver
 
-CREATE = """mutation ($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) {
-  ... on CreateWebhookEndpointSuccess { secret endpoint { id } }
-} }"""
+CREATE = document("CreateWebhookEndpoint")
 DELIVERIES = """query ($first: Int, $after: String) { platform { webhookEndpoints {
   id enabled disabledReason
   deliveries(first: $first, after: $after) {
