@@ -15,12 +15,7 @@ from tests.support.documents import (
     UNBLOCK_ACCOUNT,
 )
 from tests.support.events import events, summary
-from tests.support.inputs import (
-    FR_BIC,
-    FR_IBAN,
-    FR_IBAN_PRINTED,
-    GB_IBAN,
-)
+from tests.support.inputs import FR_BIC, FR_IBAN, FR_IBAN_PRINTED, GB_IBAN
 from tests.support.kyc import validate
 from tests.support.payments import fund
 from tests.support.users import create_natural_user, read_user

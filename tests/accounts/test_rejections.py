@@ -24,17 +24,8 @@ from tests.support.documents import (
     CREATE_TRANSFER,
     UNBLOCK_ACCOUNT,
 )
-from tests.support.inputs import (
-    pay_out_input,
-    transfer_input,
-    wire_input,
-)
-from tests.support.payments import (
-    Funded,
-    create_pay_out,
-    funded_account,
-    settle_pay_out,
-)
+from tests.support.inputs import pay_out_input, transfer_input, wire_input
+from tests.support.payments import Funded, create_pay_out, funded_account, settle_pay_out
 from tests.support.users import create_natural_user
 
 

@@ -31,17 +31,8 @@ from tests.support.documents import (
     REQUEST_VALIDATION,
     UNBLOCK_ACCOUNT,
 )
-from tests.support.inputs import (
-    natural_person,
-    pay_out_input,
-    transfer_input,
-    wire_input,
-)
-from tests.support.payments import (
-    Funded,
-    active_mandate,
-    funded_account,
-)
+from tests.support.inputs import natural_person, pay_out_input, transfer_input, wire_input
+from tests.support.payments import Funded, active_mandate, funded_account
 from tests.support.users import create_legal_user
 
 MINOR_UNITS_MAX = 9_007_199_254_740_991

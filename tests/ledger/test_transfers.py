@@ -9,22 +9,11 @@ from sqlmodel import col
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import LedgerEntry
 from tests.conftest import PlatformHandle
-from tests.support.accounts import (
-    entries,
-    entry_lines,
-    read_account,
-)
+from tests.support.accounts import entries, entry_lines, read_account
 from tests.support.calls import mutate, node, platform_lists, success
-from tests.support.documents import (
-    CREATE_TRANSFER,
-)
+from tests.support.documents import CREATE_TRANSFER
 from tests.support.inputs import transfer_input
-from tests.support.payments import (
-    create_pay_out,
-    fund,
-    funded_account,
-    settle_pay_out,
-)
+from tests.support.payments import create_pay_out, fund, funded_account, settle_pay_out
 
 
 async def test_a_transfer_moves_money_and_writes_two_entries(

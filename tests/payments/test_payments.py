@@ -19,12 +19,7 @@ from tests.support.accounts import (
     read_account,
 )
 from tests.support.calls import missing, mutate, node, platform_lists, query, success
-from tests.support.documents import (
-    CREATE_PAY_IN,
-    CREATE_PAY_OUT,
-    CREATE_TRANSFER,
-    SIMULATE_PAY_IN,
-)
+from tests.support.documents import CREATE_PAY_IN, CREATE_PAY_OUT, CREATE_TRANSFER, SIMULATE_PAY_IN
 from tests.support.events import events
 from tests.support.inputs import pay_out_input, transfer_input, wire_input
 from tests.support.payments import (

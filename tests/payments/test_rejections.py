@@ -11,15 +11,8 @@ import httpx
 from tests.conftest import PlatformHandle
 from tests.support.accounts import add_bank_account
 from tests.support.calls import field_paths, mutate, rejected, state, success
-from tests.support.documents import (
-    CREATE_MANDATE,
-    CREATE_PAY_IN,
-    CREATE_PAY_OUT,
-)
-from tests.support.inputs import (
-    pay_out_input,
-    wire_input,
-)
+from tests.support.documents import CREATE_MANDATE, CREATE_PAY_IN, CREATE_PAY_OUT
+from tests.support.inputs import pay_out_input, wire_input
 from tests.support.payments import (
     Funded,
     active_mandate,

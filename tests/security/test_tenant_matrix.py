@@ -36,33 +36,34 @@ from gateway.settings import Settings
 from gateway.store.engine import Database
 from tests.conftest import PlatformHandle, make_platform
 from tests.security.matrix import (
-    ATTACKER_ROLES,
     MAY_NAME_ANOTHER_USERS_OBJECT,
     NODE_ROLES,
     SHARED_WITHIN_A_PLATFORM,
-    VICTIM_ROLES,
-    IdSlot,
-    MutationPlan,
-    Party,
     Selector,
-    add_webhook_endpoint,
-    build_party,
-    coverage_gaps,
-    events_until,
-    fresh_id,
-    ids_seen,
-    leaked,
     listed_node_type,
-    masked,
-    mutation_plans,
     node_type_names,
     platform_list_fields,
     platform_lists_document,
+)
+from tests.security.parties import (
+    ATTACKER_ROLES,
+    VICTIM_ROLES,
+    Party,
+    add_webhook_endpoint,
+    build_party,
+    ids_seen,
+    user_token,
+)
+from tests.security.plans import IdSlot, MutationPlan, coverage_gaps, mutation_plans
+from tests.security.probes import (
+    events_until,
+    fresh_id,
+    leaked,
+    masked,
     platform_tables,
     post,
     snapshot,
     subscription,
-    user_token,
 )
 from tests.support.calls import mutate, query, success
 from tests.support.documents import CREATE_TRANSFER

@@ -6,17 +6,9 @@ import httpx
 
 from tests.conftest import PlatformHandle
 from tests.support.calls import mutate, node, query, success
-from tests.support.documents import (
-    CREATE_USER,
-)
+from tests.support.documents import CREATE_USER
 from tests.support.events import events, summary
-from tests.support.inputs import (
-    address,
-    legal_person,
-    natural_person,
-    unique,
-    user_input,
-)
+from tests.support.inputs import address, legal_person, natural_person, unique, user_input
 from tests.support.users import add_person, create_legal_user, read_user
 
 USERS_BY_EMAIL = """

@@ -12,16 +12,8 @@ import pytest
 
 from tests.conftest import PlatformHandle
 from tests.support.calls import field_paths, mutate, rejected, state, top_level_error
-from tests.support.documents import (
-    ADD_PERSON,
-    CREATE_USER,
-)
-from tests.support.inputs import (
-    legal_person,
-    natural_person,
-    unique,
-    user_input,
-)
+from tests.support.documents import ADD_PERSON, CREATE_USER
+from tests.support.inputs import legal_person, natural_person, unique, user_input
 from tests.support.users import add_person, create_legal_user, create_natural_user
 
 
