@@ -22,8 +22,13 @@ MUTATIONS = {
     if "\nmutation " in path.read_text()
 }
 ADDRESS = {"line1": "12 rue de la Paix", "postalCode": "75002", "city": "Paris", "country": "FR"}
-ADA = {"firstName": "Ada", "lastName": "Lovelace", "birthDate": "1985-12-10",
-       "nationality": "FR", "address": ADDRESS}  # fmt: skip
+ADA = {
+    "firstName": "Ada",
+    "lastName": "Lovelace",
+    "birthDate": "1985-12-10",
+    "nationality": "FR",
+    "address": ADDRESS,
+}
 PDF = b"%PDF-1.4\n" + b"0" * 64 + b"\n%%EOF\n"
 
 
@@ -71,38 +76,76 @@ async def test_the_readme_walk_through_runs_every_mutation_document(
     client: httpx.AsyncClient, platform: PlatformHandle
 ) -> None:
     walk = Walk(client, platform)
-    legal = {"legalName": "Atelier Lumière", "category": "company",
-             "registrationNumber": "552100554", "nationality": "FR", "address": ADDRESS,
-             "representative": ADA}  # fmt: skip
-    user = (await walk.run("CreateUser", email="compta@atelier.example", login="atelier",
-                           person={"legal": legal}))["user"]  # fmt: skip
+    legal = {
+        "legalName": "Atelier Lumière",
+        "category": "company",
+        "registrationNumber": "552100554",
+        "nationality": "FR",
+        "address": ADDRESS,
+        "representative": ADA,
+    }
+    user = (
+        await walk.run(
+            "CreateUser", email="compta@atelier.example", login="atelier", person={"legal": legal}
+        )
+    )["user"]
     user_id, entity_id = user["id"], user["holder"]["id"]
     representative_id = user["holder"]["representatives"][0]["id"]
-    await walk.run("AddPerson", userId=user_id, person={**ADA, "firstName": "Grace"},
-                   roles=["BENEFICIAL_OWNER"], ownershipPercentage=60.0)  # fmt: skip
-    for document_type, person_id in [("REGISTRATION_PROOF", entity_id),
-                                     ("UBO_DECLARATION", entity_id),
-                                     ("IDENTITY_PROOF", representative_id)]:  # fmt: skip
-        await walk.upload("SubmitDocument", PDF, userId=user_id, personId=person_id,
-                          type=document_type)  # fmt: skip
+    await walk.run(
+        "AddPerson",
+        userId=user_id,
+        person={**ADA, "firstName": "Grace"},
+        roles=["BENEFICIAL_OWNER"],
+        ownershipPercentage=60.0,
+    )
+    for document_type, person_id in [
+        ("REGISTRATION_PROOF", entity_id),
+        ("UBO_DECLARATION", entity_id),
+        ("IDENTITY_PROOF", representative_id),
+    ]:
+        await walk.upload(
+            "SubmitDocument", PDF, userId=user_id, personId=person_id, type=document_type
+        )
     await walk.run("RequestValidation", userId=user_id)
     await walk.run("SimulateValidation", userId=user_id, outcome="VALIDATED")
     main = (await walk.run("OpenAccount", userId=user_id, currency="EUR", label="Main"))["account"]
     spare = (await walk.run("OpenAccount", userId=user_id, currency="EUR"))["account"]
-    pay_in = (await walk.run("CreatePayIn", creditedAccountId=main["id"], method="BANK_WIRE",
-                             amount={"amount": 100_000, "currency": "EUR"},
-                             idempotencyKey="fund-1"))["payIn"]  # fmt: skip
+    pay_in = (
+        await walk.run(
+            "CreatePayIn",
+            creditedAccountId=main["id"],
+            method="BANK_WIRE",
+            amount={"amount": 100_000, "currency": "EUR"},
+            idempotencyKey="fund-1",
+        )
+    )["payIn"]
     assert pay_in["wireReference"]
     await walk.run("SimulatePayIn", payInId=pay_in["id"], outcome="SUCCEEDED")
-    transfer = await walk.run("CreateTransfer", debitedAccountId=main["id"],
-                              creditedAccountId=spare["id"], idempotencyKey="move-1",
-                              amount={"amount": 2_500, "currency": "EUR"})  # fmt: skip
+    transfer = await walk.run(
+        "CreateTransfer",
+        debitedAccountId=main["id"],
+        creditedAccountId=spare["id"],
+        idempotencyKey="move-1",
+        amount={"amount": 2_500, "currency": "EUR"},
+    )
     assert transfer["transfer"]["debitedAccount"]["balance"]["amount"] == 97_500
-    bank = (await walk.run("AddBankAccount", userId=user_id, ownerName="Atelier Lumière",
-                           iban="FR14 2004 1010 0505 0001 3M02 606"))["bankAccount"]  # fmt: skip
-    pay_out = (await walk.run("CreatePayOut", debitedAccountId=main["id"], bankAccountId=bank["id"],
-                              amount={"amount": 7_500, "currency": "EUR"},
-                              idempotencyKey="out-1"))["payOut"]  # fmt: skip
+    bank = (
+        await walk.run(
+            "AddBankAccount",
+            userId=user_id,
+            ownerName="Atelier Lumière",
+            iban="FR14 2004 1010 0505 0001 3M02 606",
+        )
+    )["bankAccount"]
+    pay_out = (
+        await walk.run(
+            "CreatePayOut",
+            debitedAccountId=main["id"],
+            bankAccountId=bank["id"],
+            amount={"amount": 7_500, "currency": "EUR"},
+            idempotencyKey="out-1",
+        )
+    )["payOut"]
     assert pay_out["debitedAccount"]["balance"]["amount"] == 90_000
     await walk.run("SimulatePayOut", payOutId=pay_out["id"], outcome="SUCCEEDED")
     mandate = (await walk.run("CreateMandate", userId=user_id, bankAccountId=bank["id"]))["mandate"]

@@ -73,8 +73,12 @@ async def test_adding_a_bank_account_stores_the_iban_in_electronic_format(
     client: httpx.AsyncClient, sandbox: PlatformHandle
 ) -> None:
     user_id = await create_natural_user(client, sandbox)
-    input = {"userId": user_id, "ownerName": "  Ada Lovelace ", "iban": FR_IBAN_PRINTED.lower(),
-             "bic": "bnpa frpp xxx"}  # fmt: skip
+    input = {
+        "userId": user_id,
+        "ownerName": "  Ada Lovelace ",
+        "iban": FR_IBAN_PRINTED.lower(),
+        "bic": "bnpa frpp xxx",
+    }
 
     payload = await mutate(client, sandbox, ADD_BANK_ACCOUNT, input)
 

@@ -35,21 +35,32 @@ async def test_a_blocked_or_closed_account_neither_sends_nor_receives(
 ) -> None:
     payer, _ = pair
     stopped = await funded_account(client, sandbox, 0, validated=True)
-    success(await mutate(client, sandbox, document, {"accountId": stopped.account_id}),
-            "AccountStatusSuccess")  # fmt: skip
+    success(
+        await mutate(client, sandbox, document, {"accountId": stopped.account_id}),
+        "AccountStatusSuccess",
+    )
     bank_account_id = await add_bank_account(client, sandbox, stopped.user_id)
     ids = (payer.account_id, stopped.account_id)
     before = await state(client, sandbox, *ids)
 
     answers = [
-        await mutate(client, sandbox, CREATE_TRANSFER,
-                     transfer_input(payer.account_id, stopped.account_id, 10)),
-        await mutate(client, sandbox, CREATE_TRANSFER,
-                     transfer_input(stopped.account_id, payer.account_id, 10)),
+        await mutate(
+            client,
+            sandbox,
+            CREATE_TRANSFER,
+            transfer_input(payer.account_id, stopped.account_id, 10),
+        ),
+        await mutate(
+            client,
+            sandbox,
+            CREATE_TRANSFER,
+            transfer_input(stopped.account_id, payer.account_id, 10),
+        ),
         await mutate(client, sandbox, CREATE_PAY_IN, wire_input(stopped.account_id, 10)),
-        await mutate(client, sandbox, CREATE_PAY_OUT,
-                     pay_out_input(stopped.account_id, bank_account_id, 10)),
-    ]  # fmt: skip
+        await mutate(
+            client, sandbox, CREATE_PAY_OUT, pay_out_input(stopped.account_id, bank_account_id, 10)
+        ),
+    ]
 
     for payload in answers:
         rejected(payload, "InvalidStateRejection", "INVALID_STATE")
@@ -60,8 +71,10 @@ async def test_a_blocked_account_with_funds_cannot_send_them(
     client: httpx.AsyncClient, sandbox: PlatformHandle, pair: tuple[Funded, Funded]
 ) -> None:
     payer, payee = pair
-    success(await mutate(client, sandbox, BLOCK_ACCOUNT, {"accountId": payer.account_id}),
-            "AccountStatusSuccess")  # fmt: skip
+    success(
+        await mutate(client, sandbox, BLOCK_ACCOUNT, {"accountId": payer.account_id}),
+        "AccountStatusSuccess",
+    )
 
     payload = await mutate(
         client, sandbox, CREATE_TRANSFER, transfer_input(payer.account_id, payee.account_id, 10)
@@ -86,12 +99,14 @@ async def test_a_blocked_users_accounts_cannot_move_money(
     before = await state(client, sandbox, *ids)
 
     answers = [
-        await mutate(client, sandbox, CREATE_TRANSFER,
-                     transfer_input(payer.account_id, payee.account_id, 10)),
-        await mutate(client, sandbox, CREATE_TRANSFER,
-                     transfer_input(payee.account_id, payer.account_id, 10)),
+        await mutate(
+            client, sandbox, CREATE_TRANSFER, transfer_input(payer.account_id, payee.account_id, 10)
+        ),
+        await mutate(
+            client, sandbox, CREATE_TRANSFER, transfer_input(payee.account_id, payer.account_id, 10)
+        ),
         await mutate(client, sandbox, CREATE_PAY_IN, wire_input(payer.account_id, 10)),
-    ]  # fmt: skip
+    ]
 
     for payload in answers:
         rejected(payload, "InvalidStateRejection", "INVALID_STATE")

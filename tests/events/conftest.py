@@ -14,8 +14,11 @@ from tests.support.server import LiveServer, serve
 @pytest.fixture
 async def live(db: Database, settings: Settings) -> AsyncIterator[LiveServer]:
     quick = settings.model_copy(
-        update={"ws_connection_init_timeout_s": 0.5, "ws_subscriptions_per_connection_max": 3,
-                "events_poll_interval_s": 0.2}
-    )  # fmt: skip
+        update={
+            "ws_connection_init_timeout_s": 0.5,
+            "ws_subscriptions_per_connection_max": 3,
+            "events_poll_interval_s": 0.2,
+        }
+    )
     async for server in serve(quick, db):
         yield server

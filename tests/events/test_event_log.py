@@ -224,15 +224,27 @@ async def test_rejected_requests_write_no_event(
     before = await events(client, sandbox)
 
     answers = [
-        await mutate(client, sandbox, CREATE_TRANSFER,
-                     transfer_input(payer.account_id, payee.account_id, 101)),
-        await mutate(client, sandbox, CREATE_USER,
-                     user_input({"natural": natural_person()}, email="TAKEN@example.com")),
-        await mutate(client, sandbox, ADD_PERSON,
-                     {"userId": natural, "person": natural_person(), "roles": ["DIRECTOR"]}),
+        await mutate(
+            client,
+            sandbox,
+            CREATE_TRANSFER,
+            transfer_input(payer.account_id, payee.account_id, 101),
+        ),
+        await mutate(
+            client,
+            sandbox,
+            CREATE_USER,
+            user_input({"natural": natural_person()}, email="TAKEN@example.com"),
+        ),
+        await mutate(
+            client,
+            sandbox,
+            ADD_PERSON,
+            {"userId": natural, "person": natural_person(), "roles": ["DIRECTOR"]},
+        ),
         await request_validation(client, sandbox, natural),
         await settle_pay_in(client, sandbox, payee.account_id, "SUCCEEDED"),
-    ]  # fmt: skip
+    ]
 
     assert [payload["__typename"] for payload in answers] == [
         "InsufficientFundsRejection",
@@ -347,8 +359,11 @@ async def test_forbidden_simulations_write_no_event(
     pay_in_id = await create_wire(client, production, account.account_id, 10)
     before = await events(client, production)
 
-    rejected(await settle_pay_in(client, production, pay_in_id, "SUCCEEDED"), "ForbiddenRejection",
-             "FORBIDDEN")  # fmt: skip
+    rejected(
+        await settle_pay_in(client, production, pay_in_id, "SUCCEEDED"),
+        "ForbiddenRejection",
+        "FORBIDDEN",
+    )
 
     assert await events(client, production) == before
 

@@ -24,9 +24,10 @@ ADDRESS = {"line1": "1 rue", "postalCode": "75001", "city": "Paris", "country": 
 
 async def call(http: httpx.AsyncClient, key: str, query: str, **variables: Any) -> Any:
     response = await http.post(
-        "/graphql", json={"query": query, "variables": variables},
+        "/graphql",
+        json={"query": query, "variables": variables},
         headers={"Authorization": f"Bearer {key}"},
-    )  # fmt: skip
+    )
     body = response.json()
     assert "errors" not in body, body
     return body["data"]
@@ -36,42 +37,58 @@ async def funded_pair(http: httpx.AsyncClient, key: str) -> tuple[str, str]:
     accounts = []
     for _ in range(2):
         login = f"u{uuid.uuid4().hex[:10]}"
-        person = {"natural": {"firstName": "Ada", "lastName": "Byron", "birthDate": "1990-01-01",
-                              "nationality": "FR", "address": ADDRESS}}  # fmt: skip
+        person = {
+            "natural": {
+                "firstName": "Ada",
+                "lastName": "Byron",
+                "birthDate": "1990-01-01",
+                "nationality": "FR",
+                "address": ADDRESS,
+            }
+        }
         user = await call(
-            http, key,
+            http,
+            key,
             "mutation ($i: CreateUserInput!) { createUser(input: $i) {"
             " ... on CreateUserSuccess { user { id } } } }",
             i={"email": f"{login}@example.com", "login": login, "person": person},
-        )  # fmt: skip
+        )
         opened = await call(
-            http, key,
+            http,
+            key,
             'mutation ($u: ID!) { openAccount(input: {userId: $u, currency: "EUR"}) {'
             " ... on OpenAccountSuccess { account { id } } } }",
             u=user["createUser"]["user"]["id"],
-        )  # fmt: skip
+        )
         accounts.append(opened["openAccount"]["account"]["id"])
     pay_in = await call(
-        http, key,
-        'mutation ($a: ID!) { createPayIn(input: {creditedAccountId: $a, method: BANK_WIRE,'
+        http,
+        key,
+        "mutation ($a: ID!) { createPayIn(input: {creditedAccountId: $a, method: BANK_WIRE,"
         ' amount: {amount: 10000, currency: "EUR"}, idempotencyKey: "fund"}) {'
         " ... on CreatePayInSuccess { payIn { id } } } }",
         a=accounts[0],
-    )  # fmt: skip
+    )
     await call(
-        http, key,
+        http,
+        key,
         "mutation ($p: ID!) { simulatePayIn(input: {payInId: $p, outcome: SUCCEEDED}) {"
         " __typename } }",
         p=pay_in["createPayIn"]["payIn"]["id"],
-    )  # fmt: skip
+    )
     return accounts[0], accounts[1]
 
 
 def _platform(env: dict[str, str], workdir: Path) -> str:
     created = subprocess.run(
         [sys.executable, "-m", "gateway", "platform", "create", "--name", "Instances", "--json"],
-        env=env, cwd=workdir, capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
+        env=env,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     key: str = json.loads(created.stdout)["apiKey"]
     return key
 
@@ -89,8 +106,11 @@ def environment(postgresql_url: str, tmp_path: Path) -> dict[str, str]:
     return env
 
 
-SUBSCRIBE = {"id": "1", "type": "subscribe", "payload": {
-    "query": "subscription { events(types: [TRANSFER_SUCCESSFUL]) { objectId } }"}}  # fmt: skip
+SUBSCRIBE = {
+    "id": "1",
+    "type": "subscribe",
+    "payload": {"query": "subscription { events(types: [TRANSFER_SUCCESSFUL]) { objectId } }"},
+}
 TRANSFER = (
     "mutation ($d: ID!, $c: ID!) { createTransfer(input: {debitedAccountId: $d,"
     ' creditedAccountId: $c, amount: {amount: 2500, currency: "EUR"}, idempotencyKey: "t1"})'

@@ -66,8 +66,11 @@ async def test_the_watch_events_document_streams_with_its_variables(
     await create_user(live, platform)
     first_cursor_query = "{ platform { events(first: 1) { nodes { cursor } } } }"
     async with httpx.AsyncClient(base_url=live.http, timeout=10) as http:
-        body = (await http.post("/graphql", json={"query": first_cursor_query},
-                                headers=platform.headers)).json()  # fmt: skip
+        body = (
+            await http.post(
+                "/graphql", json={"query": first_cursor_query}, headers=platform.headers
+            )
+        ).json()
         after = body["data"]["platform"]["events"]["nodes"][0]["cursor"]
         request = {"query": WATCH_EVENTS, "variables": {"after": after, "objectId": None}}
         headers = {**platform.headers, "Accept": "text/event-stream"}

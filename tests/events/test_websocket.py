@@ -31,8 +31,15 @@ RECEIVE_TIMEOUT_S = 10
 
 def _person() -> dict[str, Any]:
     address = {"line1": "1 rue", "postalCode": "75001", "city": "Paris", "country": "FR"}
-    return {"natural": {"firstName": "Ada", "lastName": "Byron", "birthDate": "1990-01-01",
-                        "nationality": "FR", "address": address}}  # fmt: skip
+    return {
+        "natural": {
+            "firstName": "Ada",
+            "lastName": "Byron",
+            "birthDate": "1990-01-01",
+            "nationality": "FR",
+            "address": address,
+        }
+    }
 
 
 async def create_user(live: LiveServer, platform: PlatformHandle) -> str:
@@ -70,8 +77,11 @@ async def init(ws: ClientConnection, platform: PlatformHandle) -> None:
 
 
 async def subscribe(ws: ClientConnection, operation_id: str, **variables: Any) -> None:
-    message = {"id": operation_id, "type": "subscribe",
-               "payload": {"query": EVENTS, "variables": variables}}  # fmt: skip
+    message = {
+        "id": operation_id,
+        "type": "subscribe",
+        "payload": {"query": EVENTS, "variables": variables},
+    }
     await ws.send(json.dumps(message))
 
 
@@ -183,27 +193,33 @@ async def test_an_object_id_filter_passes_only_that_objects_events(
     platform = await make_platform(db)
     user_id = await create_user(live, platform)
     opened = await _post(
-        live, platform,
+        live,
+        platform,
         'mutation ($u: ID!) { openAccount(input: {userId: $u, currency: "EUR"}) {'
         " ... on OpenAccountSuccess { account { id } } } }",
         u=user_id,
-    )  # fmt: skip
+    )
     account_id = opened["openAccount"]["account"]["id"]
     async with socket(live) as ws:
         await init(ws, platform)
         await subscribe(ws, "1", objectId=account_id)
         await asyncio.sleep(0.2)
         await create_user(live, platform)
-        await _post(live, platform,
-                    "mutation ($a: ID!) { blockAccount(input: {accountId: $a}) { __typename } }",
-                    a=account_id)  # fmt: skip
+        await _post(
+            live,
+            platform,
+            "mutation ($a: ID!) { blockAccount(input: {accountId: $a}) { __typename } }",
+            a=account_id,
+        )
         await create_user(live, platform)
         [event] = await events(ws, 1)
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(ws.recv(), 1.0)
     assert (event["type"], event["objectId"], event["status"]) == (
-        "ACCOUNT_BLOCKED", account_id, "BLOCKED",
-    )  # fmt: skip
+        "ACCOUNT_BLOCKED",
+        account_id,
+        "BLOCKED",
+    )
 
 
 async def test_a_cursor_of_another_platform_or_garbage_is_an_error(
@@ -258,8 +274,11 @@ TRANSFER = """mutation ($input: CreateTransferInput!) {
 
 
 async def _balance_over(ws: ClientConnection, operation_id: str, account_id: str) -> int:
-    message = {"id": operation_id, "type": "subscribe",
-               "payload": {"query": BALANCE, "variables": {"id": account_id}}}  # fmt: skip
+    message = {
+        "id": operation_id,
+        "type": "subscribe",
+        "payload": {"query": BALANCE, "variables": {"id": account_id}},
+    }
     await ws.send(json.dumps(message))
     answer = await receive(ws)
     assert answer["type"] == "next", answer

@@ -87,13 +87,21 @@ async def test_png_and_jpeg_are_recognised_by_their_content_not_their_name(
     user_id = await create_natural_user(client, sandbox)
 
     png = await submit_document(
-        client, sandbox, user_id=user_id, document_type="ADDRESS_PROOF", content=PNG,
+        client,
+        sandbox,
+        user_id=user_id,
+        document_type="ADDRESS_PROOF",
+        content=PNG,
         file_name="bill.pdf",
-    )  # fmt: skip
+    )
     jpeg = await submit_document(
-        client, sandbox, user_id=user_id, document_type="PEP_DECLARATION", content=JPEG,
+        client,
+        sandbox,
+        user_id=user_id,
+        document_type="PEP_DECLARATION",
+        content=JPEG,
         file_name="declaration",
-    )  # fmt: skip
+    )
 
     png_document = success(png, "SubmitDocumentSuccess")["document"]
     jpeg_document = success(jpeg, "SubmitDocumentSuccess")["document"]
@@ -166,9 +174,14 @@ async def test_an_html_file_named_png_is_refused(
     user_id = await create_natural_user(client, sandbox)
 
     response = await upload(
-        client, sandbox, user_id=user_id, document_type="IDENTITY_PROOF", content=HTML,
-        file_name="selfie.png", declared_type="image/png",
-    )  # fmt: skip
+        client,
+        sandbox,
+        user_id=user_id,
+        document_type="IDENTITY_PROOF",
+        content=HTML,
+        file_name="selfie.png",
+        declared_type="image/png",
+    )
 
     assert response.status_code == 200
     assert field_paths(response.json()["data"]["submitDocument"]) == ["file"]
@@ -211,9 +224,13 @@ async def test_a_body_far_over_the_limit_is_refused_before_it_is_read(
         user_id = await create_natural_user(client, sandbox)
 
         response = await upload(
-            client, sandbox, user_id=user_id, document_type="IDENTITY_PROOF",
-            content=PDF + b"0" * 1_100_000, file_name="huge.pdf",
-        )  # fmt: skip
+            client,
+            sandbox,
+            user_id=user_id,
+            document_type="IDENTITY_PROOF",
+            content=PDF + b"0" * 1_100_000,
+            file_name="huge.pdf",
+        )
 
         assert response.status_code == 413
         assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"

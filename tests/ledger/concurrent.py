@@ -72,11 +72,17 @@ def eur(amount: int) -> dict[str, Any]:
 
 async def create_user(client: httpx.AsyncClient, platform: PlatformHandle, login: str) -> str:
     person = {
-        "firstName": "Ada", "lastName": login.title(), "birthDate": "1990-01-01",
+        "firstName": "Ada",
+        "lastName": login.title(),
+        "birthDate": "1990-01-01",
         "nationality": "FR",
-        "address": {"line1": "1 rue de la Paix", "postalCode": "75002", "city": "Paris",
-                    "country": "FR"},
-    }  # fmt: skip
+        "address": {
+            "line1": "1 rue de la Paix",
+            "postalCode": "75002",
+            "city": "Paris",
+            "country": "FR",
+        },
+    }
     new = {"email": f"{login}@example.com", "login": login, "person": {"natural": person}}
     created = await data(client, CREATE_USER, {"input": new}, headers=platform.headers)
     user_id: str = created["createUser"]["user"]["id"]
@@ -94,8 +100,12 @@ async def fund(
     client: httpx.AsyncClient, platform: PlatformHandle, account_id: str, amount: int
 ) -> None:
     """Credit the account the way money really arrives: a pay-in, then the bank's success."""
-    new = {"creditedAccountId": account_id, "amount": eur(amount), "method": "BANK_WIRE",
-           "idempotencyKey": f"funding-{account_id}"}  # fmt: skip
+    new = {
+        "creditedAccountId": account_id,
+        "amount": eur(amount),
+        "method": "BANK_WIRE",
+        "idempotencyKey": f"funding-{account_id}",
+    }
     created = await data(client, CREATE_PAY_IN, {"input": new}, headers=platform.headers)
     decision = {"payInId": created["createPayIn"]["payIn"]["id"], "outcome": "SUCCEEDED"}
     settled = await data(client, SIMULATE_PAY_IN, {"input": decision}, headers=platform.headers)

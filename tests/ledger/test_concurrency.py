@@ -88,9 +88,13 @@ def _plan(accounts: list[str], rng: random.Random) -> list[Planned]:
     for number in range(TRANSFERS):
         debited, credited = rng.sample(accounts, 2)
         key = f"storm-{number:04d}"
-        new = {"debitedAccountId": debited, "creditedAccountId": credited,
-               "amount": eur(rng.randint(1, TRANSFER_AMOUNT_MAX)), "label": key,
-               "idempotencyKey": key}  # fmt: skip
+        new = {
+            "debitedAccountId": debited,
+            "creditedAccountId": credited,
+            "amount": eur(rng.randint(1, TRANSFER_AMOUNT_MAX)),
+            "label": key,
+            "idempotencyKey": key,
+        }
         planned.append(Planned(new, 2 if number % DUPLICATE_EVERY == 0 else 1))
     return planned
 
@@ -242,9 +246,11 @@ async def test_fifty_concurrent_debits_against_ten_debits_worth_of_funds_let_exa
         assert summary.settlement_balances["EUR"] == 0  # in by one pay-in, out by ten pay-outs
         sent = [answer["payOut"]["id"] for answer in answers if "payOut" in answer]
         decided = await asyncio.gather(  # none left pending in the session's shared database
-            *(send(client, platform, SIMULATE_PAY_OUT, {"payOutId": item, "outcome": "SUCCEEDED"})
-              for item in sent)
-        )  # fmt: skip
+            *(
+                send(client, platform, SIMULATE_PAY_OUT, {"payOutId": item, "outcome": "SUCCEEDED"})
+                for item in sent
+            )
+        )
         assert {answer["object"]["status"] for answer in decided} == {"SUCCEEDED"}
         assert (await assert_ledger_holds(db, platform.id)).settlement_balances["EUR"] == 0
 
@@ -258,11 +264,21 @@ async def test_one_key_sent_at_once_with_twenty_different_amounts_moves_money_on
     await fund(client, platform, debited, FUNDING)
 
     answers = await asyncio.gather(
-        *(send(client, platform, CREATE_TRANSFER,
-                {"debitedAccountId": debited, "creditedAccountId": credited,
-                 "amount": eur(100 + number), "idempotencyKey": "one-key"})
-          for number in range(20))
-    )  # fmt: skip
+        *(
+            send(
+                client,
+                platform,
+                CREATE_TRANSFER,
+                {
+                    "debitedAccountId": debited,
+                    "creditedAccountId": credited,
+                    "amount": eur(100 + number),
+                    "idempotencyKey": "one-key",
+                },
+            )
+            for number in range(20)
+        )
+    )
 
     kinds = Counter(answer["__typename"] for answer in answers)
     assert kinds == {"CreateTransferSuccess": 1, "IdempotencyConflictRejection": 19}
@@ -282,9 +298,11 @@ async def _race_decisions(
     outcomes = ["SUCCEEDED", "FAILED"] * (DECISIONS // 2)
     sent = [(item, outcome) for item in ids for outcome in outcomes]
     answers = await asyncio.gather(
-        *(send(client, platform, mutation, {field: item, "outcome": outcome})
-          for item, outcome in sent)
-    )  # fmt: skip
+        *(
+            send(client, platform, mutation, {field: item, "outcome": outcome})
+            for item, outcome in sent
+        )
+    )
     winners: dict[str, str] = {}
     for (item, outcome), answer in zip(sent, answers, strict=True):
         if answer["__typename"] == "SimulateSuccess":
@@ -307,8 +325,12 @@ async def test_conflicting_concurrent_bank_decisions_move_the_money_once_as_the_
     credited, debited = holder.account_ids
     pay_ins = {}
     for number in range(ITEMS):
-        new = {"creditedAccountId": credited, "amount": eur(1_000 + number),
-               "method": "BANK_WIRE", "idempotencyKey": f"decided-in-{number}"}  # fmt: skip
+        new = {
+            "creditedAccountId": credited,
+            "amount": eur(1_000 + number),
+            "method": "BANK_WIRE",
+            "idempotencyKey": f"decided-in-{number}",
+        }
         created = await send(client, platform, CREATE_PAY_IN, new)
         pay_ins[created["payIn"]["id"]] = 1_000 + number
 
@@ -321,8 +343,12 @@ async def test_conflicting_concurrent_bank_decisions_move_the_money_once_as_the_
     await fund(client, platform, debited, ITEMS * 1_000)
     pay_outs = []
     for number in range(ITEMS):
-        new = {"debitedAccountId": debited, "bankAccountId": holder.bank_account_id,
-               "amount": eur(1_000), "idempotencyKey": f"decided-out-{number}"}  # fmt: skip
+        new = {
+            "debitedAccountId": debited,
+            "bankAccountId": holder.bank_account_id,
+            "amount": eur(1_000),
+            "idempotencyKey": f"decided-out-{number}",
+        }
         created = await send(client, platform, CREATE_PAY_OUT, new)
         pay_outs.append(created["payOut"]["id"])
 
@@ -394,8 +420,11 @@ def _transfers(rng: random.Random, accounts: list[str], keys: range) -> list[Ope
 def _pay_outs(rng: random.Random, bank_of: dict[str, str], count: int) -> list[Operation]:
     planned: list[Operation] = []
     for number, account in enumerate(rng.choices(list(bank_of), k=count)):
-        new = {"debitedAccountId": account, "bankAccountId": bank_of[account],
-               "amount": eur(rng.randint(1, TRANSFER_AMOUNT_MAX))}  # fmt: skip
+        new = {
+            "debitedAccountId": account,
+            "bankAccountId": bank_of[account],
+            "amount": eur(rng.randint(1, TRANSFER_AMOUNT_MAX)),
+        }
         planned.append(("payOut", {**new, "idempotencyKey": f"mixed-pay-out-{number}"}))
     return planned
 
@@ -422,8 +451,12 @@ async def test_transfers_pay_outs_and_bank_decisions_at_once_on_the_same_account
     pay_ins: dict[str, tuple[str, int]] = {}  # pending pay-in id -> (account, amount)
     for number in range(20):
         account, amount = rng.choice(accounts), rng.randint(1, TRANSFER_AMOUNT_MAX)
-        new = {"creditedAccountId": account, "amount": eur(amount), "method": "BANK_WIRE",
-               "idempotencyKey": f"mixed-pay-in-{number}"}  # fmt: skip
+        new = {
+            "creditedAccountId": account,
+            "amount": eur(amount),
+            "method": "BANK_WIRE",
+            "idempotencyKey": f"mixed-pay-in-{number}",
+        }
         created = await send(client, platform, CREATE_PAY_IN, new)
         pay_ins[created["payIn"]["id"]] = (account, amount)
     pay_in_decisions = _decisions(rng, "payInDecision", "payInId", list(pay_ins))

@@ -186,9 +186,11 @@ async def test_a_key_used_by_one_operation_conflicts_with_any_other(
         client, sandbox, CREATE_PAY_IN, wire_input(payee.account_id, 100, idempotencyKey=key)
     )
     user = await mutate(
-        client, sandbox, CREATE_USER,
+        client,
+        sandbox,
+        CREATE_USER,
         user_input({"natural": natural_person()}, idempotencyKey=key),
-    )  # fmt: skip
+    )
 
     rejected(pay_in, "IdempotencyConflictRejection", "IDEMPOTENCY_CONFLICT")
     rejected(user, "IdempotencyConflictRejection", "IDEMPOTENCY_CONFLICT")

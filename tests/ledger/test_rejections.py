@@ -41,12 +41,18 @@ MINOR_UNITS_MAX = 9_007_199_254_740_991
 def money_inputs(payer: Funded, payee: Funded, bank_account_id: str) -> list[tuple[str, Any]]:
     """(document, input builder taking an amount) for the three money movements."""
     return [
-        (CREATE_TRANSFER, lambda amount, **more: transfer_input(
-            payer.account_id, payee.account_id, amount, **more)),
+        (
+            CREATE_TRANSFER,
+            lambda amount, **more: transfer_input(
+                payer.account_id, payee.account_id, amount, **more
+            ),
+        ),
         (CREATE_PAY_IN, lambda amount, **more: wire_input(payer.account_id, amount, **more)),
-        (CREATE_PAY_OUT, lambda amount, **more: pay_out_input(
-            payer.account_id, bank_account_id, amount, **more)),
-    ]  # fmt: skip
+        (
+            CREATE_PAY_OUT,
+            lambda amount, **more: pay_out_input(payer.account_id, bank_account_id, amount, **more),
+        ),
+    ]
 
 
 # ---- amounts -------------------------------------------------------------------------------
@@ -94,9 +100,11 @@ async def test_the_largest_safe_amount_passes_the_scalar_and_meets_the_balance(
     payer, payee = pair
 
     payload = await mutate(
-        client, sandbox, CREATE_TRANSFER,
+        client,
+        sandbox,
+        CREATE_TRANSFER,
         transfer_input(payer.account_id, payee.account_id, MINOR_UNITS_MAX),
-    )  # fmt: skip
+    )
 
     rejected(payload, "InsufficientFundsRejection", "INSUFFICIENT_FUNDS")
     assert payload["available"] == {"amount": 1_000, "currency": "EUR", "decimal": "10.00"}
@@ -154,17 +162,33 @@ async def test_mixing_currencies_is_a_currency_mismatch(
 
     answers = [
         # EUR account -> USD account, in either currency
-        await mutate(client, eur_usd, CREATE_TRANSFER,
-                     transfer_input(euros.account_id, dollars.account_id, 10)),
-        await mutate(client, eur_usd, CREATE_TRANSFER,
-                     transfer_input(euros.account_id, dollars.account_id, 10, "USD")),
+        await mutate(
+            client,
+            eur_usd,
+            CREATE_TRANSFER,
+            transfer_input(euros.account_id, dollars.account_id, 10),
+        ),
+        await mutate(
+            client,
+            eur_usd,
+            CREATE_TRANSFER,
+            transfer_input(euros.account_id, dollars.account_id, 10, "USD"),
+        ),
         # USD -> USD, said to be EUR
-        await mutate(client, eur_usd, CREATE_TRANSFER,
-                     transfer_input(dollars.account_id, more_dollars, 10, "EUR")),
+        await mutate(
+            client,
+            eur_usd,
+            CREATE_TRANSFER,
+            transfer_input(dollars.account_id, more_dollars, 10, "EUR"),
+        ),
         await mutate(client, eur_usd, CREATE_PAY_IN, wire_input(euros.account_id, 10, "USD")),
-        await mutate(client, eur_usd, CREATE_PAY_OUT,
-                     pay_out_input(euros.account_id, bank_account_id, 10, "USD")),
-    ]  # fmt: skip
+        await mutate(
+            client,
+            eur_usd,
+            CREATE_PAY_OUT,
+            pay_out_input(euros.account_id, bank_account_id, 10, "USD"),
+        ),
+    ]
 
     for payload in answers:
         rejected(payload, "CurrencyMismatchRejection", "CURRENCY_MISMATCH")
@@ -195,9 +219,11 @@ async def test_the_same_account_written_in_another_case_is_still_the_same_accoun
     before = await state(client, sandbox, payer.account_id)
 
     payload = await mutate(
-        client, sandbox, CREATE_TRANSFER,
+        client,
+        sandbox,
+        CREATE_TRANSFER,
         transfer_input(payer.account_id, payer.account_id.upper(), 10),
-    )  # fmt: skip
+    )
 
     assert field_paths(payload) == ["creditedAccountId"]
     assert await state(client, sandbox, payer.account_id) == before
@@ -219,33 +245,69 @@ async def test_another_platforms_ids_are_not_found_anywhere(
     mine_before = await state(client, other_sandbox, mine.account_id)
 
     answers = [
-        await mutate(client, other_sandbox, CREATE_TRANSFER,
-                     transfer_input(mine.account_id, payee.account_id, 10)),
-        await mutate(client, other_sandbox, CREATE_TRANSFER,
-                     transfer_input(payer.account_id, mine.account_id, 10)),
+        await mutate(
+            client,
+            other_sandbox,
+            CREATE_TRANSFER,
+            transfer_input(mine.account_id, payee.account_id, 10),
+        ),
+        await mutate(
+            client,
+            other_sandbox,
+            CREATE_TRANSFER,
+            transfer_input(payer.account_id, mine.account_id, 10),
+        ),
         await mutate(client, other_sandbox, CREATE_PAY_IN, wire_input(payer.account_id, 10)),
-        await mutate(client, other_sandbox, CREATE_PAY_IN,
-                     wire_input(mine.account_id, 10, method="DIRECT_DEBIT",
-                                mandateId=their_mandate)),
-        await mutate(client, other_sandbox, CREATE_PAY_OUT,
-                     pay_out_input(payer.account_id, my_bank_account, 10)),
-        await mutate(client, other_sandbox, CREATE_PAY_OUT,
-                     pay_out_input(mine.account_id, their_bank_account, 10)),
-        await mutate(client, other_sandbox, OPEN_ACCOUNT,
-                     {"userId": payer.user_id, "currency": "EUR"}),
-        await mutate(client, other_sandbox, ADD_BANK_ACCOUNT,
-                     {"userId": payer.user_id, "ownerName": "X", "iban": "DE89370400440532013000"}),
-        await mutate(client, other_sandbox, CREATE_MANDATE,
-                     {"userId": payer.user_id, "bankAccountId": their_bank_account}),
-        await mutate(client, other_sandbox, CREATE_MANDATE,
-                     {"userId": mine.user_id, "bankAccountId": their_bank_account}),
-        await mutate(client, other_sandbox, ADD_PERSON,
-                     {"userId": legal.id, "person": natural_person(), "roles": ["DIRECTOR"]}),
+        await mutate(
+            client,
+            other_sandbox,
+            CREATE_PAY_IN,
+            wire_input(mine.account_id, 10, method="DIRECT_DEBIT", mandateId=their_mandate),
+        ),
+        await mutate(
+            client,
+            other_sandbox,
+            CREATE_PAY_OUT,
+            pay_out_input(payer.account_id, my_bank_account, 10),
+        ),
+        await mutate(
+            client,
+            other_sandbox,
+            CREATE_PAY_OUT,
+            pay_out_input(mine.account_id, their_bank_account, 10),
+        ),
+        await mutate(
+            client, other_sandbox, OPEN_ACCOUNT, {"userId": payer.user_id, "currency": "EUR"}
+        ),
+        await mutate(
+            client,
+            other_sandbox,
+            ADD_BANK_ACCOUNT,
+            {"userId": payer.user_id, "ownerName": "X", "iban": "DE89370400440532013000"},
+        ),
+        await mutate(
+            client,
+            other_sandbox,
+            CREATE_MANDATE,
+            {"userId": payer.user_id, "bankAccountId": their_bank_account},
+        ),
+        await mutate(
+            client,
+            other_sandbox,
+            CREATE_MANDATE,
+            {"userId": mine.user_id, "bankAccountId": their_bank_account},
+        ),
+        await mutate(
+            client,
+            other_sandbox,
+            ADD_PERSON,
+            {"userId": legal.id, "person": natural_person(), "roles": ["DIRECTOR"]},
+        ),
         await mutate(client, other_sandbox, REQUEST_VALIDATION, {"userId": payer.user_id}),
         await mutate(client, other_sandbox, BLOCK_ACCOUNT, {"accountId": payer.account_id}),
         await mutate(client, other_sandbox, UNBLOCK_ACCOUNT, {"accountId": payer.account_id}),
         await mutate(client, other_sandbox, CLOSE_ACCOUNT, {"accountId": payee.account_id}),
-    ]  # fmt: skip
+    ]
 
     for payload in answers:
         rejected(payload, "NotFoundRejection", "NOT_FOUND")
@@ -262,26 +324,35 @@ async def test_ids_of_the_wrong_type_or_malformed_are_not_found(
     before = await state(client, sandbox, payer.account_id, payee.account_id)
 
     answers = [
-        await mutate(client, sandbox, CREATE_TRANSFER,
-                     transfer_input(payer.user_id, payee.account_id, 10)),
-        await mutate(client, sandbox, CREATE_TRANSFER,
-                     transfer_input(payer.account_id, bank_account_id, 10)),
-        await mutate(client, sandbox, CREATE_TRANSFER,
-                     transfer_input(payer.account_id, "not-an-id", 10)),
+        await mutate(
+            client, sandbox, CREATE_TRANSFER, transfer_input(payer.user_id, payee.account_id, 10)
+        ),
+        await mutate(
+            client, sandbox, CREATE_TRANSFER, transfer_input(payer.account_id, bank_account_id, 10)
+        ),
+        await mutate(
+            client, sandbox, CREATE_TRANSFER, transfer_input(payer.account_id, "not-an-id", 10)
+        ),
         await mutate(client, sandbox, CREATE_PAY_IN, wire_input(mandate_id, 10)),
-        await mutate(client, sandbox, CREATE_PAY_IN,
-                     wire_input(payer.account_id, 10, method="DIRECT_DEBIT",
-                                mandateId=bank_account_id)),
-        await mutate(client, sandbox, CREATE_PAY_OUT,
-                     pay_out_input(payer.account_id, payee.account_id, 10)),
-        await mutate(client, sandbox, OPEN_ACCOUNT,
-                     {"userId": payer.account_id, "currency": "EUR"}),
-        await mutate(client, sandbox, CREATE_MANDATE,
-                     {"userId": payer.user_id, "bankAccountId": mandate_id}),
+        await mutate(
+            client,
+            sandbox,
+            CREATE_PAY_IN,
+            wire_input(payer.account_id, 10, method="DIRECT_DEBIT", mandateId=bank_account_id),
+        ),
+        await mutate(
+            client, sandbox, CREATE_PAY_OUT, pay_out_input(payer.account_id, payee.account_id, 10)
+        ),
+        await mutate(
+            client, sandbox, OPEN_ACCOUNT, {"userId": payer.account_id, "currency": "EUR"}
+        ),
+        await mutate(
+            client, sandbox, CREATE_MANDATE, {"userId": payer.user_id, "bankAccountId": mandate_id}
+        ),
         await mutate(client, sandbox, REQUEST_VALIDATION, {"userId": bank_account_id}),
         await mutate(client, sandbox, BLOCK_ACCOUNT, {"accountId": payer.user_id}),
         await mutate(client, sandbox, BLOCK_ACCOUNT, {"accountId": "0" * 36}),
-    ]  # fmt: skip
+    ]
 
     for payload in answers:
         rejected(payload, "NotFoundRejection", "NOT_FOUND")
@@ -299,11 +370,16 @@ async def test_moving_more_than_the_balance_is_insufficient_funds(
     before = await state(client, sandbox, payer.account_id, payee.account_id)
 
     answers = [
-        await mutate(client, sandbox, CREATE_TRANSFER,
-                     transfer_input(payer.account_id, payee.account_id, 1_001)),
-        await mutate(client, sandbox, CREATE_PAY_OUT,
-                     pay_out_input(payer.account_id, bank_account_id, 1_001)),
-    ]  # fmt: skip
+        await mutate(
+            client,
+            sandbox,
+            CREATE_TRANSFER,
+            transfer_input(payer.account_id, payee.account_id, 1_001),
+        ),
+        await mutate(
+            client, sandbox, CREATE_PAY_OUT, pay_out_input(payer.account_id, bank_account_id, 1_001)
+        ),
+    ]
 
     for payload in answers:
         rejected(payload, "InsufficientFundsRejection", "INSUFFICIENT_FUNDS")
@@ -323,9 +399,11 @@ async def test_an_idempotency_key_must_have_1_to_255_characters(
         payload = await mutate(client, sandbox, document, build(10, idempotencyKey=key))
         assert field_paths(payload) == ["idempotencyKey"]
     opened = await mutate(
-        client, sandbox, OPEN_ACCOUNT,
+        client,
+        sandbox,
+        OPEN_ACCOUNT,
         {"userId": payer.user_id, "currency": "EUR", "idempotencyKey": key},
-    )  # fmt: skip
+    )
     assert field_paths(opened) == ["idempotencyKey"]
     assert await state(client, sandbox, payer.account_id, payee.account_id) == before
 
@@ -338,17 +416,23 @@ async def test_labels_longer_than_200_characters_or_with_control_characters_are_
 
     for label in ("x" * 201, "line\nbreak"):
         transfer = await mutate(
-            client, sandbox, CREATE_TRANSFER,
+            client,
+            sandbox,
+            CREATE_TRANSFER,
             transfer_input(payer.account_id, payee.account_id, 10, label=label),
-        )  # fmt: skip
+        )
         pay_out = await mutate(
-            client, sandbox, CREATE_PAY_OUT,
+            client,
+            sandbox,
+            CREATE_PAY_OUT,
             pay_out_input(payer.account_id, bank_account_id, 10, label=label),
-        )  # fmt: skip
+        )
         opened = await mutate(
-            client, sandbox, OPEN_ACCOUNT,
+            client,
+            sandbox,
+            OPEN_ACCOUNT,
             {"userId": payer.user_id, "currency": "EUR", "label": label},
-        )  # fmt: skip
+        )
         for payload in (transfer, pay_out, opened):
             assert field_paths(payload) == ["label"]
 

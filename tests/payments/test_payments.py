@@ -163,8 +163,12 @@ async def test_a_pay_out_takes_the_funds_when_it_is_created(
     assert pay_out["debitedAccount"] == {"id": funded.account_id, "balance": {"amount": 6_000}}
     assert pay_out["bankAccount"]["id"] == bank_account_id
     assert entry_lines(await entries(client, sandbox, funded.account_id))[0] == (
-        "PAY_OUT", -4_000, 6_000, "PayOut", pay_out["id"]
-    )  # fmt: skip
+        "PAY_OUT",
+        -4_000,
+        6_000,
+        "PayOut",
+        pay_out["id"],
+    )
     assert await node(client, sandbox, pay_out["id"], "PayOut") == {
         "__typename": "PayOut",
         **pay_out,
@@ -204,9 +208,11 @@ async def test_amounts_are_written_with_the_currency_exponent_of_iso_4217(
     client: httpx.AsyncClient, db: Database
 ) -> None:
     created = await create_platform(
-        db, name=f"Yen {uuid.uuid4().hex[:6]}", environment=Environment.SANDBOX,
+        db,
+        name=f"Yen {uuid.uuid4().hex[:6]}",
+        environment=Environment.SANDBOX,
         currencies=["JPY", "KWD"],
-    )  # fmt: skip
+    )
     platform = PlatformHandle(id=created.platform.id, key=created.api_key)
     user_id = await create_natural_user(client, platform)
     yen = await open_account(client, platform, user_id, "JPY")
@@ -252,16 +258,22 @@ async def test_another_platform_reads_none_of_these_objects(
     [entry, *_] = await entries(client, sandbox, funded.account_id)
     [pay_in] = (await platform_lists(client, sandbox))["payIns"]["nodes"]
     documents = await query(
-        client, sandbox, "query ($id: ID!) { node(id: $id) { ... on User { documents { id } } } }",
+        client,
+        sandbox,
+        "query ($id: ID!) { node(id: $id) { ... on User { documents { id } } } }",
         {"id": funded.user_id},
-    )  # fmt: skip
+    )
     [document] = documents["node"]["documents"]
     [event, *_] = await events(client, sandbox)
     owned = {
-        transfer_id: "Transfer", pay_in["id"]: "PayIn", pay_out["id"]: "PayOut",
-        entry["id"]: "LedgerEntry", pay_out["bankAccount"]["id"]: "BankAccount",
-        mandate_id: "DirectDebitMandate", document["id"]: "KycDocument",
-    }  # fmt: skip
+        transfer_id: "Transfer",
+        pay_in["id"]: "PayIn",
+        pay_out["id"]: "PayOut",
+        entry["id"]: "LedgerEntry",
+        pay_out["bankAccount"]["id"]: "BankAccount",
+        mandate_id: "DirectDebitMandate",
+        document["id"]: "KycDocument",
+    }
 
     for object_id, typename in owned.items():
         assert (await node(client, sandbox, object_id, typename))["id"] == object_id

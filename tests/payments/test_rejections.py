@@ -91,8 +91,10 @@ async def test_a_mandate_on_another_users_bank_account_is_not_found(
     payees_bank_account = await add_bank_account(client, sandbox, payee.user_id)
 
     payload = await mutate(
-        client, sandbox, CREATE_MANDATE,
+        client,
+        sandbox,
+        CREATE_MANDATE,
         {"userId": payer.user_id, "bankAccountId": payees_bank_account},
-    )  # fmt: skip
+    )
 
     rejected(payload, "NotFoundRejection", "NOT_FOUND")

@@ -109,8 +109,12 @@ async def test_direct_resolvers_answer_what_strawberrys_wrapper_answers() -> Non
     installed = install_direct_resolvers(direct)
 
     assert set(installed) == {
-        "Query.greeter", "Greeter.greet", "Greeter.later", "Greeter.failing", "Greeter.parent",
-    }  # fmt: skip
+        "Query.greeter",
+        "Greeter.greet",
+        "Greeter.later",
+        "Greeter.failing",
+        "Greeter.parent",
+    }
     expected = await _answer(wrapped, DOCUMENT)
     assert "no greeting today" in expected
     assert '"reason": "handled"' in expected

@@ -259,15 +259,23 @@ async def test_a_client_that_leaves_mid_body_is_not_an_application_error(
         sent.append(message)
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": "/graphql", "raw_path": b"/graphql", "query_string": b"",
-        "root_path": "", "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
         "headers": [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
             (b"authorization", platform.headers["Authorization"].encode()),
         ],
-    }  # fmt: skip
+    }
     async with LifespanManager(app) as manager:
         await manager.app(scope, receive, send)  # returns: no exception reaches the server
     assert sent == []  # nobody to answer

@@ -34,10 +34,13 @@ DOCUMENTS = {
     **{path.name: path.read_text() for path in sorted((ROOT / "queries").glob("*.graphql"))},
     **{f"README block {number}": block for number, block in enumerate(README_BLOCKS, 1)},
     "introspection": get_introspection_query(
-        descriptions=True, specified_by_url=True, directive_is_repeatable=True,
-        schema_description=True, input_value_deprecation=True,
+        descriptions=True,
+        specified_by_url=True,
+        directive_is_repeatable=True,
+        schema_description=True,
+        input_value_deprecation=True,
     ),
-}  # fmt: skip
+}
 # The heaviest variables a frontend sends to these documents: full pages everywhere.
 FULL_PAGES = {"first": 100, "accountsFirst": 10, "ids": ["0"] * 100}
 
@@ -235,13 +238,18 @@ async def test_each_limit_is_refused_with_its_code_before_any_resolver_runs(
 async def test_a_document_over_several_limits_gets_every_refusal(
     client: httpx.AsyncClient, platform: PlatformHandle
 ) -> None:
-    query = "{ " + " ".join(f"a{n}: platform {{ users(first: 100) {{ totalCount }} }}"
-                            for n in range(250)) + " }"  # fmt: skip
+    query = (
+        "{ "
+        + " ".join(f"a{n}: platform {{ users(first: 100) {{ totalCount }} }}" for n in range(250))
+        + " }"
+    )
     body = await graphql(client, query, headers=platform.headers)
     assert codes(body) == ["TOO_MANY_ALIASES", "QUERY_TOO_COMPLEX"]
     assert body["errors"][1]["extensions"] == {
-        "code": "QUERY_TOO_COMPLEX", "limit": 20_000, "measured": 250 * (1 + 1 + 100),
-    }  # fmt: skip
+        "code": "QUERY_TOO_COMPLEX",
+        "limit": 20_000,
+        "measured": 250 * (1 + 1 + 100),
+    }
 
 
 async def test_introspection_lists_nested_too_deeply_are_refused(
@@ -265,10 +273,12 @@ async def test_the_limits_come_from_the_settings(
     strict = settings.model_copy(update={"query_depth_max": 2, "query_cost_max": 100})
     async with app_client(strict, db) as http:
         assert await data(http, "{ platform { id } }", headers=platform.headers)
-        deep = await graphql(http, "{ platform { users { totalCount } } }",
-                             headers=platform.headers)  # fmt: skip
-        costly = await graphql(http, "{ platform { users(first: 99) { totalCount } } }",
-                               headers=platform.headers)  # fmt: skip
+        deep = await graphql(
+            http, "{ platform { users { totalCount } } }", headers=platform.headers
+        )
+        costly = await graphql(
+            http, "{ platform { users(first: 99) { totalCount } } }", headers=platform.headers
+        )
     assert codes(deep) == ["QUERY_TOO_DEEP"]
     assert codes(costly) == ["QUERY_TOO_DEEP", "QUERY_TOO_COMPLEX"]
 
@@ -279,8 +289,9 @@ async def test_the_limits_come_from_the_settings(
 async def test_the_cost_is_reported_on_every_response_by_default(
     client: httpx.AsyncClient, platform: PlatformHandle
 ) -> None:
-    body = await graphql(client, "{ platform { users(first: 3) { totalCount } } }",
-                         headers=platform.headers)  # fmt: skip
+    body = await graphql(
+        client, "{ platform { users(first: 3) { totalCount } } }", headers=platform.headers
+    )
     refused = await graphql(client, "{ nope }", headers=platform.headers)
     assert body["extensions"] == {"cost": {"requested": 5, "limit": 20_000}}
     assert "extensions" not in refused

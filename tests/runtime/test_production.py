@@ -157,10 +157,15 @@ async def _broken_platform(db: Database) -> PlatformHandle:
     """A platform with a user that lacks its holder person: a damaged database, a server bug."""
     handle = await make_platform(db)
     broken = User(
-        id=new_id(), platform_id=handle.id, email="ghost@example.com",
-        email_key="ghost@example.com", login="ghost", kind=UserKind.NATURAL,
-        status=UserStatus.ACTIVE, validation_status=ValidationStatus.NOT_SUBMITTED,
-    )  # fmt: skip
+        id=new_id(),
+        platform_id=handle.id,
+        email="ghost@example.com",
+        email_key="ghost@example.com",
+        login="ghost",
+        kind=UserKind.NATURAL,
+        status=UserStatus.ACTIVE,
+        validation_status=ValidationStatus.NOT_SUBMITTED,
+    )
     async with db.transaction() as session:
         session.add(broken)
     return handle
@@ -173,9 +178,10 @@ async def test_an_internal_error_shows_its_request_id_and_the_log_has_the_rest(
     query = "{ platform { users { nodes { email holder { id } } } } }"
     with caplog.at_level(logging.ERROR, logger="gateway.graphql"):
         response = await prod.post(
-            "/graphql", json={"query": query},
+            "/graphql",
+            json={"query": query},
             headers={**platform.headers, "X-Request-Id": "support-ticket-42.a_b"},
-        )  # fmt: skip
+        )
     [error] = response.json()["errors"]
     assert response.headers["x-request-id"] == "support-ticket-42.a_b"
     assert error["message"] == "Internal server error."
@@ -250,10 +256,12 @@ async def test_configured_origins_and_only_they_may_call_the_api(
     platform = await make_platform(db)
     async with app_client(production(settings, cors_allowed_origins=[APP]), db) as http:
         allowed = await http.options("/graphql", headers={"Origin": APP, **PREFLIGHT})
-        other = await http.options("/graphql", headers={"Origin": "https://evil.example",
-                                                        **PREFLIGHT})  # fmt: skip
-        simple = await http.post("/graphql", json=QUERY, headers={"Origin": APP,
-                                                                  **platform.headers})  # fmt: skip
+        other = await http.options(
+            "/graphql", headers={"Origin": "https://evil.example", **PREFLIGHT}
+        )
+        simple = await http.post(
+            "/graphql", json=QUERY, headers={"Origin": APP, **platform.headers}
+        )
     assert allowed.status_code == 200
     assert allowed.headers["access-control-allow-origin"] == APP
     allowed_headers = allowed.headers["access-control-allow-headers"].lower()
@@ -384,8 +392,10 @@ async def test_subscriptions_get_no_suggestions_either_in_production(
     }
     async for server in serve(production(settings), db):
         async with websockets.connect(server.ws, subprotocols=PROTOCOL) as ws:
-            init = {"type": "connection_init",
-                    "payload": {"Authorization": f"Bearer {platform.key}"}}  # fmt: skip
+            init = {
+                "type": "connection_init",
+                "payload": {"Authorization": f"Bearer {platform.key}"},
+            }
             await ws.send(json.dumps(init))
             assert json.loads(await ws.recv()) == {"type": "connection_ack"}
             await ws.send(json.dumps(subscribe))

@@ -36,19 +36,26 @@ async def _pending_pay_in(db: Database, platform_id: uuid.UUID) -> uuid.UUID:
     person = NaturalPersonData("Ada", "Byron", dt.date(1990, 1, 1), "FR", ADDRESS)
     login = f"u{uuid.uuid4().hex[:10]}"
     user = await users.create_user(
-        db, platform_id=platform_id,
+        db,
+        platform_id=platform_id,
         new=users.NewUser(email=f"{login}@example.com", login=login, person=person),
-    )  # fmt: skip
+    )
     account = await accounts.open_account(
-        db, platform_id=platform_id,
+        db,
+        platform_id=platform_id,
         new=accounts.NewAccount(user_id=str(user.value.id), currency="EUR"),
-    )  # fmt: skip
+    )
     pay_in = await payments.create_pay_in(
-        db, platform_id=platform_id,
-        new=payments.NewPayIn(credited_account_id=str(account.value.id), amount=1_000,
-                              currency="EUR", method=PayInMethod.BANK_WIRE,
-                              idempotency_key=uuid.uuid4().hex),
-    )  # fmt: skip
+        db,
+        platform_id=platform_id,
+        new=payments.NewPayIn(
+            credited_account_id=str(account.value.id),
+            amount=1_000,
+            currency="EUR",
+            method=PayInMethod.BANK_WIRE,
+            idempotency_key=uuid.uuid4().hex,
+        ),
+    )
     return pay_in.value.id
 
 

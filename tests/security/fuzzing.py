@@ -119,11 +119,37 @@ PUNCTUATION = [*'{}()[]:!$@=|&,."\\#', "...", '"""']
 NAMES = sorted({name for name in GRAPHQL_SCHEMA.type_map if not name.startswith("__")})
 WORDS = ["query", "mutation", "subscription", "fragment", "on", "true", "false", "null", "$v"]
 WRONG_VALUES = [
-    "1", "-1", "0", "1.5", "1e400", "99999999999999999999999", '"text"', '""', "true", "null",
-    "[]", "[1, 2]", "{}", "{bogus: 1}", "NOT_AN_ENUM", "$undefined", '"\\u0000"', '"é\\uD83D"',
-]  # fmt: skip
-VARIABLE_TYPES = ["String", "String!", "Int!", "ID!", "[ID!]!", "Boolean", "Float",
-                  "MoneyInput!", "CreateUserInput!", "NoSuchType"]  # fmt: skip
+    "1",
+    "-1",
+    "0",
+    "1.5",
+    "1e400",
+    "99999999999999999999999",
+    '"text"',
+    '""',
+    "true",
+    "null",
+    "[]",
+    "[1, 2]",
+    "{}",
+    "{bogus: 1}",
+    "NOT_AN_ENUM",
+    "$undefined",
+    '"\\u0000"',
+    '"é\\uD83D"',
+]
+VARIABLE_TYPES = [
+    "String",
+    "String!",
+    "Int!",
+    "ID!",
+    "[ID!]!",
+    "Boolean",
+    "Float",
+    "MoneyInput!",
+    "CreateUserInput!",
+    "NoSuchType",
+]
 
 
 def _json_containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:

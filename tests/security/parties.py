@@ -22,10 +22,23 @@ from tests.support.users import create_legal_user, create_natural_user, read_use
 # ---- parties -------------------------------------------------------------------------
 
 # What each builder makes; the guard test checks the matrix needs no more than this.
-ATTACKER_ROLES = frozenset({
-    "user", "holder", "person", "account", "second_account", "ledger_entry", "transfer",
-    "pay_in", "pay_out", "bank_account", "mandate", "document", "event",
-})  # fmt: skip
+ATTACKER_ROLES = frozenset(
+    {
+        "user",
+        "holder",
+        "person",
+        "account",
+        "second_account",
+        "ledger_entry",
+        "transfer",
+        "pay_in",
+        "pay_out",
+        "bank_account",
+        "mandate",
+        "document",
+        "event",
+    }
+)
 VICTIM_ROLES = ATTACKER_ROLES | {"representative", "webhook_endpoint", "platform"}
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -81,9 +94,12 @@ async def _onboarded(
     """A user through KYC: documents submitted, validation requested, VALIDATED."""
     if legal:
         created = await create_legal_user(client, key)
-        objects = {"user": created.id, "holder": created.holder_id,
-                   "representative": created.representative_id,
-                   "person": created.representative_id}  # fmt: skip
+        objects = {
+            "user": created.id,
+            "holder": created.holder_id,
+            "representative": created.representative_id,
+            "person": created.representative_id,
+        }
         for document_type in ("REGISTRATION_PROOF", "UBO_DECLARATION"):
             payload = await submit_document(
                 client, key, user_id=created.id, document_type=document_type

@@ -108,16 +108,20 @@ class _Filler:
             slot = IdSlot(path, owner, name)
             self.slots.append(slot)
             if slot.role is None:
-                self.gaps.append(f"Mutation.{self.mutation}: ID field {slot.qualified} names no"
-                                 " party object (add it to ID_ROLES)")  # fmt: skip
+                self.gaps.append(
+                    f"Mutation.{self.mutation}: ID field {slot.qualified} names no"
+                    " party object (add it to ID_ROLES)"
+                )
             return self.ids.get(slot, str(new_id()))
         if t.name == "Upload":
             self.uploads.append(".".join(str(p) for p in ("variables", *path)))
             return None
         found = self.example(owner, name, default=EXAMPLES.get(t.name, _MISSING))
         if found is _MISSING:
-            self.gaps.append(f"Mutation.{self.mutation}: no example value for scalar {t.name}"
-                             f" ({owner}.{name}; add it to EXAMPLES)")  # fmt: skip
+            self.gaps.append(
+                f"Mutation.{self.mutation}: no example value for scalar {t.name}"
+                f" ({owner}.{name}; add it to EXAMPLES)"
+            )
         return found
 
     def input_object(self, t: GraphQLInputObjectType, path: tuple[str | int, ...]) -> Any:

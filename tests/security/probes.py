@@ -111,8 +111,11 @@ async def subscription(
         init = {"type": "connection_init", "payload": {"Authorization": authorization}}
         await ws.send(json.dumps(init))
         assert await receive(ws) == {"type": "connection_ack"}
-        start = {"id": "1", "type": "subscribe",
-                 "payload": {"query": document, "variables": variables}}  # fmt: skip
+        start = {
+            "id": "1",
+            "type": "subscribe",
+            "payload": {"query": document, "variables": variables},
+        }
         await ws.send(json.dumps(start))
         yield ws
 

@@ -80,8 +80,14 @@ FUZZ_SETTINGS = hypothesis.settings(
 # limits.py), and domain errors. Another code in a 200 answer fails the test: add it here if the
 # gateway defines it on purpose.
 REQUEST_CODES = {"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT"}
-LIMIT_CODES = {"QUERY_TOO_LARGE", "TOO_MANY_TOKENS", "QUERY_TOO_DEEP", "TOO_MANY_ALIASES",
-               "TOO_MANY_DIRECTIVES", "QUERY_TOO_COMPLEX"}  # fmt: skip
+LIMIT_CODES = {
+    "QUERY_TOO_LARGE",
+    "TOO_MANY_TOKENS",
+    "QUERY_TOO_DEEP",
+    "TOO_MANY_ALIASES",
+    "TOO_MANY_DIRECTIVES",
+    "QUERY_TOO_COMPLEX",
+}
 
 
 def _domain_codes(error_type: type[DomainError] = DomainError) -> set[str]:
@@ -206,15 +212,19 @@ def _problems(response: httpx.Response, *, allowed: set[str] | None) -> list[str
     if not isinstance(body, dict):
         return ["the body is not a JSON object"]
     codes = [_code(error) for error in body.get("errors") or []]
-    problems = [f"an error whose extensions.code is {code!r}" for code in codes
-                if not isinstance(code, str)]  # fmt: skip
+    problems = [
+        f"an error whose extensions.code is {code!r}" for code in codes if not isinstance(code, str)
+    ]
     if INTERNAL in codes:
         problems.append("a masked internal error (INTERNAL_SERVER_ERROR)")
     if response.status_code >= 400 and not codes:
         problems.append(f"HTTP {response.status_code} without errors")
     if allowed is not None and response.status_code == 200:
-        problems += [f"an unexpected error code {code!r} (see ALLOWED_CODES)" for code in codes
-                     if isinstance(code, str) and code not in allowed | {INTERNAL}]  # fmt: skip
+        problems += [
+            f"an unexpected error code {code!r} (see ALLOWED_CODES)"
+            for code in codes
+            if isinstance(code, str) and code not in allowed | {INTERNAL}
+        ]
     return problems
 
 

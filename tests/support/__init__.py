@@ -1,4 +1,9 @@
-"""Helpers for tests: GraphQL calls over HTTP and an SQL statement counter."""
+"""Helpers for tests: GraphQL calls over HTTP and an SQL statement counter.
+
+The package's modules hold the rest, named like the nouns they build: `platforms`, `users`,
+`kyc`, `accounts`, `payments`, `events`, with `calls` (mutate, success, rejected...), `inputs`,
+`documents` (the shared .graphql documents of tests/documents/) and `server` (a live gateway).
+"""
 
 from __future__ import annotations
 

@@ -23,9 +23,13 @@ class LiveServer:
 async def serve(settings: Settings, db: Database) -> AsyncIterator[LiveServer]:
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings, db=db), host="127.0.0.1", port=port, log_level="warning",
-        ws="websockets-sansio", lifespan="on",
-    )  # fmt: skip
+        create_app(settings, db=db),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws="websockets-sansio",
+        lifespan="on",
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(200):  # bounded: 10 s

@@ -174,8 +174,9 @@ async def test_a_token_cannot_debit_another_users_account(
     unknown_id = str(uuid.uuid4())
     unknown = await mutate(client, user, TRANSFER, {**stolen, "debitedAccountId": unknown_id})
     assert {**refusal, "message": refusal["message"].replace(theirs.account_id, "?")} == {
-        **unknown, "message": unknown["message"].replace(unknown_id, "?")
-    }  # fmt: skip
+        **unknown,
+        "message": unknown["message"].replace(unknown_id, "?"),
+    }
     balance = "query ($id: ID!) { node(id: $id) { ... on Account { balance { amount } } } }"
     left = await data(client, balance, {"id": theirs.account_id}, headers=sandbox.headers)
     assert left == {"node": {"balance": {"amount": 5_000}}}
@@ -336,10 +337,12 @@ async def test_tampered_and_foreign_tokens_are_refused(
     foreign = await user_token(client, other, stranger)
     header, payload, signature = token.split(".")
     flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
-    unsigned = jwt.encode(jwt.decode(token, options={"verify_signature": False}), key=None,
-                          algorithm="none")  # fmt: skip
-    guessed = jwt.encode(jwt.decode(token, options={"verify_signature": False}),
-                         key="secret" * 8, algorithm="HS256")  # fmt: skip
+    unsigned = jwt.encode(
+        jwt.decode(token, options={"verify_signature": False}), key=None, algorithm="none"
+    )
+    guessed = jwt.encode(
+        jwt.decode(token, options={"verify_signature": False}), key="secret" * 8, algorithm="HS256"
+    )
     forgeries = {
         "signature flipped": f"{header}.{payload}.{flipped}",
         "another user": _with_claims(token, sub=theirs),
@@ -371,8 +374,11 @@ async def test_a_tokens_subscription_carries_only_its_users_events(
         theirs = await funded_account(http, platform, 10_000)
         bystander = await funded_account(http, platform, 0)
         token = await user_token(http, platform, mine.user_id)
-        listing = await data(http, "{ platform { events(first: 100) { edges { cursor } } } }",
-                             headers=platform.headers)  # fmt: skip
+        listing = await data(
+            http,
+            "{ platform { events(first: 100) { edges { cursor } } } }",
+            headers=platform.headers,
+        )
         now = listing["platform"]["events"]["edges"][-1]["cursor"]
         transfers = []
         for debited, credited in [

@@ -25,9 +25,11 @@ async def test_an_email_already_taken_is_a_duplicate_whatever_its_case(
     before = await state(client, sandbox)
 
     payload = await mutate(
-        client, sandbox, CREATE_USER,
+        client,
+        sandbox,
+        CREATE_USER,
         user_input({"natural": natural_person()}, email=f"{name.upper()}@EXAMPLE.com"),
-    )  # fmt: skip
+    )
 
     assert rejected(payload, "DuplicateRejection", "DUPLICATE")["field"] == "email"
     assert await state(client, sandbox) == before
@@ -65,14 +67,23 @@ async def test_invalid_person_fields_are_listed_under_their_dotted_paths(
     person["address"]["city"] = ""
 
     natural = await mutate(
-        client, sandbox, CREATE_USER,
+        client,
+        sandbox,
+        CREATE_USER,
         user_input({"natural": person}, email="not-an-email", login="-x"),
-    )  # fmt: skip
+    )
     legal = await mutate(
-        client, sandbox, CREATE_USER,
-        user_input({"legal": legal_person(legalName="", representative=natural_person(
-            birthDate="1800-01-01"))}),
-    )  # fmt: skip
+        client,
+        sandbox,
+        CREATE_USER,
+        user_input(
+            {
+                "legal": legal_person(
+                    legalName="", representative=natural_person(birthDate="1800-01-01")
+                )
+            }
+        ),
+    )
 
     assert field_paths(natural) == [
         "email",
@@ -120,9 +131,11 @@ async def test_persons_are_added_only_to_legal_users(
     before = await state(client, sandbox, user_id)
 
     payload = await mutate(
-        client, sandbox, ADD_PERSON,
+        client,
+        sandbox,
+        ADD_PERSON,
         {"userId": user_id, "person": natural_person(), "roles": ["DIRECTOR"]},
-    )  # fmt: skip
+    )
 
     rejected(payload, "InvalidStateRejection", "INVALID_STATE")
     assert await state(client, sandbox, user_id) == before
@@ -164,10 +177,16 @@ async def test_owners_may_not_hold_more_than_100_percent_together(
     await add_person(client, sandbox, legal.id, ["SHAREHOLDER"], ownershipPercentage=40.0)
 
     payload = await mutate(
-        client, sandbox, ADD_PERSON,
-        {"userId": legal.id, "person": natural_person(), "roles": ["SHAREHOLDER"],
-         "ownershipPercentage": 0.5},
-    )  # fmt: skip
+        client,
+        sandbox,
+        ADD_PERSON,
+        {
+            "userId": legal.id,
+            "person": natural_person(),
+            "roles": ["SHAREHOLDER"],
+            "ownershipPercentage": 0.5,
+        },
+    )
 
     assert field_paths(payload) == ["ownershipPercentage"]
 

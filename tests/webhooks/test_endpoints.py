@@ -27,8 +27,12 @@ async def _create(client: httpx.AsyncClient, platform: PlatformHandle, **fields:
 async def test_an_endpoint_is_created_with_a_secret_shown_once_and_listed_without_it(
     client: httpx.AsyncClient, platform: PlatformHandle
 ) -> None:
-    created = await _create(client, platform, url="https://hooks.example.com/mps",
-                            eventTypes=["PAY_IN_SUCCESSFUL", "TRANSFER_SUCCESSFUL"])  # fmt: skip
+    created = await _create(
+        client,
+        platform,
+        url="https://hooks.example.com/mps",
+        eventTypes=["PAY_IN_SUCCESSFUL", "TRANSFER_SUCCESSFUL"],
+    )
     assert created["__typename"] == "CreateWebhookEndpointSuccess"
     assert created["secret"].startswith("whsec_")
     assert len(created["secret"]) > 40
@@ -46,8 +50,9 @@ async def test_a_deleted_endpoint_is_gone_and_cannot_be_deleted_twice(
     ]
     first = await data(client, DELETE, {"id": endpoint_id}, headers=platform.headers)
     assert first["deleteWebhookEndpoint"] == {
-        "__typename": "DeleteWebhookEndpointSuccess", "deletedId": endpoint_id,
-    }  # fmt: skip
+        "__typename": "DeleteWebhookEndpointSuccess",
+        "deletedId": endpoint_id,
+    }
     again = await data(client, DELETE, {"id": endpoint_id}, headers=platform.headers)
     assert again["deleteWebhookEndpoint"] == {
         "__typename": "NotFoundRejection",
@@ -56,8 +61,12 @@ async def test_a_deleted_endpoint_is_gone_and_cannot_be_deleted_twice(
     assert (await data(client, LIST, headers=platform.headers))["platform"][
         "webhookEndpoints"
     ] == []
-    node = await data(client, "query ($id: ID!) { node(id: $id) { id } }", {"id": endpoint_id},
-                      headers=platform.headers)  # fmt: skip
+    node = await data(
+        client,
+        "query ($id: ID!) { node(id: $id) { id } }",
+        {"id": endpoint_id},
+        headers=platform.headers,
+    )
     assert node == {"node": None}
 
 
@@ -72,8 +81,12 @@ async def test_another_platform_can_neither_see_nor_delete_an_endpoint(
     assert attempt["deleteWebhookEndpoint"]["__typename"] == "NotFoundRejection"
     listed = await data(client, LIST, headers=intruder.headers)
     assert listed["platform"]["webhookEndpoints"] == []
-    node = await data(client, "query ($id: ID!) { node(id: $id) { id } }", {"id": endpoint_id},
-                      headers=intruder.headers)  # fmt: skip
+    node = await data(
+        client,
+        "query ($id: ID!) { node(id: $id) { id } }",
+        {"id": endpoint_id},
+        headers=intruder.headers,
+    )
     assert node == {"node": None}
     mine = (await data(client, LIST, headers=platform.headers))["platform"]["webhookEndpoints"]
     assert [endpoint["id"] for endpoint in mine] == [endpoint_id]
