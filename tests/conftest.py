@@ -13,7 +13,6 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -26,12 +25,14 @@ from sqlalchemy.engine import make_url
 
 from gateway.app import create_app
 from gateway.domain.enums import Environment
-from gateway.services.demo import populate
 from gateway.services.platforms import create_platform
 from gateway.settings import Settings
 from gateway.store.engine import Database
 from gateway.store.migrate import upgrade
 from tests.support import StatementCounter
+from tests.support.payments import Funded, funded_account
+from tests.support.platforms import PlatformHandle as PlatformHandle
+from tests.support.platforms import make_platform as make_platform
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MPS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -140,40 +141,6 @@ async def client(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncC
             yield http
 
 
-@dataclass(frozen=True)
-class PlatformHandle:
-    id: uuid.UUID
-    key: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.key}"}
-
-
-async def make_platform(
-    db: Database,
-    *,
-    natural_users: int = 0,
-    legal_users: int = 0,
-    accounts_per_user: int = 2,
-    environment: Environment = Environment.SANDBOX,
-    seed: int = 7,
-) -> PlatformHandle:
-    created = await create_platform(
-        db, name=f"Test {uuid.uuid4().hex[:8]}", environment=environment, currencies=["EUR"]
-    )
-    if natural_users or legal_users:
-        await populate(
-            db,
-            platform_id=created.platform.id,
-            natural_users=natural_users,
-            legal_users=legal_users,
-            accounts_per_user=accounts_per_user,
-            seed=seed,
-        )
-    return PlatformHandle(id=created.platform.id, key=created.api_key)
-
-
 @pytest.fixture
 async def platform(db: Database) -> PlatformHandle:
     """A sandbox platform with 8 natural and 3 legal users, two EUR accounts each."""
@@ -181,6 +148,44 @@ async def platform(db: Database) -> PlatformHandle:
 
 
 @pytest.fixture
+async def sandbox(db: Database) -> PlatformHandle:
+    """An empty SANDBOX platform allowing EUR only."""
+    return await make_platform(db)
+
+
+@pytest.fixture
+async def other_sandbox(db: Database) -> PlatformHandle:
+    """A second empty SANDBOX platform: nothing of `sandbox` may be visible from it."""
+    return await make_platform(db)
+
+
+@pytest.fixture
+async def production(db: Database) -> PlatformHandle:
+    """An empty PRODUCTION platform: simulate* is forbidden there."""
+    return await make_platform(db, environment=Environment.PRODUCTION)
+
+
+@pytest.fixture
+async def eur_usd(db: Database) -> PlatformHandle:
+    """A SANDBOX platform allowing EUR and USD, for currency mismatches."""
+    created = await create_platform(
+        db,
+        name=f"EUR+USD {uuid.uuid4().hex[:8]}",
+        environment=Environment.SANDBOX,
+        currencies=["EUR", "USD"],
+    )
+    return PlatformHandle(id=created.platform.id, key=created.api_key)
+
+
+@pytest.fixture
 def statements(db: Database) -> Iterator[StatementCounter]:
     with StatementCounter(db.engine, db.read_engine) as counter:
         yield counter
+
+
+@pytest.fixture
+async def pair(client: httpx.AsyncClient, sandbox: PlatformHandle) -> tuple[Funded, Funded]:
+    """Two validated users of `sandbox`: the first with 1 000 cents, the second with none."""
+    payer = await funded_account(client, sandbox, 1_000, validated=True)
+    payee = await funded_account(client, sandbox, 0, validated=True)
+    return payer, payee

@@ -58,8 +58,11 @@ def gateway_process(env: dict[str, str], workdir: Path) -> Iterator[str]:
     with log.open("wb") as log_file:
         server = subprocess.Popen(
             [sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=workdir, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            cwd=workdir,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     try:
         _wait_until_healthy(base_url, server, log)
         yield base_url

@@ -1,7 +1,7 @@
 """The command line, run as a real process against each database.
 
 API key management (`key create | list | revoke`) is checked here for what it prints and how
-it fails; tests/security/test_api_keys.py checks that its keys open, and close, the API.
+it fails; tests/tokens/test_api_keys.py checks that its keys open, and close, the API.
 """
 
 from __future__ import annotations

@@ -325,9 +325,11 @@ def test_a_person_watches_events_arrive_in_the_playground(
     for attempt in range(3):  # the stream may open a moment before it listens: bounded retries
         variables = {"login": f"watcher{attempt}", "email": f"watch{attempt}@example.com"}
         created = httpx.post(
-            endpoint, json={"query": mutation, "variables": variables}, timeout=10,
+            endpoint,
+            json={"query": mutation, "variables": variables},
+            timeout=10,
             headers={"Authorization": f"Bearer {gateway.api_key}"},
-        )  # fmt: skip
+        )
         assert created.json()["data"]["createUser"]["__typename"] == "CreateUserSuccess"
         try:
             expect(page.locator(RESULT_WINDOW)).to_contain_text("USER_CREATED", timeout=5_000)

@@ -106,23 +106,51 @@ async def _snapshot(db: Database, platform_id: uuid.UUID) -> _Snapshot:
                 session, SettlementAccount, platform_id, "id", "currency", "balance"
             ),
             entries=await _rows(
-                session, LedgerEntry, platform_id, "id", "account_id", "settlement_account_id",
-                "currency", "kind", "amount", "balance_after", "operation_type", "operation_id",
+                session,
+                LedgerEntry,
+                platform_id,
+                "id",
+                "account_id",
+                "settlement_account_id",
+                "currency",
+                "kind",
+                "amount",
+                "balance_after",
+                "operation_type",
+                "operation_id",
             ),
             transfers=await _rows(
-                session, Transfer, platform_id, "id", "debited_account_id",
-                "credited_account_id", "amount", "currency",
+                session,
+                Transfer,
+                platform_id,
+                "id",
+                "debited_account_id",
+                "credited_account_id",
+                "amount",
+                "currency",
             ),
             pay_ins=await _rows(
-                session, PayIn, platform_id, "id", "credited_account_id", "amount", "currency",
+                session,
+                PayIn,
+                platform_id,
+                "id",
+                "credited_account_id",
+                "amount",
+                "currency",
                 "status",
             ),
             pay_outs=await _rows(
-                session, PayOut, platform_id, "id", "debited_account_id", "amount", "currency",
+                session,
+                PayOut,
+                platform_id,
+                "id",
+                "debited_account_id",
+                "amount",
+                "currency",
                 "status",
             ),
             idempotency_records=keys or 0,
-        )  # fmt: skip
+        )
 
 
 def _check_chain(name: str, balance: int, entries: Iterable[Any], problems: list[str]) -> None:

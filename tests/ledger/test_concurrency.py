@@ -44,8 +44,19 @@ from gateway.store.journal_tables import Event, IdempotencyRecord
 from gateway.store.ledger_tables import Transfer
 from tests.conftest import PlatformHandle, make_platform
 from tests.ledger import onboard_validated_user
+from tests.ledger.concurrent import (
+    CREATE_PAY_IN,
+    CREATE_PAY_OUT,
+    CREATE_TRANSFER,
+    SIMULATE_PAY_IN,
+    SIMULATE_PAY_OUT,
+    create_user,
+    eur,
+    fund,
+    open_account,
+    send,
+)
 from tests.ledger.invariants import assert_ledger_holds
-from tests.support import data
 
 CLIENTS = 20  # requests in flight at once, each its own GraphQL request over ASGI
 TRANSFERS = 1_000
@@ -57,105 +68,6 @@ ITEMS = 6  # pay-ins, then pay-outs, each decided DECISIONS times at once
 DECISIONS = 8
 OUTCOMES = ["SUCCEEDED", "FAILED"]
 Operation = tuple[str, dict[str, Any]]  # a mutation's short name and its input
-
-CREATE_USER = """
-mutation ($input: CreateUserInput!) {
-  createUser(input: $input) { __typename ... on CreateUserSuccess { user { id } } }
-}
-"""
-OPEN_ACCOUNT = """
-mutation ($input: OpenAccountInput!) {
-  openAccount(input: $input) { __typename ... on OpenAccountSuccess { account { id } } }
-}
-"""
-CREATE_PAY_IN = """
-mutation ($input: CreatePayInInput!) {
-  createPayIn(input: $input) { __typename ... on CreatePayInSuccess { payIn { id } } }
-}
-"""
-SIMULATE_PAY_IN = """
-mutation ($input: SimulatePayInInput!) {
-  simulatePayIn(input: $input) {
-    __typename
-    ... on SimulateSuccess { object { ... on PayIn { status } } }
-    ... on Rejection { code }
-  }
-}
-"""
-SIMULATE_PAY_OUT = """
-mutation ($input: SimulatePayOutInput!) {
-  simulatePayOut(input: $input) {
-    __typename
-    ... on SimulateSuccess { object { ... on PayOut { status } } }
-    ... on Rejection { code }
-  }
-}
-"""
-CREATE_TRANSFER = """
-mutation ($input: CreateTransferInput!) {
-  createTransfer(input: $input) {
-    __typename
-    ... on CreateTransferSuccess { transfer { id } idempotentReplay }
-    ... on Rejection { code message }
-    ... on InsufficientFundsRejection { available { amount } }
-  }
-}
-"""
-CREATE_PAY_OUT = """
-mutation ($input: CreatePayOutInput!) {
-  createPayOut(input: $input) {
-    __typename
-    ... on CreatePayOutSuccess { payOut { id } idempotentReplay }
-    ... on Rejection { code message }
-    ... on InsufficientFundsRejection { available { amount } }
-  }
-}
-"""
-
-
-def _eur(amount: int) -> dict[str, Any]:
-    return {"amount": amount, "currency": "EUR"}
-
-
-async def _create_user(client: httpx.AsyncClient, platform: PlatformHandle, login: str) -> str:
-    person = {
-        "firstName": "Ada", "lastName": login.title(), "birthDate": "1990-01-01",
-        "nationality": "FR",
-        "address": {"line1": "1 rue de la Paix", "postalCode": "75002", "city": "Paris",
-                    "country": "FR"},
-    }  # fmt: skip
-    new = {"email": f"{login}@example.com", "login": login, "person": {"natural": person}}
-    created = await data(client, CREATE_USER, {"input": new}, headers=platform.headers)
-    user_id: str = created["createUser"]["user"]["id"]
-    return user_id
-
-
-async def _open_account(client: httpx.AsyncClient, platform: PlatformHandle, user_id: str) -> str:
-    new = {"userId": user_id, "currency": "EUR"}
-    opened = await data(client, OPEN_ACCOUNT, {"input": new}, headers=platform.headers)
-    account_id: str = opened["openAccount"]["account"]["id"]
-    return account_id
-
-
-async def _fund(
-    client: httpx.AsyncClient, platform: PlatformHandle, account_id: str, amount: int
-) -> None:
-    """Credit the account the way money really arrives: a pay-in, then the bank's success."""
-    new = {"creditedAccountId": account_id, "amount": _eur(amount), "method": "BANK_WIRE",
-           "idempotencyKey": f"funding-{account_id}"}  # fmt: skip
-    created = await data(client, CREATE_PAY_IN, {"input": new}, headers=platform.headers)
-    decision = {"payInId": created["createPayIn"]["payIn"]["id"], "outcome": "SUCCEEDED"}
-    settled = await data(client, SIMULATE_PAY_IN, {"input": decision}, headers=platform.headers)
-    assert settled["simulatePayIn"]["object"]["status"] == "SUCCEEDED"
-
-
-async def _send(
-    client: httpx.AsyncClient, platform: PlatformHandle, mutation: str, new: dict[str, Any]
-) -> dict[str, Any]:
-    """Send one money mutation; return its payload (a success or a rejection)."""
-    answered = await data(client, mutation, {"input": new}, headers=platform.headers)
-    payload: dict[str, Any] = next(iter(answered.values()))
-    return payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,9 +88,13 @@ def _plan(accounts: list[str], rng: random.Random) -> list[Planned]:
     for number in range(TRANSFERS):
         debited, credited = rng.sample(accounts, 2)
         key = f"storm-{number:04d}"
-        new = {"debitedAccountId": debited, "creditedAccountId": credited,
-               "amount": _eur(rng.randint(1, TRANSFER_AMOUNT_MAX)), "label": key,
-               "idempotencyKey": key}  # fmt: skip
+        new = {
+            "debitedAccountId": debited,
+            "creditedAccountId": credited,
+            "amount": eur(rng.randint(1, TRANSFER_AMOUNT_MAX)),
+            "label": key,
+            "idempotencyKey": key,
+        }
         planned.append(Planned(new, 2 if number % DUPLICATE_EVERY == 0 else 1))
     return planned
 
@@ -192,9 +108,7 @@ async def _storm(
 
     async def worker() -> None:
         for item in plan:
-            copies = [
-                _send(client, platform, CREATE_TRANSFER, item.new) for _ in range(item.copies)
-            ]
+            copies = [send(client, platform, CREATE_TRANSFER, item.new) for _ in range(item.copies)]
             answers[item.key] += await asyncio.gather(*copies)
 
     await asyncio.gather(*(worker() for _ in range(CLIENTS)))
@@ -267,10 +181,10 @@ async def test_a_storm_of_concurrent_transfers_with_duplicate_keys_has_each_effe
     db: Database, client: httpx.AsyncClient
 ) -> None:
     platform = await make_platform(db)
-    owners = [await _create_user(client, platform, login) for login in ("hot.one", "hot.two")]
-    accounts = [await _open_account(client, platform, owners[n % 2]) for n in range(HOT_ACCOUNTS)]
+    owners = [await create_user(client, platform, login) for login in ("hot.one", "hot.two")]
+    accounts = [await open_account(client, platform, owners[n % 2]) for n in range(HOT_ACCOUNTS)]
     for account in accounts:
-        await _fund(client, platform, account, FUNDING)
+        await fund(client, platform, account, FUNDING)
     planned = _plan(accounts, random.Random(2026))
 
     answers = await _storm(client, platform, planned)
@@ -303,17 +217,17 @@ async def test_fifty_concurrent_debits_against_ten_debits_worth_of_funds_let_exa
     payee = await onboard_validated_user(db, files, platform_id=platform.id, login="payee")
     debited, credited = payer.account_ids[0], payee.account_ids[0]
     amount = 1_000
-    await _fund(client, platform, debited, 10 * amount)
+    await fund(client, platform, debited, 10 * amount)
 
     def debit_input(number: int) -> dict[str, Any]:
-        key = {"amount": _eur(amount), "idempotencyKey": f"race-{number}"}
+        key = {"amount": eur(amount), "idempotencyKey": f"race-{number}"}
         if debit == "createTransfer":
             return {**key, "debitedAccountId": debited, "creditedAccountId": credited}
         return {**key, "debitedAccountId": debited, "bankAccountId": payer.bank_account_id}
 
     mutation = CREATE_TRANSFER if debit == "createTransfer" else CREATE_PAY_OUT
     answers = await asyncio.gather(
-        *(_send(client, platform, mutation, debit_input(number)) for number in range(50))
+        *(send(client, platform, mutation, debit_input(number)) for number in range(50))
     )
 
     kinds = Counter(answer["__typename"] for answer in answers)
@@ -332,9 +246,11 @@ async def test_fifty_concurrent_debits_against_ten_debits_worth_of_funds_let_exa
         assert summary.settlement_balances["EUR"] == 0  # in by one pay-in, out by ten pay-outs
         sent = [answer["payOut"]["id"] for answer in answers if "payOut" in answer]
         decided = await asyncio.gather(  # none left pending in the session's shared database
-            *(_send(client, platform, SIMULATE_PAY_OUT, {"payOutId": item, "outcome": "SUCCEEDED"})
-              for item in sent)
-        )  # fmt: skip
+            *(
+                send(client, platform, SIMULATE_PAY_OUT, {"payOutId": item, "outcome": "SUCCEEDED"})
+                for item in sent
+            )
+        )
         assert {answer["object"]["status"] for answer in decided} == {"SUCCEEDED"}
         assert (await assert_ledger_holds(db, platform.id)).settlement_balances["EUR"] == 0
 
@@ -343,16 +259,26 @@ async def test_one_key_sent_at_once_with_twenty_different_amounts_moves_money_on
     db: Database, client: httpx.AsyncClient
 ) -> None:
     platform = await make_platform(db)
-    owner = await _create_user(client, platform, "keyed")
-    debited, credited = [await _open_account(client, platform, owner) for _ in range(2)]
-    await _fund(client, platform, debited, FUNDING)
+    owner = await create_user(client, platform, "keyed")
+    debited, credited = [await open_account(client, platform, owner) for _ in range(2)]
+    await fund(client, platform, debited, FUNDING)
 
     answers = await asyncio.gather(
-        *(_send(client, platform, CREATE_TRANSFER,
-                {"debitedAccountId": debited, "creditedAccountId": credited,
-                 "amount": _eur(100 + number), "idempotencyKey": "one-key"})
-          for number in range(20))
-    )  # fmt: skip
+        *(
+            send(
+                client,
+                platform,
+                CREATE_TRANSFER,
+                {
+                    "debitedAccountId": debited,
+                    "creditedAccountId": credited,
+                    "amount": eur(100 + number),
+                    "idempotencyKey": "one-key",
+                },
+            )
+            for number in range(20)
+        )
+    )
 
     kinds = Counter(answer["__typename"] for answer in answers)
     assert kinds == {"CreateTransferSuccess": 1, "IdempotencyConflictRejection": 19}
@@ -372,9 +298,11 @@ async def _race_decisions(
     outcomes = ["SUCCEEDED", "FAILED"] * (DECISIONS // 2)
     sent = [(item, outcome) for item in ids for outcome in outcomes]
     answers = await asyncio.gather(
-        *(_send(client, platform, mutation, {field: item, "outcome": outcome})
-          for item, outcome in sent)
-    )  # fmt: skip
+        *(
+            send(client, platform, mutation, {field: item, "outcome": outcome})
+            for item, outcome in sent
+        )
+    )
     winners: dict[str, str] = {}
     for (item, outcome), answer in zip(sent, answers, strict=True):
         if answer["__typename"] == "SimulateSuccess":
@@ -397,9 +325,13 @@ async def test_conflicting_concurrent_bank_decisions_move_the_money_once_as_the_
     credited, debited = holder.account_ids
     pay_ins = {}
     for number in range(ITEMS):
-        new = {"creditedAccountId": credited, "amount": _eur(1_000 + number),
-               "method": "BANK_WIRE", "idempotencyKey": f"decided-in-{number}"}  # fmt: skip
-        created = await _send(client, platform, CREATE_PAY_IN, new)
+        new = {
+            "creditedAccountId": credited,
+            "amount": eur(1_000 + number),
+            "method": "BANK_WIRE",
+            "idempotencyKey": f"decided-in-{number}",
+        }
+        created = await send(client, platform, CREATE_PAY_IN, new)
         pay_ins[created["payIn"]["id"]] = 1_000 + number
 
     won = await _race_decisions(client, platform, SIMULATE_PAY_IN, "payInId", list(pay_ins))
@@ -408,12 +340,16 @@ async def test_conflicting_concurrent_bank_decisions_move_the_money_once_as_the_
     succeeded = [item for item, outcome in won.items() if outcome == "SUCCEEDED"]
     assert summary.balances[uuid.UUID(credited)] == sum(pay_ins[item] for item in succeeded)
     assert summary.pay_ins_succeeded == len(succeeded)
-    await _fund(client, platform, debited, ITEMS * 1_000)
+    await fund(client, platform, debited, ITEMS * 1_000)
     pay_outs = []
     for number in range(ITEMS):
-        new = {"debitedAccountId": debited, "bankAccountId": holder.bank_account_id,
-               "amount": _eur(1_000), "idempotencyKey": f"decided-out-{number}"}  # fmt: skip
-        created = await _send(client, platform, CREATE_PAY_OUT, new)
+        new = {
+            "debitedAccountId": debited,
+            "bankAccountId": holder.bank_account_id,
+            "amount": eur(1_000),
+            "idempotencyKey": f"decided-out-{number}",
+        }
+        created = await send(client, platform, CREATE_PAY_OUT, new)
         pay_outs.append(created["payOut"]["id"])
 
     won = await _race_decisions(client, platform, SIMULATE_PAY_OUT, "payOutId", pay_outs)
@@ -465,7 +401,7 @@ async def _run_mixed(
         "payOutDecision": SIMULATE_PAY_OUT,
     }
     answers = await asyncio.gather(
-        *(_send(client, platform, mutations[operation], new) for operation, new in operations)
+        *(send(client, platform, mutations[operation], new) for operation, new in operations)
     )
     for (operation, new), answer in zip(operations, answers, strict=True):
         books.apply(operation, new, answer)
@@ -475,7 +411,7 @@ def _transfers(rng: random.Random, accounts: list[str], keys: range) -> list[Ope
     planned: list[Operation] = []
     for number in keys:
         debited, credited = rng.sample(accounts, 2)
-        amount = _eur(rng.randint(1, TRANSFER_AMOUNT_MAX))
+        amount = eur(rng.randint(1, TRANSFER_AMOUNT_MAX))
         new = {"debitedAccountId": debited, "creditedAccountId": credited, "amount": amount}
         planned.append(("transfer", {**new, "idempotencyKey": f"mixed-transfer-{number}"}))
     return planned
@@ -484,8 +420,11 @@ def _transfers(rng: random.Random, accounts: list[str], keys: range) -> list[Ope
 def _pay_outs(rng: random.Random, bank_of: dict[str, str], count: int) -> list[Operation]:
     planned: list[Operation] = []
     for number, account in enumerate(rng.choices(list(bank_of), k=count)):
-        new = {"debitedAccountId": account, "bankAccountId": bank_of[account],
-               "amount": _eur(rng.randint(1, TRANSFER_AMOUNT_MAX))}  # fmt: skip
+        new = {
+            "debitedAccountId": account,
+            "bankAccountId": bank_of[account],
+            "amount": eur(rng.randint(1, TRANSFER_AMOUNT_MAX)),
+        }
         planned.append(("payOut", {**new, "idempotencyKey": f"mixed-pay-out-{number}"}))
     return planned
 
@@ -507,14 +446,18 @@ async def test_transfers_pay_outs_and_bank_decisions_at_once_on_the_same_account
     bank_of = {account: h.bank_account_id for h in holders for account in h.account_ids}
     accounts = list(bank_of)
     for account in accounts:
-        await _fund(client, platform, account, FUNDING)
+        await fund(client, platform, account, FUNDING)
     books = Books(dict.fromkeys(accounts, FUNDING), {})
     pay_ins: dict[str, tuple[str, int]] = {}  # pending pay-in id -> (account, amount)
     for number in range(20):
         account, amount = rng.choice(accounts), rng.randint(1, TRANSFER_AMOUNT_MAX)
-        new = {"creditedAccountId": account, "amount": _eur(amount), "method": "BANK_WIRE",
-               "idempotencyKey": f"mixed-pay-in-{number}"}  # fmt: skip
-        created = await _send(client, platform, CREATE_PAY_IN, new)
+        new = {
+            "creditedAccountId": account,
+            "amount": eur(amount),
+            "method": "BANK_WIRE",
+            "idempotencyKey": f"mixed-pay-in-{number}",
+        }
+        created = await send(client, platform, CREATE_PAY_IN, new)
         pay_ins[created["payIn"]["id"]] = (account, amount)
     pay_in_decisions = _decisions(rng, "payInDecision", "payInId", list(pay_ins))
     first = _transfers(rng, accounts, range(150)) + _pay_outs(rng, bank_of, 40) + pay_in_decisions

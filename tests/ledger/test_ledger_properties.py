@@ -21,8 +21,9 @@ The services are async and the machine is not: each machine owns an event loop (
 belongs to pytest-asyncio's loop), and a fresh platform, so examples share nothing.
 MPS_HYPOTHESIS_EXAMPLES raises the number of examples.
 
-Worked examples at the end pin what the machine's amounts do not reach: balances at the
-largest amount the API carries (2**53 - 1 minor units), with and without a pay-out in flight.
+Worked examples in test_balance_limits.py pin what the machine's amounts do not reach:
+balances at the largest amount the API carries (2**53 - 1 minor units), with and without a
+pay-out in flight.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -57,7 +57,6 @@ from gateway.domain.errors import (
     InvalidState,
     Rejected,
 )
-from gateway.domain.money import MINOR_UNITS_MAX
 from gateway.services.ledger import NewTransfer, create_transfer
 from gateway.services.payments import NewPayIn, NewPayOut, create_pay_in, create_pay_out
 from gateway.services.platforms import create_platform
@@ -65,10 +64,8 @@ from gateway.services.sandbox import simulate_pay_in, simulate_pay_out
 from gateway.services.unit import Outcome
 from gateway.store.engine import Database
 from gateway.store.files import DocumentFiles
-from tests.conftest import make_platform
 from tests.ledger import Holder, onboard_validated_user
 from tests.ledger.invariants import assert_ledger_holds
-from tests.support import graphql
 
 T = TypeVar("T")
 Request = NewTransfer | NewPayIn | NewPayOut
@@ -446,65 +443,3 @@ def test_random_money_movements_keep_every_balance_exact_and_replays_change_noth
 ) -> None:
     url = db.engine.url.render_as_string(hide_password=False)
     run_state_machine_as_test(machine_on(url, tmp_path), settings=SETTINGS)
-
-
-# Worked examples beyond the machine's reach.
-
-ACCOUNT_BALANCE = """
-query ($id: ID!) { node(id: $id) { ... on Account { status balance { amount } } } }
-"""
-
-
-async def _settled_pay_in(
-    db: Database, platform_id: uuid.UUID, account_id: str, amount: int, key: str
-) -> None:
-    new = NewPayIn(account_id, amount, EUR, PayInMethod.BANK_WIRE, key)
-    pay_in = (await create_pay_in(db, platform_id=platform_id, new=new)).value
-    await simulate_pay_in(db, platform_id=platform_id, pay_in_id=str(pay_in.id), succeeded=True)
-
-
-async def test_no_credit_takes_a_balance_beyond_the_largest_amount_the_api_can_carry(
-    db: Database, client: httpx.AsyncClient, tmp_path: Path
-) -> None:
-    platform = await make_platform(db)
-    holder = await onboard_validated_user(
-        db, DocumentFiles(tmp_path), platform_id=platform.id, login="rich", accounts=2
-    )
-    rich, other = holder.account_ids
-    await _settled_pay_in(db, platform.id, rich, MINOR_UNITS_MAX, "largest")
-    await _settled_pay_in(db, platform.id, other, 1, "one-more-cent")
-
-    with pytest.raises(InvalidState):
-        await _settled_pay_in(db, platform.id, rich, 1, "one-cent-too-many")
-    by_transfer = NewTransfer(other, rich, 1, EUR, "a-cent-by-transfer")
-    with pytest.raises(InvalidState):
-        await create_transfer(db, platform_id=platform.id, new=by_transfer)
-
-    summary = await assert_ledger_holds(db, platform.id)
-    assert summary.balances[uuid.UUID(rich)] == MINOR_UNITS_MAX
-    body = await graphql(client, ACCOUNT_BALANCE, {"id": rich}, headers=platform.headers)
-    assert "errors" not in body, body["errors"]
-    assert body["data"]["node"]["balance"]["amount"] == MINOR_UNITS_MAX
-
-
-async def test_a_failed_pay_out_can_always_be_recorded_even_at_the_largest_balance(
-    db: Database, tmp_path: Path
-) -> None:
-    platform = await make_platform(db)
-    holder = await onboard_validated_user(
-        db, DocumentFiles(tmp_path), platform_id=platform.id, login="topped"
-    )
-    account_id = holder.account_ids[0]
-    await _settled_pay_in(db, platform.id, account_id, MINOR_UNITS_MAX, "top")
-    new = NewPayOut(account_id, holder.bank_account_id, 10, EUR, "in-flight")
-    pay_out = (await create_pay_out(db, platform_id=platform.id, new=new)).value
-    with pytest.raises(InvalidState):  # the 10 in flight may come back: no room for a refill
-        await _settled_pay_in(db, platform.id, account_id, 10, "refill")
-
-    decided = await simulate_pay_out(
-        db, platform_id=platform.id, pay_out_id=str(pay_out.id), succeeded=False
-    )
-
-    assert decided.status is PayOutStatus.FAILED
-    summary = await assert_ledger_holds(db, platform.id)
-    assert summary.balances[uuid.UUID(account_id)] == MINOR_UNITS_MAX

@@ -2,8 +2,8 @@
 
 Every answer is a 4xx or a GraphQL error with a specific `extensions.code` (never a 5xx, never
 INTERNAL_SERVER_ERROR), and the gateway answers a normal query afterwards. Several items are
-also covered where their mechanism lives (tests/security/test_limits.py, tests/graphql,
-tests/subscriptions); here they are listed in one place.
+also covered where their mechanism lives (tests/runtime/test_limits.py, tests/runtime,
+tests/events); here they are listed in one place.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import pytest
 from gateway.settings import Settings
 from gateway.store.engine import Database
 from tests.conftest import PlatformHandle, make_platform
-from tests.security.test_limits import app_client, codes, depth_bomb, quick_server
-from tests.subscriptions.conftest import LiveServer
-from tests.subscriptions.test_websocket import closed_with, create_user, init, receive, socket
+from tests.events.test_websocket import closed_with, create_user, init, receive, socket
+from tests.runtime.test_limits import app_client, codes, depth_bomb, quick_server
 from tests.support import StatementCounter, data, graphql
+from tests.support.server import LiveServer
 
 NORMAL = "{ platform { id users(first: 2) { totalCount nodes { email } } } }"
 
@@ -205,10 +205,13 @@ async def _multipart_in_chunks(file_bytes: int) -> AsyncIterator[bytes]:
     """A GraphQL multipart upload sent chunked, without announcing its length."""
     parts = [("operations", json.dumps(UPLOAD)), ("map", '{"0": ["variables.input.file"]}')]
     for name, value in parts:
-        yield (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-               f"{value}\r\n").encode()  # fmt: skip
-    yield (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="0"; filename="a.pdf"\r\n'
-           "Content-Type: application/pdf\r\n\r\n%PDF-").encode()  # fmt: skip
+        yield (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        ).encode()
+    yield (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="0"; filename="a.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n%PDF-"
+    ).encode()
     for _ in range(file_bytes // 100_000):
         yield b"x" * 100_000
     yield f"\r\n--{BOUNDARY}--\r\n".encode()
@@ -231,9 +234,11 @@ async def test_an_oversized_upload_is_413_whether_its_length_is_announced_or_not
             response = await http.post(
                 "/graphql",
                 content=_multipart_in_chunks(5_000_000),
-                headers={**platform.headers,
-                         "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
-            )  # fmt: skip
+                headers={
+                    **platform.headers,
+                    "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+                },
+            )
         assert response.status_code == 413
         assert http_refusal(response) == "PAYLOAD_TOO_LARGE"
         await still_answers(http, platform)
@@ -263,8 +268,9 @@ async def test_1000_subscriptions_on_one_connection_are_refused_beyond_the_cap(
     replays = [message for message in messages if message["type"] == "next"]
     assert {message["id"] for message in replays} == {"0", "1", "2"}  # the cap is 3
     assert {message["id"] for message in refusals} == {str(n) for n in range(3, 1_000)}
-    refusal_codes = {error["extensions"]["code"] for message in refusals
-                     for error in message["payload"]}  # fmt: skip
+    refusal_codes = {
+        error["extensions"]["code"] for message in refusals for error in message["payload"]
+    }
     assert refusal_codes == {"TOO_MANY_SUBSCRIPTIONS"}  # checked before any rate budget is spent
     async with httpx.AsyncClient(base_url=live.http) as http:
         response = await http.post("/graphql", json={"query": NORMAL}, headers=platform.headers)
@@ -292,8 +298,9 @@ async def test_forged_cursors_and_foreign_event_cursors_are_bad_user_input(
     client: httpx.AsyncClient, platform: PlatformHandle, db: Database
 ) -> None:
     other = await make_platform(db, natural_users=2)
-    foreign = await data(client, "{ platform { events(first: 1) { edges { cursor } } } }",
-                         headers=other.headers)  # fmt: skip
+    foreign = await data(
+        client, "{ platform { events(first: 1) { edges { cursor } } } }", headers=other.headers
+    )
     forged = ["garbage", "YzE6bm90LWEtdXVpZA", "ZTE6MDAwMDAwMDA6LTE", "é" * 50, "x" * 10_000]
     for connection, cursors in (
         ("users", forged),
@@ -364,8 +371,11 @@ async def test_a_nul_character_in_any_string_is_bad_user_input_on_both_stores(
 ) -> None:
     transfer = """mutation ($input: CreateTransferInput!) { createTransfer(input: $input) {
         __typename } }"""
-    money = {"debitedAccountId": "x", "creditedAccountId": "y",
-             "amount": {"amount": 1, "currency": "EUR"}}  # fmt: skip
+    money = {
+        "debitedAccountId": "x",
+        "creditedAccountId": "y",
+        "amount": {"amount": 1, "currency": "EUR"},
+    }
     nul_key = {"input": {**money, "idempotencyKey": "k\x00"}}
     filtered = '{ platform { users(filter: {email: "a\\u0000@b.c"}) { totalCount } } }'
     nested_key = {"input": {**money, "idempotencyKey": "k", "\x00": 1}}

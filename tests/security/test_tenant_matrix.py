@@ -35,37 +35,40 @@ from gateway.graphql.schema import build_schema, export_sdl
 from gateway.settings import Settings
 from gateway.store.engine import Database
 from tests.conftest import PlatformHandle, make_platform
-from tests.mutations.helpers import CREATE_TRANSFER, mutate, query, success, transfer_input
 from tests.security.matrix import (
-    ATTACKER_ROLES,
     MAY_NAME_ANOTHER_USERS_OBJECT,
     NODE_ROLES,
     SHARED_WITHIN_A_PLATFORM,
-    VICTIM_ROLES,
-    IdSlot,
-    MutationPlan,
-    Party,
     Selector,
-    add_webhook_endpoint,
-    build_party,
-    coverage_gaps,
-    events_until,
-    fresh_id,
-    ids_seen,
-    leaked,
     listed_node_type,
-    masked,
-    mutation_plans,
     node_type_names,
     platform_list_fields,
     platform_lists_document,
+)
+from tests.security.parties import (
+    ATTACKER_ROLES,
+    VICTIM_ROLES,
+    Party,
+    add_webhook_endpoint,
+    build_party,
+    ids_seen,
+    user_token,
+)
+from tests.security.plans import IdSlot, MutationPlan, coverage_gaps, mutation_plans
+from tests.security.probes import (
+    events_until,
+    fresh_id,
+    leaked,
+    masked,
     platform_tables,
     post,
     snapshot,
     subscription,
-    user_token,
 )
-from tests.subscriptions.conftest import LiveServer, serve
+from tests.support.calls import mutate, query, success
+from tests.support.documents import CREATE_TRANSFER
+from tests.support.inputs import transfer_input
+from tests.support.server import LiveServer, serve
 
 SCHEMA = build_schema()._schema
 PLANS = mutation_plans(SCHEMA)

@@ -29,10 +29,16 @@ async def _account(db: Database) -> tuple[uuid.UUID, Account]:
 
 def _entry(platform_id: uuid.UUID, account: Account, **changes: Any) -> LedgerEntry:
     fields: dict[str, Any] = {
-        "id": new_id(), "platform_id": platform_id, "account_id": account.id,
-        "currency": "EUR", "kind": EntryKind.PAY_IN, "amount": 5, "balance_after": 5,
-        "operation_type": "PayIn", "operation_id": new_id(),
-    }  # fmt: skip
+        "id": new_id(),
+        "platform_id": platform_id,
+        "account_id": account.id,
+        "currency": "EUR",
+        "kind": EntryKind.PAY_IN,
+        "amount": 5,
+        "balance_after": 5,
+        "operation_type": "PayIn",
+        "operation_id": new_id(),
+    }
     fields.update(changes)
     return LedgerEntry(**fields)
 
@@ -83,14 +89,23 @@ async def test_a_transfer_moves_a_positive_amount_between_two_accounts(
     db: Database, changes: dict[str, Any]
 ) -> None:
     platform_id, account = await _account(db)
-    other = Account(id=new_id(), platform_id=platform_id, user_id=account.user_id,
-                    currency="EUR", status=account.status)  # fmt: skip
+    other = Account(
+        id=new_id(),
+        platform_id=platform_id,
+        user_id=account.user_id,
+        currency="EUR",
+        status=account.status,
+    )
     await _insert(db, other)
     same = changes.get("same_account", False)
     transfer = Transfer(
-        id=new_id(), platform_id=platform_id, debited_account_id=account.id,
-        credited_account_id=account.id if same else other.id, amount=changes.get("amount", 5),
-        currency="EUR", status=TransferStatus.SUCCEEDED,
-    )  # fmt: skip
+        id=new_id(),
+        platform_id=platform_id,
+        debited_account_id=account.id,
+        credited_account_id=account.id if same else other.id,
+        amount=changes.get("amount", 5),
+        currency="EUR",
+        status=TransferStatus.SUCCEEDED,
+    )
     with pytest.raises(IntegrityError):
         await _insert(db, transfer)

@@ -75,9 +75,14 @@ async def serving(receiver: Receiver) -> AsyncIterator[Receiver]:
     """Serve `receiver` on a free port of 127.0.0.1 in this event loop until the block ends."""
     app = Starlette(routes=[Route("/hook", receiver.handle, methods=["POST"])])
     config = uvicorn.Config(
-        app, log_level="warning", lifespan="off", ws="none", http="h11", access_log=False,
+        app,
+        log_level="warning",
+        lifespan="off",
+        ws="none",
+        http="h11",
+        access_log=False,
         timeout_graceful_shutdown=2,
-    )  # fmt: skip
+    )
     server = uvicorn.Server(config)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))

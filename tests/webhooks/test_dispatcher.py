@@ -43,8 +43,14 @@ SUCCEEDED, FAILED = WebhookDeliveryStatus.SUCCEEDED, WebhookDeliveryStatus.FAILE
 
 
 async def _add_users(db: Database, platform_id: uuid.UUID, count: int, seed: int = 11) -> None:
-    await populate(db, platform_id=platform_id, natural_users=count, legal_users=0,
-                   accounts_per_user=1, seed=seed)  # fmt: skip
+    await populate(
+        db,
+        platform_id=platform_id,
+        natural_users=count,
+        legal_users=0,
+        accounts_per_user=1,
+        seed=seed,
+    )
 
 
 async def _url(db: Database) -> str:
@@ -72,9 +78,12 @@ async def test_every_event_of_its_types_reaches_the_endpoint_signed_once_after_t
     assert set(receiver.accepted) == {str(event.id) for event in expected}
     assert receiver.unverified == 0
     assert receiver.statuses() == Counter(
-        {(str(event.id), status): count for event in expected for status, count in ((500, 2),
-                                                                                      (200, 1))}
-    )  # fmt: skip
+        {
+            (str(event.id), status): count
+            for event in expected
+            for status, count in ((500, 2), (200, 1))
+        }
+    )
     deliveries = await deliveries_of(db, endpoint.id)
     assert [delivery.event_id for delivery in deliveries] == [event.id for event in expected]
     for delivery in deliveries:
@@ -101,12 +110,16 @@ async def test_a_payload_is_the_event_in_the_standard_webhooks_shape(
         "type": "user_created",
         "timestamp": rfc3339(event.occurred_at),
         "data": {
-            "id": str(event.id), "cursor": receiver.accepted[str(event.id)]["data"]["cursor"],
-            "type": "USER_CREATED", "objectId": str(event.object_id), "objectType": "User",
-            "previousStatus": None, "status": event.status,
+            "id": str(event.id),
+            "cursor": receiver.accepted[str(event.id)]["data"]["cursor"],
+            "type": "USER_CREATED",
+            "objectId": str(event.object_id),
+            "objectType": "User",
+            "previousStatus": None,
+            "status": event.status,
             "occurredAt": rfc3339(event.occurred_at),
         },
-    }  # fmt: skip
+    }
 
 
 async def test_an_endpoint_receives_only_events_appended_after_its_creation(
@@ -129,8 +142,11 @@ async def test_a_lost_claim_is_sent_again_and_the_receiver_keeps_one_copy(
     await enqueue(db, policy=FAST)
     # An instance claims the delivery, sends it, and dies before recording the answer; its
     # lease ends (zero here), so another instance sends the same event again.
-    crashed = [item for item in await claim_due(db, policy=policy(lease_s=0.0))
-               if item.endpoint_id == endpoint.id]  # fmt: skip
+    crashed = [
+        item
+        for item in await claim_due(db, policy=policy(lease_s=0.0))
+        if item.endpoint_id == endpoint.id
+    ]
     assert len(crashed) == 1
     async with new_client(FAST) as client:
         lost = await attempt(client, crashed[0], FAST)
@@ -265,8 +281,9 @@ async def test_a_public_name_that_resolves_to_a_private_address_is_refused(
     db: Database, endpoints: Endpoints
 ) -> None:
     platform = await make_platform(db)
-    rebound = await endpoints.create(platform.id, url="https://hooks.example.com/mps",
-                                     types=[EventType.USER_CREATED])  # fmt: skip
+    rebound = await endpoints.create(
+        platform.id, url="https://hooks.example.com/mps", types=[EventType.USER_CREATED]
+    )
     await _add_users(db, platform.id, 1)
 
     async def resolve(host: str, port: int) -> list[str]:

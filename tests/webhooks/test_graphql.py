@@ -18,12 +18,11 @@ from gateway.settings import Settings
 from gateway.store.engine import Database
 from tests.conftest import PlatformHandle, make_platform
 from tests.support import data
+from tests.support.documents import document
 from tests.webhooks.conftest import Endpoints, events_of, eventually, run_passes
 from tests.webhooks.receiver import Receiver
 
-CREATE = """mutation ($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) {
-  ... on CreateWebhookEndpointSuccess { secret endpoint { id } }
-} }"""
+CREATE = document("CreateWebhookEndpoint")
 DELIVERIES = """query ($first: Int, $after: String) { platform { webhookEndpoints {
   id enabled disabledReason
   deliveries(first: $first, after: $after) {
@@ -42,8 +41,9 @@ NODE = "query ($id: ID!) { node(id: $id) { id } }"
 async def _gateway(
     db: Database, settings: Settings, **changes: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings.model_copy(update={"webhook_allow_private_urls": True, **changes}),
-                     db=db)  # fmt: skip
+    app = create_app(
+        settings.model_copy(update={"webhook_allow_private_urls": True, **changes}), db=db
+    )
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
@@ -64,8 +64,9 @@ async def _create_endpoint(
 
 
 async def _add_user(db: Database, platform_id: uuid.UUID, seed: int) -> None:
-    await populate(db, platform_id=platform_id, natural_users=1, legal_users=0,
-                   accounts_per_user=1, seed=seed)  # fmt: skip
+    await populate(
+        db, platform_id=platform_id, natural_users=1, legal_users=0, accounts_per_user=1, seed=seed
+    )
 
 
 async def test_the_deliveries_of_an_endpoint_show_newest_first_with_their_attempts(
@@ -83,12 +84,15 @@ async def test_the_deliveries_of_an_endpoint_show_newest_first_with_their_attemp
         first = await data(http, DELIVERIES, {"first": 1}, headers=platform.headers)
         [endpoint] = first["platform"]["webhookEndpoints"]
         cursor = endpoint["deliveries"]["pageInfo"]["endCursor"]
-        second = await data(http, DELIVERIES, {"first": 1, "after": cursor},
-                            headers=platform.headers)  # fmt: skip
+        second = await data(
+            http, DELIVERIES, {"first": 1, "after": cursor}, headers=platform.headers
+        )
 
     assert (endpoint["id"], endpoint["enabled"], endpoint["disabledReason"]) == (
-        endpoint_id, True, None,
-    )  # fmt: skip
+        endpoint_id,
+        True,
+        None,
+    )
     page = endpoint["deliveries"]
     assert (page["totalCount"], page["pageInfo"]["hasNextPage"]) == (2, True)
     rest = second["platform"]["webhookEndpoints"][0]["deliveries"]
@@ -96,8 +100,11 @@ async def test_the_deliveries_of_an_endpoint_show_newest_first_with_their_attemp
     nodes = page["nodes"] + rest["nodes"]
     assert [node["event"]["id"] for node in nodes] == [str(newer.id), str(older.id)]
     for node, event in zip(nodes, (newer, older), strict=True):
-        assert node["event"] == {"id": str(event.id), "type": "USER_CREATED",
-                                 "objectId": str(event.object_id)}  # fmt: skip
+        assert node["event"] == {
+            "id": str(event.id),
+            "type": "USER_CREATED",
+            "objectId": str(event.object_id),
+        }
         summary = [
             node[key] for key in ("status", "attemptCount", "nextAttemptAt", "lastStatusCode")
         ]

@@ -29,11 +29,17 @@ from gateway.store.types import utcnow
 
 def _event() -> Event:
     return Event(
-        id=uuid.uuid4(), platform_id=uuid.uuid4(), sequence=42, type=EventType.PAY_IN_SUCCESSFUL,
-        object_type="PayIn", object_id=uuid.uuid4(), user_id=uuid.uuid4(),
-        previous_status="PENDING", status="SUCCEEDED",
+        id=uuid.uuid4(),
+        platform_id=uuid.uuid4(),
+        sequence=42,
+        type=EventType.PAY_IN_SUCCESSFUL,
+        object_type="PayIn",
+        object_id=uuid.uuid4(),
+        user_id=uuid.uuid4(),
+        previous_status="PENDING",
+        status="SUCCEEDED",
         occurred_at=dt.datetime(2026, 11, 28, 12, 0, 0, 123456, tzinfo=dt.UTC),
-    )  # fmt: skip
+    )
 
 
 def test_a_request_is_signed_so_that_a_standard_webhooks_receiver_accepts_it() -> None:
@@ -43,14 +49,19 @@ def test_a_request_is_signed_so_that_a_standard_webhooks_receiver_accepts_it() -
     assert headers["webhook-id"] == str(event.id)
     assert headers["webhook-signature"].startswith("v1,")
     assert payload == {
-        "type": "pay_in_successful", "timestamp": "2026-11-28T12:00:00.123Z",
+        "type": "pay_in_successful",
+        "timestamp": "2026-11-28T12:00:00.123Z",
         "data": {
-            "id": str(event.id), "cursor": payload["data"]["cursor"],
-            "type": "PAY_IN_SUCCESSFUL", "objectId": str(event.object_id),
-            "objectType": "PayIn", "previousStatus": "PENDING", "status": "SUCCEEDED",
+            "id": str(event.id),
+            "cursor": payload["data"]["cursor"],
+            "type": "PAY_IN_SUCCESSFUL",
+            "objectId": str(event.object_id),
+            "objectType": "PayIn",
+            "previousStatus": "PENDING",
+            "status": "SUCCEEDED",
             "occurredAt": "2026-11-28T12:00:00.123Z",
         },
-    }  # fmt: skip
+    }
     cursor = payload["data"]["cursor"]
     assert decode_event_cursor(cursor, platform_id=event.platform_id, argument="after") == 42
 

@@ -1,0 +1,123 @@
+"""KYC through the API: files to upload, documents, validation requests, decisions.
+
+On a PRODUCTION platform the decision comes from a compliance officer, never from
+`simulateValidation`: `operator_validates` calls the service code an operator's tool calls.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from gateway.domain.enums import ValidationStatus
+from gateway.services.kyc import decide_validation
+from gateway.services.lookups import find
+from gateway.services.unit import Tx, perform
+from gateway.store.engine import Database
+from gateway.store.tables import User
+from tests.support.calls import mutate, success
+from tests.support.documents import REQUEST_VALIDATION, SIMULATE_VALIDATION, SUBMIT_DOCUMENT
+from tests.support.platforms import PlatformHandle
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+HTML = b"<!doctype html><html><body><script>alert('hi')</script></body></html>\n"
+
+
+async def upload(
+    client: httpx.AsyncClient,
+    platform: PlatformHandle,
+    *,
+    user_id: str,
+    document_type: str,
+    content: bytes,
+    file_name: str,
+    person_id: str | None = None,
+    declared_type: str = "application/octet-stream",
+) -> httpx.Response:
+    """POST submitDocument as a GraphQL multipart request (operations, map, then file `0`)."""
+    variables: dict[str, Any] = {"userId": user_id, "type": document_type, "file": None}
+    if person_id is not None:
+        variables["personId"] = person_id
+    operations = {"query": SUBMIT_DOCUMENT, "variables": {"input": variables}}
+    files_map = {"0": ["variables.input.file"]}
+    return await client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps(files_map)},
+        files={"0": (file_name, content, declared_type)},
+        headers=platform.headers,
+    )
+
+
+async def submit_document(
+    client: httpx.AsyncClient,
+    platform: PlatformHandle,
+    *,
+    user_id: str,
+    document_type: str = "IDENTITY_PROOF",
+    content: bytes = PDF,
+    file_name: str = "document.pdf",
+    person_id: str | None = None,
+) -> dict[str, Any]:
+    """Upload a document; the submitDocument payload."""
+    response = await upload(
+        client,
+        platform,
+        user_id=user_id,
+        document_type=document_type,
+        content=content,
+        file_name=file_name,
+        person_id=person_id,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["submitDocument"]
+    return payload
+
+
+async def request_validation(
+    client: httpx.AsyncClient, platform: PlatformHandle, user_id: str
+) -> dict[str, Any]:
+    return await mutate(client, platform, REQUEST_VALIDATION, {"userId": user_id})
+
+
+async def simulate_validation(
+    client: httpx.AsyncClient,
+    platform: PlatformHandle,
+    user_id: str,
+    outcome: str,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    input = {"userId": user_id, "outcome": outcome, "reason": reason}
+    return await mutate(client, platform, SIMULATE_VALIDATION, input)
+
+
+async def validate(client: httpx.AsyncClient, platform: PlatformHandle, user_id: str) -> None:
+    """Take a NATURAL user through KYC on a sandbox: identity proof, request, VALIDATED."""
+    success(await submit_document(client, platform, user_id=user_id), "SubmitDocumentSuccess")
+    success(await request_validation(client, platform, user_id), "RequestValidationSuccess")
+    success(await simulate_validation(client, platform, user_id, "VALIDATED"), "SimulateSuccess")
+
+
+async def operator_validates(db: Database, platform: PlatformHandle, user_id: str) -> None:
+    """What a compliance officer's decision does on a production platform."""
+
+    async def work(tx: Tx) -> User:
+        user = await find(
+            tx.session, User, platform_id=tx.platform_id, id_text=user_id, what="user", lock=True
+        )
+        return await decide_validation(tx, user, ValidationStatus.VALIDATED, None)
+
+    await perform(
+        db,
+        platform_id=platform.id,
+        operation="operator",
+        key=None,
+        payload={},
+        model=User,
+        work=work,
+    )

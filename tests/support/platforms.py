@@ -1,0 +1,45 @@
+"""Platforms to test against, made by the same service an operator uses, and their API keys."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from gateway.domain.enums import Environment
+from gateway.services.demo import populate
+from gateway.services.platforms import create_platform
+from gateway.store.engine import Database
+
+
+@dataclass(frozen=True)
+class PlatformHandle:
+    id: uuid.UUID
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+async def make_platform(
+    db: Database,
+    *,
+    natural_users: int = 0,
+    legal_users: int = 0,
+    accounts_per_user: int = 2,
+    environment: Environment = Environment.SANDBOX,
+    seed: int = 7,
+) -> PlatformHandle:
+    created = await create_platform(
+        db, name=f"Test {uuid.uuid4().hex[:8]}", environment=environment, currencies=["EUR"]
+    )
+    if natural_users or legal_users:
+        await populate(
+            db,
+            platform_id=created.platform.id,
+            natural_users=natural_users,
+            legal_users=legal_users,
+            accounts_per_user=accounts_per_user,
+            seed=seed,
+        )
+    return PlatformHandle(id=created.platform.id, key=created.api_key)
