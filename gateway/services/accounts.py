@@ -23,12 +23,12 @@ from gateway.domain.ids import new_id
 from gateway.domain.inputs import Checks
 from gateway.domain.states import ACCOUNT, check_transition
 from gateway.services.lookups import find
-from gateway.services.unit import Outcome, Tx, input_payload, perform
+from gateway.services.unit_of_work import Outcome, Tx, input_payload, perform
 from gateway.store import lookups
+from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import BankAccount
 from gateway.store.tables import Account, Platform, User
-from gateway.store.types import utcnow
 
 
 class AccountChange(enum.Enum):

@@ -25,9 +25,9 @@ from gateway.domain.errors import InvalidArgument, NotFound
 from gateway.domain.ids import parse_id
 from gateway.services.credentials import issue_api_key
 from gateway.store import readers, writers
+from gateway.store.column_types import utcnow
 from gateway.store.engine import Database, Session
 from gateway.store.tables import ApiKey, Platform
-from gateway.store.types import utcnow
 
 LABEL_LENGTH_MAX = 200  # the column's length
 

@@ -57,6 +57,7 @@ from gateway.domain.ids import new_id
 from gateway.domain.pagination import encode_event_cursor
 from gateway.domain.webhooks import url_problem
 from gateway.store import deliveries, readers, webhooks
+from gateway.store.column_types import utcnow
 from gateway.store.delivery_tables import (
     ERROR_LENGTH_MAX,
     WebhookAttempt,
@@ -65,7 +66,6 @@ from gateway.store.delivery_tables import (
 )
 from gateway.store.engine import Database, Session
 from gateway.store.journal_tables import Event, WebhookEndpoint
-from gateway.store.types import utcnow
 
 RETRY_SCHEDULE_S: tuple[float, ...] = (
     5,

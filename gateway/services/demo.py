@@ -33,7 +33,7 @@ from gateway.services.credentials import issue_api_key
 from gateway.services.ledger import post, post_settlement
 from gateway.services.payments import wire_reference
 from gateway.services.platforms import create_platform
-from gateway.services.unit import Tx
+from gateway.services.unit_of_work import Tx
 from gateway.store import platforms, users
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import PayIn

@@ -37,12 +37,12 @@ from gateway.domain.requirements import (
 )
 from gateway.domain.states import DOCUMENT, VALIDATION, check_transition
 from gateway.services.lookups import find, object_id
-from gateway.services.unit import Outcome, Tx, perform
+from gateway.services.unit_of_work import Outcome, Tx, perform
 from gateway.store import lookups
+from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
 from gateway.store.files import DocumentFiles
 from gateway.store.tables import KycDocument, Person, User
-from gateway.store.types import utcnow
 
 ENTITY_DOCUMENTS = frozenset(
     {

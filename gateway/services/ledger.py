@@ -24,7 +24,7 @@ from gateway.domain.ids import new_id, parse_id
 from gateway.domain.inputs import Checks, check_amount
 from gateway.domain.money import MINOR_UNITS_MAX, Money
 from gateway.services.lookups import object_id
-from gateway.services.unit import Outcome, Tx, input_payload, perform
+from gateway.services.unit_of_work import Outcome, Tx, input_payload, perform
 from gateway.store import lookups, writers
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import LedgerEntry, Transfer

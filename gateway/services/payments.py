@@ -41,7 +41,7 @@ from gateway.services.ledger import (
     users_of,
 )
 from gateway.services.lookups import find
-from gateway.services.unit import Outcome, Tx, input_payload, perform
+from gateway.services.unit_of_work import Outcome, Tx, input_payload, perform
 from gateway.store import writers
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import BankAccount, DirectDebitMandate, PayIn, PayOut

@@ -32,12 +32,12 @@ from gateway.domain.states import MANDATE, PAY_IN, PAY_OUT, check_transition
 from gateway.services.kyc import decide_validation
 from gateway.services.ledger import check_can_move_money, post, post_settlement, users_of
 from gateway.services.lookups import find
-from gateway.services.unit import Tx, perform
+from gateway.services.unit_of_work import Tx, perform
 from gateway.store import lookups, writers
+from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import DirectDebitMandate, PayIn, PayOut
 from gateway.store.tables import Account, Model, Platform, User
-from gateway.store.types import utcnow
 
 logger = logging.getLogger("gateway.sandbox")
 M = TypeVar("M", bound=Model)

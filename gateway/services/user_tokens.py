@@ -12,9 +12,9 @@ from gateway.domain.enums import UserStatus
 from gateway.domain.errors import InvalidState, ValidationFailed
 from gateway.services.lookups import find
 from gateway.store import credentials
+from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
 from gateway.store.tables import Platform, User
-from gateway.store.types import utcnow
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,11 +36,11 @@ from gateway.domain.inputs import (
     check_natural_person,
 )
 from gateway.services.lookups import find
-from gateway.services.unit import Outcome, Tx, input_payload, perform
+from gateway.services.unit_of_work import Outcome, Tx, input_payload, perform
 from gateway.store import lookups, users
+from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
 from gateway.store.tables import Person, User
-from gateway.store.types import utcnow
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,11 +17,11 @@ from gateway.domain.ids import new_id
 from gateway.domain.inputs import Checks
 from gateway.domain.webhooks import new_secret, url_problem
 from gateway.services.lookups import object_id
-from gateway.services.unit import Tx, perform
+from gateway.services.unit_of_work import Tx, perform
 from gateway.store import deliveries, readers, webhooks
+from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
 from gateway.store.journal_tables import WebhookEndpoint
-from gateway.store.types import utcnow
 
 ENDPOINTS_PER_PLATFORM_MAX = 20
 

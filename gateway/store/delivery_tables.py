@@ -20,8 +20,8 @@ import uuid
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from gateway.store.column_types import UTCDateTime
 from gateway.store.tables import _created_at, _enum
-from gateway.store.types import UTCDateTime
 
 ERROR_LENGTH_MAX = 500
 

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from gateway.domain.enums import EventType
+from gateway.store.column_types import UTCDateTime
 from gateway.store.tables import _created_at
-from gateway.store.types import UTCDateTime
 
 IDEMPOTENCY_KEY_LENGTH_MAX = 255
 

@@ -32,7 +32,7 @@ from gateway.domain.enums import (
     ValidationStatus,
 )
 from gateway.domain.money import MINOR_UNITS_MAX
-from gateway.store.types import UTCDateTime, utcnow
+from gateway.store.column_types import UTCDateTime, utcnow
 
 Model = SQLModel  # the base of every table: what generic code over rows is bound to
 metadata = SQLModel.metadata

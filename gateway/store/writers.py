@@ -17,10 +17,10 @@ from sqlmodel import col
 
 from gateway.domain.ids import new_id
 from gateway.domain.money import MINOR_UNITS_MAX
+from gateway.store.column_types import UTCDateTime, utcnow
 from gateway.store.journal_tables import Event, IdempotencyRecord
 from gateway.store.ledger_tables import SettlementAccount
 from gateway.store.tables import Account, ApiKey, Platform
-from gateway.store.types import UTCDateTime, utcnow
 
 # The guarded UPDATEs below change rows the session may hold; the callers set what they read
 # back (set_committed_value) or read it with SQL, so the ORM need not find and refresh the

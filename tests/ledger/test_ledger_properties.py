@@ -61,7 +61,7 @@ from gateway.services.ledger import NewTransfer, create_transfer
 from gateway.services.payments import NewPayIn, NewPayOut, create_pay_in, create_pay_out
 from gateway.services.platforms import create_platform
 from gateway.services.sandbox import simulate_pay_in, simulate_pay_out
-from gateway.services.unit import Outcome
+from gateway.services.unit_of_work import Outcome
 from gateway.store.engine import Database
 from gateway.store.files import DocumentFiles
 from tests.ledger import Holder, onboard_validated_user

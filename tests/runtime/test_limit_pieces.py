@@ -1,5 +1,5 @@
 """Each query limit on its own (gateway.graphql.runtime.limits): its boundary, its refusal, and
-the graphql-core errors the parse-time limits recode. tests/security/test_limits.py covers the
+the graphql-core errors the parse-time limits recode. tests/runtime/test_limits.py covers the
 walk and the refusals through HTTP on every transport."""
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ import websockets
 from gateway.settings import Settings
 from gateway.store.engine import Database
 from tests.conftest import make_platform
-from tests.security.test_rate_limits import ask, assert_rate_limited, clients, limited
-from tests.subscriptions.conftest import serve
+from tests.runtime.test_rate_limits import ask, assert_rate_limited, clients, limited
 from tests.support import StatementCounter
+from tests.support.server import serve
 
 PROTOCOLS: Any = ["graphql-transport-ws"]
 

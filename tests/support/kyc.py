@@ -14,7 +14,7 @@ import httpx
 from gateway.domain.enums import ValidationStatus
 from gateway.services.kyc import decide_validation
 from gateway.services.lookups import find
-from gateway.services.unit import Tx, perform
+from gateway.services.unit_of_work import Tx, perform
 from gateway.store.engine import Database
 from gateway.store.tables import User
 from tests.support.calls import mutate, success

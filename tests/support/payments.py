@@ -13,7 +13,7 @@ import httpx
 
 from gateway.services import sandbox as sandbox_service
 from gateway.services.lookups import find
-from gateway.services.unit import Tx, perform
+from gateway.services.unit_of_work import Tx, perform
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import PayIn
 from tests.support.accounts import add_bank_account, open_account

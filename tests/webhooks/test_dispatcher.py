@@ -20,9 +20,9 @@ from gateway.services.deliveries import (
     run_dispatcher,
 )
 from gateway.services.demo import populate
+from gateway.store.column_types import utcnow
 from gateway.store.delivery_tables import WebhookDeliveryStatus
 from gateway.store.engine import Database
-from gateway.store.types import utcnow
 from tests.conftest import make_platform
 from tests.webhooks.conftest import (
     FAST,

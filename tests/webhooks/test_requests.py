@@ -23,8 +23,8 @@ from gateway.services.deliveries import (
     is_public_address,
     signed_request,
 )
+from gateway.store.column_types import utcnow
 from gateway.store.journal_tables import Event
-from gateway.store.types import utcnow
 
 
 def _event() -> Event:

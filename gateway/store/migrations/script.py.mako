@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from alembic import op
 
-from gateway.store.types import UTCDateTime  # noqa: F401
+from gateway.store.column_types import UTCDateTime  # noqa: F401
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

@@ -8,7 +8,7 @@ Create Date: 2026-11-28 12:22:24.499201
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from gateway.store.types import UTCDateTime
+from gateway.store.column_types import UTCDateTime
 from alembic import op
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from alembic import op
 
-from gateway.store.types import UTCDateTime
+from gateway.store.column_types import UTCDateTime
 
 
 revision: str = "0004"

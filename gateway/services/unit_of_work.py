@@ -26,11 +26,11 @@ from gateway.domain.errors import IdempotencyConflict, Rejected, ValidationFaile
 from gateway.domain.fingerprint import fingerprint
 from gateway.domain.ids import new_id
 from gateway.store import writers
+from gateway.store.column_types import utcnow
 from gateway.store.engine import Database, Session
 from gateway.store.journal_tables import IDEMPOTENCY_KEY_LENGTH_MAX, Event
 from gateway.store.notify import notify_in_transaction
 from gateway.store.tables import Model
-from gateway.store.types import utcnow
 
 M = TypeVar("M", bound=Model)
 logger = logging.getLogger("gateway.services")
