@@ -14,7 +14,7 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from gateway.domain.enums import (
@@ -237,21 +237,32 @@ async def simulate_pay_out(
 
 
 async def _due(
-    db: Database, model: Any, status: Any, statuses: list[Any], since: dt.datetime
-) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    async with db.session() as session:
-        return await lookups.due_sandbox_items(
-            session,
-            model=model,
-            status=status,
-            statuses=statuses,
-            since=since,
-            limit=SETTLER_BATCH_MAX,
-        )
+    db: Database, model: Any, status: Any, statuses: list[Any], since: dt.datetime, batch_max: int
+) -> AsyncIterator[tuple[uuid.UUID, uuid.UUID]]:
+    """Every due item, a batch at a time in id order: an item the settler cannot decide stays
+    pending, and must not hide the items after it from every later sweep."""
+    after: uuid.UUID | None = None
+    while True:
+        async with db.session() as session:
+            batch = await lookups.due_sandbox_items(
+                session,
+                model=model,
+                status=status,
+                statuses=statuses,
+                since=since,
+                after=after,
+                limit=batch_max,
+            )
+        for item in batch:
+            yield item
+        if len(batch) < batch_max:
+            return
+        after = batch[-1][1]
 
 
-async def settle_due(db: Database, *, delay_s: float) -> int:
-    """One sweep of the settler: decide every sandbox item older than `delay_s` (success)."""
+async def settle_due(db: Database, *, delay_s: float, batch_max: int = SETTLER_BATCH_MAX) -> int:
+    """One sweep of the settler: decide every sandbox item older than `delay_s` (success),
+    reading them `batch_max` at a time."""
     since = utcnow() - dt.timedelta(seconds=delay_s)
     decided = 0
     sweeps: list[tuple[Any, Any, list[Any], Any]] = [
@@ -283,7 +294,7 @@ async def settle_due(db: Database, *, delay_s: float) -> int:
         ),
     ]
     for model, status, statuses, decide in sweeps:
-        for platform_id, item_id in await _due(db, model, status, statuses, since):
+        async for platform_id, item_id in _due(db, model, status, statuses, since, batch_max):
             try:
                 await decide(platform_id, item_id)
                 decided += 1

@@ -127,15 +127,17 @@ async def due_sandbox_items(
     status: Any,
     statuses: Sequence[Any],
     since: dt.datetime,
+    after: uuid.UUID | None,
     limit: int,
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """(platform id, row id) of sandbox rows of `model` in one of `statuses`, unchanged since
-    `since`, oldest first."""
+    `since`, oldest first, after the row `after` (None: from the first)."""
     statement = (
         sa.select(model.platform_id, model.id)
         .join(Platform, col(Platform.id) == model.platform_id)
         .where(col(Platform.environment) == Environment.SANDBOX)
         .where(status.in_(statuses), model.updated_at <= since)
+        .where(sa.true() if after is None else model.id > after)
         .order_by(model.id)
         .limit(limit)
     )

@@ -121,3 +121,27 @@ async def test_the_app_runs_the_settler_when_configured(db: Database, settings: 
             )
         )
     assert pending == 0
+
+
+async def _blocked_pay_in(db: Database, platform_id: uuid.UUID) -> uuid.UUID:
+    """A pending pay-in whose account was blocked since: the settler cannot decide it."""
+    pay_in_id = await _pending_pay_in(db, platform_id)
+    async with db.session() as session:
+        pay_in = await session.get(PayIn, pay_in_id)
+        assert pay_in is not None
+        account_id = str(pay_in.credited_account_id)
+    await accounts.change_account_status(
+        db, platform_id=platform_id, account_id=account_id, change=accounts.AccountChange.BLOCK
+    )
+    return pay_in_id
+
+
+async def test_items_the_settler_cannot_decide_never_hide_the_ones_after_them(
+    db: Database,
+) -> None:
+    sandbox = await make_platform(db)
+    stuck = [await _blocked_pay_in(db, sandbox.id) for _ in range(3)]
+    decidable = await _pending_pay_in(db, sandbox.id)
+    await settle_due(db, delay_s=0, batch_max=2)
+    assert [await _status(db, pay_in) for pay_in in stuck] == [PayInStatus.CREATED] * 3
+    assert await _status(db, decidable) is PayInStatus.SUCCEEDED
