@@ -19,14 +19,10 @@ MPS_TEST_REQUIRE_SERVICES=1 (as in CI).
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn
 from urllib.parse import urlsplit
 
 import httpx
@@ -40,23 +36,12 @@ from playwright.sync_api import (
     Response,
     Route,
     expect,
-    sync_playwright,
 )
 
-from tests.processes import gateway_process
+from tests.support.browser import RunningGateway, chromium_path, demo_gateway, fresh_context
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-REQUIRE_SERVICES = os.environ.get("MPS_TEST_REQUIRE_SERVICES") == "1"
 UI_TIMEOUT_MS = 15_000
 
 WRONG_KEY = "mps_test_not-a-real-key"
@@ -80,18 +65,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
   window.__csp.push(`${event.violatedDirective} blocked ${event.blockedURI}`);
 });
 """
-
-
-def _unavailable(reason: str) -> NoReturn:
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{reason} (MPS_TEST_REQUIRE_SERVICES=1 forbids skipping)")
-    pytest.skip(reason)
-
-
-@dataclass(frozen=True)
-class RunningGateway:
-    base_url: str
-    api_key: str
 
 
 @dataclass(frozen=True)
@@ -118,49 +91,19 @@ class PageRecord:
 
 @pytest.fixture(scope="module", autouse=True)
 def chromium() -> Path:
-    """Debian's Chromium; checked before the (slower) gateway server is started."""
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} not found (install Debian's chromium package)")
-    return CHROMIUM
+    return chromium_path()
 
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
-    """A real `mps-gateway serve` process over a fresh SQLite file with the demo platform."""
-    workdir = tmp_path_factory.mktemp("gateway-server")
-    env = {
-        **os.environ,
-        "MPS_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'db.sqlite3'}",
-    }
-    seeded = subprocess.run(
-        [sys.executable, "-m", "gateway", "demo", "--json"],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert seeded.returncode == 0, f"`mps-gateway demo --json` failed:\n{seeded.stderr}"
-    demo = json.loads(seeded.stdout.strip().splitlines()[-1])
-
-    with gateway_process(env, workdir) as base_url:
-        yield RunningGateway(base_url=base_url, api_key=demo["apiKey"])
+    with demo_gateway(tmp_path_factory.mktemp("gateway-server")) as running:
+        yield running
 
 
 @pytest.fixture
 def browser_context(chromium: Path) -> Iterator[BrowserContext]:
-    """A fresh (no localStorage) context in headless Debian Chromium."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            context = browser.new_context()
-            yield context
-            context.close()
-        finally:
-            browser.close()
+    with fresh_context(chromium) as context:
+        yield context
 
 
 @pytest.fixture
