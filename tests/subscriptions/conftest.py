@@ -1,4 +1,5 @@
-"""A real gateway server on a free loopback port, in the test's event loop."""
+"""A real gateway server on a free loopback port, in the test's event loop; and the Node.js
+clients' fixtures (tests.nodejs)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ import uvicorn
 from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.store.engine import Database
+from tests.nodejs import database_url, gateway, node_tools
 from tests.processes import free_port
+
+__all__ = ["LiveServer", "database_url", "gateway", "live", "node_tools", "serve"]
 
 
 @dataclass(frozen=True)
