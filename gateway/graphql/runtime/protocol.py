@@ -63,7 +63,7 @@ from gateway.graphql.runtime.transports import (
 MEDIA_TYPES = {GRAPHQL_RESPONSE_JSON: f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8", JSON: JSON}
 
 
-class Refusal(Exception):
+class NotServed(Exception):
     """A request the protocol cannot serve, answered with a coded GraphQL error."""
 
     def __init__(self, status: int, message: str, code: str, **headers: str) -> None:
@@ -81,15 +81,15 @@ def errors_response(
     )
 
 
-def not_acceptable() -> Refusal:
-    return Refusal(406, f"Not acceptable: {NOT_ACCEPTABLE_HINT}", "NOT_ACCEPTABLE")
+def not_acceptable() -> NotServed:
+    return NotServed(406, f"Not acceptable: {NOT_ACCEPTABLE_HINT}", "NOT_ACCEPTABLE")
 
 
-def subscription_refusal(method: str) -> Refusal:
+def subscription_refusal(method: str) -> NotServed:
     code = "SUBSCRIPTION_TRANSPORT_REQUIRED"
     if method == "GET":
-        return Refusal(405, f"No subscription over GET. {TRANSPORTS_HINT}", code, allow="POST")
-    return Refusal(406, TRANSPORTS_HINT, code)
+        return NotServed(405, f"No subscription over GET. {TRANSPORTS_HINT}", code, allow="POST")
+    return NotServed(406, TRANSPORTS_HINT, code)
 
 
 def is_request_error(result: ExecutionResult) -> bool:
@@ -126,6 +126,7 @@ class NegotiatingGraphQL(GraphQL[Context, None]):
     async def run(
         self, request: Request | WebSocket, context: Context = UNSET, root_value: None = UNSET
     ) -> Response | WebSocket:
+        """Strawberry's run, with the answer's media type and status negotiated."""
         if isinstance(request, WebSocket):
             return await super().run(request, context, root_value)
         negotiation = request.state.negotiation = negotiate(request.headers.get("accept"))
@@ -134,7 +135,7 @@ class NegotiatingGraphQL(GraphQL[Context, None]):
             if not negotiation.acceptable:
                 raise not_acceptable()
             response = await super().run(request, context, root_value)
-        except Refusal as refusal:
+        except NotServed as refusal:
             return errors_response(refusal.status, [refusal.error], **refusal.headers)
         except PersistedQueryNotSupported:
             return errors_response(200, [NOT_SUPPORTED], single)
@@ -151,7 +152,8 @@ class NegotiatingGraphQL(GraphQL[Context, None]):
     def _get_stream_transport_from_headers(
         self, headers: Mapping[str, str]
     ) -> HTTPStreamTransport | None:
-        """The stream a request asks for first (rate limits count it as a subscription)."""
+        """The stream a request asks for first (rate limits count it as a subscription); in
+        Strawberry, any stream type named anywhere in `Accept`."""
         negotiation = negotiate(headers.get("accept"))
         if negotiation.stream is None or not negotiation.stream_first:
             return None
