@@ -10,6 +10,9 @@
   (batching, which is off) is refused before it is decoded, and JSON nested beyond the
   recursion limit is malformed JSON. The document itself is bounded by
   gateway.graphql.runtime.limits.
+- Responses are negotiated from `Accept` (gateway.graphql.runtime.protocol): one result as
+  `application/graphql-response+json` or `application/json`, a subscription as SSE or
+  multipart HTTP, 406 when nothing offered is acceptable.
 - On a WebSocket, a message that is not a well-formed graphql-transport-ws object closes the
   socket with 4400, and a subscribe beyond the per-connection cap gets an `error` message coded
   `TOO_MANY_SUBSCRIPTIONS`.
@@ -41,11 +44,14 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
-from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -53,6 +59,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import ErrorM
 from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.graphql.context import Context, Services
+from gateway.graphql.runtime.protocol import NegotiatingGraphQL
 from gateway.graphql.runtime.rate_limits import RateLimitPolicy, RateLimits, Refusal
 from gateway.playground import playground_response
 from gateway.services.credentials import authenticate
@@ -232,7 +239,7 @@ def _capped(receive: Receive, limit: int) -> Receive:
     return capped
 
 
-class GraphQLView(GraphQL[Context, None]):
+class GraphQLView(NegotiatingGraphQL):
     graphql_transport_ws_handler_class = KeepAliveTransportWSHandler
 
     def __init__(
@@ -252,7 +259,11 @@ class GraphQLView(GraphQL[Context, None]):
             schema,
             graphql_ide=None,
             multipart_uploads_enabled=True,
-            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
+            subscription_protocols=(
+                GRAPHQL_TRANSPORT_WS_PROTOCOL,
+                GRAPHQL_SSE_PROTOCOL,
+                MULTIPART_SUBSCRIPTION_PROTOCOL,
+            ),
             connection_init_wait_timeout=timedelta(seconds=limits.connection_init_timeout_s),
             max_subscriptions_per_connection=limits.subscriptions_per_connection_max,
             allowed_origins=limits.allowed_origins or any_origin,

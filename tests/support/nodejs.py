@@ -1,23 +1,13 @@
-"""A real graphql-ws client (Node.js) follows a pay-out through a real gateway server, then resumes.
+"""Node.js clients against a real gateway server: the machinery their tests share.
 
-A gateway is started as a subprocess (`python -m gateway serve`) over a fresh database (a
-SQLite file, and a scratch PostgreSQL database); the platform comes from
-`python -m gateway platform create --json` and its validated, funded user from the real
-services (`tests.ledger.onboard_validated_user`, a bank-wire pay-in settled by the sandbox).
+`gateway` is a real `python -m gateway serve` process over a fresh database of each backend
+(a SQLite file, and a scratch PostgreSQL database), with a platform created by
+`python -m gateway platform create --json` and a validated user holding two EUR accounts, the
+first credited by a settled bank-wire pay-in. `node_tools` is `node` and `npm` with
+`tests/js/node_modules` installed from its lock file (`npm ci` when a dependency is missing).
+`run_script` runs one of `tests/js`'s scripts against the server and returns its JSON summary.
 
-`tests/js/follow-pay-out.mjs` then uses the `graphql-ws` client over `ws` to:
-
-0. see a wrong API key in `connection_init` refused (close code 4403);
-1. follow one pay-out (`objectId` filter) from CREATED to SUCCEEDED: PAY_OUT_CREATED,
-   PAY_OUT_PENDING, PAY_OUT_SUCCESSFUL, in order, each with the object as it is now;
-2. dispose of its client, make more events while nobody listens (a pay-out that fails, a
-   transfer), reconnect with a new client and `after: <last cursor received>`, and receive
-   exactly the missed events in order (checked against `Platform.events(after:)`), then a
-   live one, with no duplicate; the server's keep-alive pings (every 0.5 s here) are
-   answered by graphql-ws on its own.
-
-Node.js packages come from `tests/js/package-lock.json` (`npm ci` when `node_modules` is
-missing). Without `node`/`npm`, or PostgreSQL, the test is skipped locally and fails when
+Without `node`/`npm`, or PostgreSQL, the tests are skipped locally and fail when
 MPS_TEST_REQUIRE_SERVICES=1 (as in CI).
 """
 
@@ -48,10 +38,7 @@ from gateway.store.files import DocumentFiles
 from tests.ledger import onboard_validated_user
 from tests.processes import gateway_process
 
-T = TypeVar("T")
-
-JS_DIR = Path(__file__).resolve().parents[1] / "js"
-SCRIPT = JS_DIR / "follow-pay-out.mjs"
+JS_DIR = Path(__file__).resolve().parent / "js"
 POSTGRES_ADMIN_URL = os.environ.get(
     "MPS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
@@ -59,10 +46,9 @@ REQUIRE_SERVICES = os.environ.get("MPS_TEST_REQUIRE_SERVICES") == "1"
 NPM_CI_TIMEOUT_S = 300.0
 NODE_TIMEOUT_S = 90.0
 KEEP_ALIVE_S = 0.5
-FUNDS = 100_00  # EUR cents credited before the script runs
+FUNDS = 100_00  # EUR cents credited before a script runs
 
-PAY_OUT_EVENTS = ["PAY_OUT_CREATED", "PAY_OUT_PENDING", "PAY_OUT_SUCCESSFUL"]
-MISSED_EVENTS = ["PAY_OUT_CREATED", "PAY_OUT_PENDING", "PAY_OUT_FAILED", "TRANSFER_SUCCESSFUL"]
+T = TypeVar("T")
 
 
 def _unavailable(reason: str) -> NoReturn:
@@ -83,7 +69,16 @@ def _hermetic_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-# ---- Node.js and the graphql-ws client ------------------------------------------------------
+# ---- Node.js and the npm clients ------------------------------------------------------------
+
+
+def _missing_dependencies() -> list[str]:
+    dependencies = json.loads((JS_DIR / "package.json").read_text())["dependencies"]
+    return [
+        name
+        for name in dependencies
+        if not (JS_DIR / "node_modules" / name / "package.json").is_file()
+    ]
 
 
 @dataclass(frozen=True)
@@ -98,7 +93,7 @@ def node_tools() -> NodeTools:
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         _unavailable("Node.js (`node` and `npm`) not found on PATH")
-    if not (JS_DIR / "node_modules" / "graphql-ws" / "package.json").is_file():
+    if _missing_dependencies():
         installed = subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund"],
             cwd=JS_DIR,
@@ -224,21 +219,22 @@ def gateway(node_tools: NodeTools, database_url: str, tmp_path: Path) -> Iterato
         yield RunningGateway(base_url=base_url, api_key=api_key, holder=holder)
 
 
-def _run_client(node: str, gateway: RunningGateway, record: Path) -> dict[str, Any]:
-    """Run the script; its summary is kept in `record` (tmp_path) for a look after a run."""
+def run_script(
+    node: str, script: str, gateway: RunningGateway, record: Path, **extra: str
+) -> dict[str, Any]:
+    """Run `tests/js/<script>` against `gateway`; its JSON summary is also kept in `record`
+    (under tmp_path) for a look after a run."""
     env = _hermetic_env(
         MPS_GATEWAY_URL=gateway.base_url,
         MPS_API_KEY=gateway.api_key,
         MPS_DEBITED_ACCOUNT_ID=gateway.holder.account_ids[0],
         MPS_CREDITED_ACCOUNT_ID=gateway.holder.account_ids[1],
         MPS_BANK_ACCOUNT_ID=gateway.holder.bank_account_id,
-        MPS_STEP_TIMEOUT_MS="10000",
-        MPS_TIMEOUT_MS="60000",
-        MPS_MIN_PINGS="1",
+        **extra,
     )
     try:
         run = subprocess.run(
-            [node, str(SCRIPT)],
+            [node, str(JS_DIR / script)],
             cwd=JS_DIR,
             env=env,
             capture_output=True,
@@ -247,46 +243,10 @@ def _run_client(node: str, gateway: RunningGateway, record: Path) -> dict[str, A
             check=False,
         )
     except subprocess.TimeoutExpired as timeout:
-        pytest.fail(f"the Node.js client ran longer than {NODE_TIMEOUT_S:.0f} s: {timeout}")
+        pytest.fail(f"{script} ran longer than {NODE_TIMEOUT_S:.0f} s: {timeout}")
     assert run.returncode == 0, (
-        f"the Node.js client failed (exit {run.returncode}):\n{run.stderr}\n{run.stdout}"
+        f"{script} failed (exit {run.returncode}):\n{run.stderr}\n{run.stdout}"
     )
     record.write_text(run.stdout)
     summary: dict[str, Any] = json.loads(run.stdout)
     return summary
-
-
-# ---- The test -------------------------------------------------------------------------------
-
-
-def test_a_graphql_ws_client_follows_a_pay_out_and_resumes_after_its_last_cursor(
-    gateway: RunningGateway, node_tools: NodeTools, tmp_path: Path
-) -> None:
-    summary = _run_client(node_tools.node, gateway, tmp_path / "summary.json")
-    assert summary["ok"] is True
-    assert summary["wrongKey"]["code"] == 4403  # connection_init with a wrong key is refused
-
-    followed = summary["payOut"]["events"]
-    assert [event["type"] for event in followed] == PAY_OUT_EVENTS
-    assert [event["status"] for event in followed] == ["CREATED", "PENDING", "SUCCEEDED"]
-    assert [event["previousStatus"] for event in followed] == [None, "CREATED", "PENDING"]
-    assert {event["objectId"] for event in followed} == {summary["payOut"]["id"]}
-    assert followed[0]["object"]["status"] == "CREATED"  # received before it was settled
-    assert followed[-1]["object"]["status"] == "SUCCEEDED"
-
-    missed = summary["missed"]
-    assert missed["expectedTypes"] == MISSED_EVENTS
-    assert missed["receivedCount"] == missed["expectedCount"] == len(MISSED_EVENTS)
-    assert [event["type"] for event in missed["events"]] == MISSED_EVENTS
-    assert summary["live"]["type"] == "TRANSFER_SUCCESSFUL"
-
-    received = [*followed, *missed["events"], summary["live"]]
-    ids = [event["id"] for event in received]
-    assert len(set(ids)) == len(ids) == summary["eventsReceived"], f"duplicates in {ids}"
-    assert summary["duplicates"] == 0
-
-    first, second = summary["connections"]
-    assert first["connected"] == second["connected"] == 1  # no silent reconnection
-    assert first["closes"] == [{"code": 1000, "reason": "Normal Closure"}]
-    assert second["pingsReceived"] >= 1
-    assert second["pongsSent"] == second["pingsReceived"]
