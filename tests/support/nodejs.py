@@ -38,7 +38,7 @@ from gateway.store.files import DocumentFiles
 from tests.ledger import onboard_validated_user
 from tests.processes import gateway_process
 
-JS_DIR = Path(__file__).resolve().parent / "js"
+JS_DIR = Path(__file__).resolve().parents[1] / "js"
 POSTGRES_ADMIN_URL = os.environ.get(
     "MPS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
