@@ -35,6 +35,7 @@ from gateway.graphql.runtime.documents import DocumentCache, DocumentStore
 from gateway.graphql.runtime.errors import ErrorPolicy, MaskingSchema, ProductionErrorPolicy
 from gateway.graphql.runtime.execution import FastLeafExecution
 from gateway.graphql.runtime.limits import QueryLimiter, QueryLimits
+from gateway.graphql.runtime.operation_choice import OperationChoice
 from gateway.graphql.runtime.text_guard import TextGuard
 from gateway.graphql.sandbox import SandboxMutations
 from gateway.graphql.scalars import SCALARS
@@ -76,6 +77,7 @@ def build_schema(
         types=[NaturalPerson, LegalPerson],
         extensions=[
             *policy,
+            OperationChoice,
             QueryLimiter.factory(limits or QueryLimits()),
             TextGuard,
             OperationScope,

@@ -89,8 +89,11 @@ async def test_a_mutation_for_a_client_that_reads_only_multipart_streams_is_not_
     assert response.json()["errors"][0]["extensions"]["code"] == "NOT_ACCEPTABLE"
 
 
+TWO_OPERATIONS = "query A { platform { name } } query B { platform { id } }"
 REQUEST_ERRORS = [
     ({"query": "{ platform { name "}, "GRAPHQL_PARSE_FAILED"),
+    ({"query": TWO_OPERATIONS}, "BAD_REQUEST"),  # which one? the request must say
+    ({"query": TWO_OPERATIONS, "operationName": "C"}, "BAD_REQUEST"),
     ({"query": "{ nope }"}, "GRAPHQL_VALIDATION_FAILED"),
     (
         {
@@ -145,7 +148,6 @@ async def test_a_field_error_during_execution_keeps_200_and_its_data(
         {},
         {"query": "{ platform { id } }", "variables": "x"},
         {"query": 42},
-        {"query": "query A { platform { id } }", "operationName": "B"},
     ],
 )
 async def test_requests_that_are_not_graphql_over_http_are_400_in_both_media_types(

@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import Any, cast, overload
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLFormattedError
+from graphql import GraphQLError, GraphQLFormattedError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.websockets import WebSocket
@@ -208,8 +208,11 @@ class NegotiatingGraphQL(GraphQL[Context, None]):
                 operation_extensions=data.extensions,
                 allowed_operation_types=allowed,
             )
-        except CannotGetOperationTypeError as error:
-            raise HTTPException(400, error.as_http_error_reason()) from error
+        except CannotGetOperationTypeError as error:  # a request error like any other
+            reason = error.as_http_error_reason()
+            return ExecutionResult(
+                data=None, errors=[GraphQLError(reason, extensions={"code": "BAD_REQUEST"})]
+            )
         except MissingQueryError as error:
             raise HTTPException(400, "No GraphQL query found in the request") from error
 
