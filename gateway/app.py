@@ -28,7 +28,8 @@ from gateway import __version__
 from gateway.graphql.context import Services
 from gateway.graphql.runtime.limits import QueryLimits
 from gateway.graphql.runtime.rate_limits import RateLimitPolicy, RateLimits
-from gateway.graphql.runtime.view import GraphQLView, SocketLimits, error_response
+from gateway.graphql.runtime.view import GraphQLView, error_response
+from gateway.graphql.runtime.websocket import SocketLimits
 from gateway.graphql.schema import build_schema
 from gateway.logs import REQUEST_ID_HEADER, RequestIdMiddleware
 from gateway.playground import playground_routes

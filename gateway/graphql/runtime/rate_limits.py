@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from graphql import GraphQLFormattedError
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -143,3 +144,12 @@ class RateLimits:
 
 def _storage_failed(error: StorageError) -> None:
     logger.warning("rate limit storage unavailable, request let through: %r", error.storage_error)
+
+
+def rate_limited_error(refusal: Refusal) -> GraphQLFormattedError:
+    """The GraphQL error of a refusal, for an HTTP body or a WebSocket `error` message."""
+    seconds = refusal.retry_after_s
+    return {
+        "message": f"Too many requests: retry in {seconds} s.",
+        "extensions": {"code": "RATE_LIMITED", "retryAfter": seconds},
+    }

@@ -13,9 +13,7 @@
 - Responses are negotiated from `Accept` (gateway.graphql.runtime.protocol): one result as
   `application/graphql-response+json` or `application/json`, a subscription as SSE or
   multipart HTTP, 406 when nothing offered is acceptable.
-- On a WebSocket, a message that is not a well-formed graphql-transport-ws object closes the
-  socket with 4400, and a subscribe beyond the per-connection cap gets an `error` message coded
-  `TOO_MANY_SUBSCRIPTIONS`.
+- On a WebSocket, graphql-transport-ws as gateway.graphql.runtime.websocket serves it.
 - Mutations only over POST with a JSON or multipart body (no CSRF through forms or links): a
   mutation over GET is 405 `METHOD_NOT_ALLOWED`. In production the playground is a 404 and a
   multipart request must carry `Apollo-Require-Preflight` or `X-Apollo-Operation-Name` (a
@@ -29,17 +27,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLFormattedError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
@@ -52,15 +46,17 @@ from strawberry.subscriptions import (
     GRAPHQL_TRANSPORT_WS_PROTOCOL,
     MULTIPART_SUBSCRIPTION_PROTOCOL,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-)
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ErrorMessage
 from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.graphql.context import Context, Services
 from gateway.graphql.runtime.protocol import NegotiatingGraphQL
-from gateway.graphql.runtime.rate_limits import RateLimitPolicy, RateLimits, Refusal
+from gateway.graphql.runtime.rate_limits import (
+    RateLimitPolicy,
+    RateLimits,
+    Refusal,
+    rate_limited_error,
+)
+from gateway.graphql.runtime.websocket import KeepAliveTransportWSHandler, SocketLimits
 from gateway.playground import playground_response
 from gateway.services.credentials import authenticate
 from gateway.store.engine import ReadConnection
@@ -71,22 +67,6 @@ logger = logging.getLogger("gateway.graphql")
 def error_response(status: int, message: str, code: str, **headers: str) -> JSONResponse:
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     return JSONResponse(body, status_code=status, headers=headers or None)
-
-
-def rate_limited_error(refusal: Refusal) -> GraphQLFormattedError:
-    """The GraphQL error of a refusal, for an HTTP body or a WebSocket `error` message."""
-    seconds = refusal.retry_after_s
-    return {
-        "message": f"Too many requests: retry in {seconds} s.",
-        "extensions": {"code": "RATE_LIMITED", "retryAfter": seconds},
-    }
-
-
-def too_many_subscriptions(cap: int) -> GraphQLFormattedError:
-    return {
-        "message": f"Subscription limit reached: at most {cap} per connection.",
-        "extensions": {"code": "TOO_MANY_SUBSCRIPTIONS", "limit": cap},
-    }
 
 
 def rate_limited_response(refusal: Refusal) -> JSONResponse:
@@ -109,104 +89,6 @@ def _wants_playground(request: Request) -> bool:
 
 
 MULTIPART_OVERHEAD_BYTES = 1_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class SocketLimits:
-    connection_init_timeout_s: float = 10.0
-    keep_alive_s: float = 15.0
-    subscriptions_per_connection_max: int = 20
-    allowed_origins: tuple[str, ...] = ()
-    any_origin_when_none_allowed: bool = True  # production: only non-browser clients then
-
-
-def _malformed(message: object) -> str | None:
-    """Why a graphql-transport-ws message cannot be handled (closed 4400), or None."""
-    if not isinstance(message, dict):
-        return "WebSocket message must be a JSON object"
-    if message.get("type") not in ("subscribe", "complete"):
-        return None
-    if not isinstance(message.get("id"), str):
-        return "The operation id must be a string"
-    payload = message.get("payload", {})
-    if message["type"] == "subscribe" and not (
-        isinstance(payload, dict)
-        and isinstance(payload.get("query"), str)
-        and isinstance(payload.get("variables") or {}, dict)
-        and isinstance(payload.get("operationName") or "", str)
-    ):
-        return "The subscribe payload must hold a query, variables and operationName"
-    return None
-
-
-class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws with server pings once acknowledged, so idle proxies keep the
-    connection open and dead peers are noticed."""
-
-    ping_task: asyncio.Task[None] | None = None
-
-    async def handle_message(self, message: Any) -> None:
-        problem = _malformed(message)
-        if problem is not None:  # strawberry would index it, and die of a TypeError
-            await self.handle_invalid_message(problem)
-            return
-        await super().handle_message(message)
-
-    async def handle_connection_init(self, message: Any) -> None:
-        await super().handle_connection_init(message)
-        if self.connection_acknowledged and self.ping_task is None:
-            self.ping_task = asyncio.create_task(self._ping())
-
-    async def _ping(self) -> None:
-        interval = getattr(self.view, "keep_alive_interval", 15.0)
-        with contextlib.suppress(Exception):
-            while True:
-                await asyncio.sleep(interval)
-                await self.send_message({"type": "ping"})
-
-    async def handle_subscribe(self, message: Any) -> None:
-        if self._at_capacity(message):
-            cap = self.max_subscriptions_per_connection or 0
-            await self.send_message(
-                {"id": message["id"], "type": "error", "payload": [too_many_subscriptions(cap)]}
-            )
-            return
-        refusal = await self._subscription_refusal(message)
-        if refusal is None:
-            await super().handle_subscribe(message)
-            return
-        error: ErrorMessage = {
-            "id": message["id"],
-            "type": "error",
-            "payload": [rate_limited_error(refusal)],
-        }
-        await self.send_message(error)
-
-    def _at_capacity(self, message: Any) -> bool:
-        """Strawberry refuses these too, but without a code; this runs before rate limits."""
-        cap = self.max_subscriptions_per_connection
-        return (
-            cap is not None
-            and self.connection_acknowledged
-            and message.get("id") not in self.operations
-            and len(self.operations) >= cap
-        )
-
-    async def _subscription_refusal(self, message: Any) -> Refusal | None:
-        # Protocol errors (not acknowledged, duplicate id) stay the protocol's to answer.
-        rate_limits: RateLimits | None = getattr(self.view, "rate_limits", None)
-        if rate_limits is None or not self.connection_acknowledged:
-            return None
-        if message.get("id") in self.operations:
-            return None
-        return await rate_limits.admit_subscription(self.context.principal.credential)
-
-    async def shutdown(self) -> None:
-        if self.ping_task is not None:
-            self.ping_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.ping_task
-        await super().shutdown()
 
 
 _MULTIPART = "multipart/form-data"
