@@ -15,12 +15,10 @@ import pytest
 import strawberry
 from strawberry.extensions import SchemaExtension
 
-from gateway.domain.enums import UserKind, UserStatus, ValidationStatus
-from gateway.domain.ids import new_id
 from gateway.graphql.runtime.errors import ErrorPolicy, MaskingSchema
 from gateway.store.engine import Database
-from gateway.store.tables import User
-from tests.conftest import PlatformHandle, make_platform
+from tests.conftest import PlatformHandle
+from tests.support.platforms import platform_with_a_damaged_user
 
 ALIASES_31 = "{ " + " ".join(f"a{n}: __typename" for n in range(31)) + " }"
 
@@ -117,29 +115,10 @@ async def test_a_refused_request_is_no_error_in_the_log(
     assert _records_of_note(caplog) == []
 
 
-async def _platform_with_a_damaged_user(db: Database) -> PlatformHandle:
-    """A user without the holder person every user has: a damaged database, not a client's
-    mistake, so reading its holder is an internal error."""
-    handle = await make_platform(db)
-    broken = User(
-        id=new_id(),
-        platform_id=handle.id,
-        email="ghost@example.com",
-        email_key="ghost@example.com",
-        login="ghost",
-        kind=UserKind.NATURAL,
-        status=UserStatus.ACTIVE,
-        validation_status=ValidationStatus.NOT_SUBMITTED,
-    )
-    async with db.transaction() as session:
-        session.add(broken)
-    return handle
-
-
 async def test_an_internal_error_is_one_error_record_with_its_traceback_and_request_id(
     client: httpx.AsyncClient, db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    platform = await _platform_with_a_damaged_user(db)
+    platform = await platform_with_a_damaged_user(db)
     caplog.set_level(logging.DEBUG)
     response = await client.post(
         "/graphql",

@@ -20,13 +20,11 @@ import websockets
 from asgi_lifespan import LifespanManager
 
 from gateway.app import create_app
-from gateway.domain.enums import UserKind, UserStatus, ValidationStatus
-from gateway.domain.ids import new_id
 from gateway.logs import JsonFormatter
 from gateway.settings import Settings
 from gateway.store.engine import Database
-from gateway.store.tables import User
 from tests.conftest import PlatformHandle, make_platform
+from tests.support.platforms import platform_with_a_damaged_user
 from tests.support.server import serve
 
 QUERY = {"query": "{ platform { id } }"}
@@ -153,28 +151,10 @@ async def test_development_keeps_the_playground(client: httpx.AsyncClient) -> No
 # ---- masked errors and request ids --------------------------------------------------------------
 
 
-async def _broken_platform(db: Database) -> PlatformHandle:
-    """A platform with a user that lacks its holder person: a damaged database, a server bug."""
-    handle = await make_platform(db)
-    broken = User(
-        id=new_id(),
-        platform_id=handle.id,
-        email="ghost@example.com",
-        email_key="ghost@example.com",
-        login="ghost",
-        kind=UserKind.NATURAL,
-        status=UserStatus.ACTIVE,
-        validation_status=ValidationStatus.NOT_SUBMITTED,
-    )
-    async with db.transaction() as session:
-        session.add(broken)
-    return handle
-
-
 async def test_an_internal_error_shows_its_request_id_and_the_log_has_the_rest(
     prod: httpx.AsyncClient, db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    platform = await _broken_platform(db)
+    platform = await platform_with_a_damaged_user(db)
     query = "{ platform { users { nodes { email holder { id } } } } }"
     with caplog.at_level(logging.ERROR, logger="gateway.graphql"):
         response = await prod.post(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from gateway.domain.enums import Environment
+from gateway.domain.enums import Environment, UserKind, UserStatus, ValidationStatus
+from gateway.domain.ids import new_id
 from gateway.services.demo import populate
 from gateway.services.platforms import create_platform
 from gateway.store.engine import Database
+from gateway.store.tables import User
 
 
 @dataclass(frozen=True)
@@ -43,3 +45,22 @@ async def make_platform(
             seed=seed,
         )
     return PlatformHandle(id=created.platform.id, key=created.api_key)
+
+
+async def platform_with_a_damaged_user(db: Database) -> PlatformHandle:
+    """A platform with a user that lacks the holder person every user has: a damaged database,
+    not a client's mistake, so reading its holder is an internal error."""
+    handle = await make_platform(db)
+    broken = User(
+        id=new_id(),
+        platform_id=handle.id,
+        email="ghost@example.com",
+        email_key="ghost@example.com",
+        login="ghost",
+        kind=UserKind.NATURAL,
+        status=UserStatus.ACTIVE,
+        validation_status=ValidationStatus.NOT_SUBMITTED,
+    )
+    async with db.transaction() as session:
+        session.add(broken)
+    return handle
