@@ -165,7 +165,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             settler = asyncio.create_task(run_settler(database, delay_s=settings.settler_delay_s))
         dispatcher = None
         if settings.webhook_delivery:
-            from gateway.services.deliveries import DeliveryPolicy, run_dispatcher
+            from gateway.services.delivery_policy import DeliveryPolicy
+            from gateway.services.webhook_dispatcher import run_dispatcher
 
             policy = DeliveryPolicy(
                 interval_s=settings.webhook_dispatch_interval_s,

@@ -3,7 +3,7 @@ deleted (kept for the delivery log, never listed or delivered to again).
 
 An endpoint receives the events appended after its creation: it starts enqueued through the
 platform's last event sequence. Deleting it gives up its pending deliveries
-(`gateway.services.deliveries` sends them)."""
+(`gateway.services.webhook_dispatcher` sends them)."""
 
 from __future__ import annotations
 

@@ -18,7 +18,9 @@ from sqlmodel import col
 from gateway.domain.enums import EventType
 from gateway.domain.errors import NotFound
 from gateway.services import webhooks
-from gateway.services.deliveries import DeliveryPolicy, PassReport, dispatch_once, new_client
+from gateway.services.delivery_policy import DeliveryPolicy
+from gateway.services.webhook_dispatcher import PassReport, dispatch_once
+from gateway.services.webhook_requests import new_client
 from gateway.store.delivery_tables import WebhookAttempt, WebhookDelivery
 from gateway.store.engine import Database
 from gateway.store.journal_tables import Event, WebhookEndpoint

@@ -9,17 +9,10 @@ from collections import Counter
 
 from gateway.domain.enums import EventType
 from gateway.services import webhooks
-from gateway.services.deliveries import (
-    AttemptResult,
-    attempt,
-    claim_due,
-    enqueue,
-    new_client,
-    record,
-    rfc3339,
-    run_dispatcher,
-)
+from gateway.services.deliveries import claim_due, enqueue, record
 from gateway.services.demo import populate
+from gateway.services.webhook_dispatcher import run_dispatcher
+from gateway.services.webhook_requests import AttemptResult, attempt, new_client, rfc3339
 from gateway.store.column_types import utcnow
 from gateway.store.delivery_tables import WebhookDeliveryStatus
 from gateway.store.engine import Database

@@ -15,9 +15,8 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from gateway.domain.enums import EventType
 from gateway.domain.pagination import decode_event_cursor
 from gateway.domain.webhooks import new_secret
-from gateway.services.deliveries import (
-    RETRY_SCHEDULE_S,
-    DeliveryPolicy,
+from gateway.services.delivery_policy import RETRY_SCHEDULE_S, DeliveryPolicy
+from gateway.services.webhook_requests import (
     Undeliverable,
     destination,
     is_public_address,

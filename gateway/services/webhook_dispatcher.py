@@ -1,0 +1,94 @@
+"""The webhook dispatcher: the loop that turns the event log into signed POSTs.
+
+A pass enqueues what endpoints are owed, then claims due deliveries batch by batch (at most
+`batches_per_pass_max` batches of `claim_batch_max`), sends each batch concurrently, and
+records every result before it claims the next batch. A delivery whose result could not be
+recorded is logged and left to its lease; a failed pass is logged and the next one runs.
+
+Delivery is at least once and unordered: a crash between an answer and its record sends the
+event again, and a retried event may arrive after later ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import httpx
+
+from gateway.services.deliveries import Claimed, claim_due, enqueue, record
+from gateway.services.delivery_policy import DeliveryPolicy
+from gateway.services.webhook_requests import attempt, new_client
+from gateway.store.engine import Database
+
+logger = logging.getLogger("gateway.webhooks")
+
+
+@dataclass
+class PassReport:
+    enqueued: int = 0
+    attempted: int = 0
+    succeeded: int = 0
+
+
+async def _deliver(
+    db: Database, client: httpx.AsyncClient, item: Claimed, policy: DeliveryPolicy
+) -> bool:
+    result = await attempt(client, item, policy)
+    if not await record(db, item, result, policy=policy):
+        logger.warning(
+            "webhook delivery %s: claim lost before its result was recorded", item.delivery_id
+        )
+    elif not result.succeeded:
+        logger.info(
+            "webhook delivery %s failed: %s",
+            item.delivery_id,
+            result.error or f"HTTP {result.status_code}",
+        )
+    return result.succeeded
+
+
+async def dispatch_once(
+    db: Database, *, client: httpx.AsyncClient, policy: DeliveryPolicy
+) -> PassReport:
+    """One pass: enqueue what endpoints are owed, then send what is due, batch by batch."""
+    report = PassReport(enqueued=await enqueue(db, policy=policy))
+    for _ in range(policy.batches_per_pass_max):
+        claimed = await claim_due(db, policy=policy)
+        outcomes = await asyncio.gather(
+            *(_deliver(db, client, item, policy) for item in claimed), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, Exception):
+                logger.error("webhook delivery failed to record", exc_info=outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                report.attempted += 1
+                report.succeeded += outcome
+        if len(claimed) < policy.claim_batch_max:
+            break
+    return report
+
+
+async def run_dispatcher(db: Database, *, policy: DeliveryPolicy) -> None:
+    """Deliver until cancelled; a failed pass is logged and the next one runs.
+
+    The dispatcher opens a connection pool of its own on `db`'s database, so deliveries never
+    wait for connections behind requests (nor requests behind deliveries). Its first pass comes
+    one interval after the start, so a process that lives less than that opens nothing.
+    """
+    await asyncio.sleep(policy.interval_s)
+    own = db.with_own_pools()
+    try:
+        async with new_client(policy) as client:
+            while True:
+                try:
+                    await dispatch_once(own, client=client, policy=policy)
+                except Exception:
+                    logger.exception("webhook dispatch pass failed")
+                await asyncio.sleep(policy.interval_s)
+    finally:
+        if own is not db:
+            await own.dispose()
