@@ -1,5 +1,6 @@
-// What the HTTP client scripts (urql-client.mjs, apollo-client.mjs) share: their input, the
-// operations they send, checks, a fetch that records each exchange, and the run itself.
+// What the HTTP client scripts (urql-client.mjs, apollo-client.mjs, graphql-sse-client.mjs)
+// share: their input, the operations they send, checks, a fetch that records each exchange,
+// and the run itself.
 //
 // Input (environment): MPS_GATEWAY_URL (http://host:port), MPS_API_KEY,
 // MPS_DEBITED_ACCOUNT_ID, MPS_CREDITED_ACCOUNT_ID (same currency, EUR), MPS_BANK_ACCOUNT_ID;
