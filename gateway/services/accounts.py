@@ -24,7 +24,7 @@ from gateway.domain.inputs import Checks
 from gateway.domain.states import ACCOUNT, check_transition
 from gateway.services.lookups import find
 from gateway.services.unit_of_work import Outcome, Tx, input_payload, perform
-from gateway.store import lookups
+from gateway.store import accounts as account_rows
 from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import BankAccount
@@ -157,7 +157,7 @@ async def add_bank_account(
 
 async def _check_nothing_in_flight(tx: Tx, account: Account) -> None:
     """A closing account must have no pay-in or pay-out still on its way."""
-    if await lookups.has_operations_in_flight(tx.session, account_id=account.id):
+    if await account_rows.has_operations_in_flight(tx.session, account_id=account.id):
         raise InvalidState("The account has pay-ins or pay-outs in flight; close it once settled.")
 
 

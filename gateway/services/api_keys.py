@@ -24,7 +24,8 @@ from gateway.domain.enums import Environment
 from gateway.domain.errors import InvalidArgument, NotFound
 from gateway.domain.ids import parse_id
 from gateway.services.credentials import issue_api_key
-from gateway.store import readers, writers
+from gateway.store import credentials as credential_rows
+from gateway.store import readers
 from gateway.store.column_types import utcnow
 from gateway.store.engine import Database, Session
 from gateway.store.tables import ApiKey, Platform
@@ -154,7 +155,7 @@ async def revoke_api_key(db: Database, *, reference: str) -> RevokedApiKey:
         if row is None:
             raise NotFound(f"No API key with id or prefix {reference.strip()!r}.")
         before, now = _summary(row), utcnow()
-        revoked_at = await writers.revoke_api_key(session, api_key_id=row.id, at=now)
+        revoked_at = await credential_rows.revoke_api_key(session, api_key_id=row.id, at=now)
         assert revoked_at is not None, "the key was read in this transaction"
         left = await readers.active_api_key_count(session, platform_id=row.platform_id)
         summary = dataclasses.replace(before, revoked_at=revoked_at)

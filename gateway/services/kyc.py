@@ -38,7 +38,8 @@ from gateway.domain.requirements import (
 from gateway.domain.states import DOCUMENT, VALIDATION, check_transition
 from gateway.services.lookups import find, object_id
 from gateway.services.unit_of_work import Outcome, Tx, perform
-from gateway.store import lookups
+from gateway.store import accounts as account_rows
+from gateway.store import users
 from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
 from gateway.store.files import DocumentFiles
@@ -90,7 +91,7 @@ def requirements_of(
 
 
 async def _user_files(tx: Tx, user: User) -> tuple[list[Person], list[KycDocument]]:
-    return await lookups.persons_and_documents(tx.session, user_id=user.id)
+    return await users.persons_and_documents(tx.session, user_id=user.id)
 
 
 def _check_document(new: NewDocument, size_max: int) -> str:
@@ -270,7 +271,7 @@ async def decide_validation(
 
 
 async def _validate_accounts(tx: Tx, user: User) -> None:
-    for account in await lookups.created_accounts(tx.session, user_id=user.id):
+    for account in await account_rows.created_accounts(tx.session, user_id=user.id):
         account.status = AccountStatus.VALIDATED
         account.updated_at = utcnow()
         tx.emit(

@@ -25,7 +25,8 @@ from gateway.domain.inputs import Checks, check_amount
 from gateway.domain.money import MINOR_UNITS_MAX, Money
 from gateway.services.lookups import object_id
 from gateway.services.unit_of_work import Outcome, Tx, input_payload, perform
-from gateway.store import lookups, writers
+from gateway.store import accounts as account_rows
+from gateway.store import users
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import LedgerEntry, Transfer
 from gateway.store.tables import Account, Platform, User
@@ -45,7 +46,7 @@ async def post(
     tx: Tx, account: Account, *, delta: int, kind: EntryKind, operation: Any
 ) -> LedgerEntry:
     """One leg on a user account: move its balance by `delta` and write the entry."""
-    balance = await writers.move_balance(tx.session, account=account, delta=delta)
+    balance = await account_rows.move_balance(tx.session, account=account, delta=delta)
     if balance is None and delta > 0:
         raise InvalidState(
             f"The account's balance would exceed {MINOR_UNITS_MAX} minor units, the largest"
@@ -75,10 +76,10 @@ async def post_settlement(
     tx: Tx, *, currency: str, delta: int, kind: EntryKind, operation: Any
 ) -> LedgerEntry:
     """The platform's leg of a pay-in or pay-out, on its settlement account (may go negative)."""
-    settlement = await writers.settlement_account(
+    settlement = await account_rows.settlement_account(
         tx.session, platform_id=tx.platform_id, currency=currency
     )
-    balance = await writers.move_settlement_balance(
+    balance = await account_rows.move_settlement_balance(
         tx.session, settlement_account_id=settlement.id, delta=delta
     )
     entry = LedgerEntry(
@@ -98,7 +99,7 @@ async def post_settlement(
 
 async def users_of(tx: Tx, accounts: list[Account]) -> dict[uuid.UUID, User]:
     ids = list({account.user_id for account in accounts})
-    return await lookups.users_by_ids(tx.session, platform_id=tx.platform_id, ids=ids)
+    return await users.users_by_ids(tx.session, platform_id=tx.platform_id, ids=ids)
 
 
 def check_can_move_money(account: Account, user: User, role: str) -> None:
@@ -138,7 +139,7 @@ async def create_transfer(
         await check_currency_allowed(tx, new.currency, "amount.currency")
         debited_id = object_id(new.debited_account_id, "debited account")
         credited_id = object_id(new.credited_account_id, "credited account")
-        locked = await writers.lock_accounts(
+        locked = await account_rows.lock_accounts(
             tx.session, platform_id=tx.platform_id, ids=[debited_id, credited_id]
         )
         debited = locked.get(debited_id)

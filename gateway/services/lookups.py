@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from gateway.domain.errors import NotFound
 from gateway.domain.ids import parse_id
-from gateway.store import lookups
+from gateway.store import rows
 from gateway.store.engine import Session
 
 M = TypeVar("M")
@@ -34,7 +34,7 @@ async def find(
     lock: bool = False,
 ) -> M:
     """The row of `model` with that id in the platform (row-locked if asked), or NotFound."""
-    row = await lookups.row_in_platform(
+    row = await rows.row_in_platform(
         session, model, platform_id=platform_id, key=object_id(id_text, what), lock=lock
     )
     if row is None:

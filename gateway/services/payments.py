@@ -42,7 +42,7 @@ from gateway.services.ledger import (
 )
 from gateway.services.lookups import find
 from gateway.services.unit_of_work import Outcome, Tx, input_payload, perform
-from gateway.store import writers
+from gateway.store import accounts as account_rows
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import BankAccount, DirectDebitMandate, PayIn, PayOut
 from gateway.store.tables import Account, User
@@ -249,7 +249,7 @@ async def create_pay_out(
             status=PayOutStatus.CREATED,
         )
         await post(tx, account, delta=-new.amount, kind=EntryKind.PAY_OUT, operation=pay_out)
-        await writers.move_reserved(tx.session, account_id=account.id, delta=new.amount)
+        await account_rows.move_reserved(tx.session, account_id=account.id, delta=new.amount)
         await post_settlement(
             tx, currency=new.currency, delta=new.amount, kind=EntryKind.PAY_OUT, operation=pay_out
         )

@@ -33,7 +33,8 @@ from gateway.services.kyc import decide_validation
 from gateway.services.ledger import check_can_move_money, post, post_settlement, users_of
 from gateway.services.lookups import find
 from gateway.services.unit_of_work import Tx, perform
-from gateway.store import lookups, writers
+from gateway.store import accounts as account_rows
+from gateway.store import sandbox as sandbox_queue
 from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import DirectDebitMandate, PayIn, PayOut
@@ -170,7 +171,7 @@ async def settle_pay_out(tx: Tx, pay_out: PayOut, succeeded: bool, reason: str |
     _to_pending(tx, pay_out, EventType.PAY_OUT_PENDING, account.user_id)
     target = PayOutStatus.SUCCEEDED if succeeded else PayOutStatus.FAILED
     check_transition(PAY_OUT, pay_out.status, target, "The pay-out")
-    await writers.move_reserved(tx.session, account_id=account.id, delta=-pay_out.amount)
+    await account_rows.move_reserved(tx.session, account_id=account.id, delta=-pay_out.amount)
     if succeeded:
         event = EventType.PAY_OUT_SUCCESSFUL
     else:
@@ -244,7 +245,7 @@ async def _due(
     after: uuid.UUID | None = None
     while True:
         async with db.session() as session:
-            batch = await lookups.due_sandbox_items(
+            batch = await sandbox_queue.due_sandbox_items(
                 session,
                 model=model,
                 status=status,

@@ -25,7 +25,8 @@ from gateway.domain.enums import EventType
 from gateway.domain.errors import IdempotencyConflict, Rejected, ValidationFailed
 from gateway.domain.fingerprint import fingerprint
 from gateway.domain.ids import new_id
-from gateway.store import writers
+from gateway.store import events as event_log
+from gateway.store import idempotency
 from gateway.store.column_types import utcnow
 from gateway.store.engine import Database, Session
 from gateway.store.journal_tables import IDEMPOTENCY_KEY_LENGTH_MAX, Event
@@ -74,12 +75,12 @@ class Tx:
     async def flush_events(self) -> None:
         if not self.events:
             return
-        first = await writers.reserve_event_sequences(
+        first = await event_log.reserve_event_sequences(
             self.session, platform_id=self.platform_id, count=len(self.events)
         )
         for offset, event in enumerate(self.events):
             event.sequence = first + offset
-        writers.add_events(self.session, self.events)
+        event_log.add_events(self.session, self.events)
         await self.session.flush()
         await notify_in_transaction(self.session, self.platform_id, self.events[-1].sequence)
 
@@ -135,7 +136,7 @@ async def perform(
         last_sequence.clear()
         tx = Tx(session=session, platform_id=platform_id)
         if key is not None:
-            known = await writers.claim_idempotency_key(
+            known = await idempotency.claim_idempotency_key(
                 session, platform_id=platform_id, key=key, operation=operation, fingerprint=digest
             )
             if known is not None:
@@ -144,7 +145,7 @@ async def perform(
             async with session.begin_nested():
                 value = await work(tx)
                 if key is not None:
-                    await writers.settle_idempotency_key(
+                    await idempotency.settle_idempotency_key(
                         session,
                         platform_id=platform_id,
                         key=key,
@@ -156,7 +157,7 @@ async def perform(
         except Rejected as rejection:
             if key is None:
                 raise
-            await writers.settle_idempotency_key(
+            await idempotency.settle_idempotency_key(
                 session,
                 platform_id=platform_id,
                 key=key,

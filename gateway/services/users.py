@@ -37,7 +37,7 @@ from gateway.domain.inputs import (
 )
 from gateway.services.lookups import find
 from gateway.services.unit_of_work import Outcome, Tx, input_payload, perform
-from gateway.store import lookups, users
+from gateway.store import users
 from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
 from gateway.store.tables import Person, User
@@ -126,7 +126,7 @@ def _check_new_user(new: NewUser) -> str:
 
 
 async def _check_unique(tx: Tx, email: str, login: str) -> None:
-    clashes = await lookups.user_clashes(
+    clashes = await users.user_clashes(
         tx.session, platform_id=tx.platform_id, email_key=email.lower(), login=login
     )
     for email_key, taken_login in clashes:
@@ -192,7 +192,7 @@ def _check_new_person(new: NewPerson) -> None:
 async def _check_total_ownership(tx: Tx, user_id: uuid.UUID, share: float | None) -> None:
     if share is None:
         return
-    held = await lookups.ownership_held(tx.session, platform_id=tx.platform_id, user_id=user_id)
+    held = await users.ownership_held(tx.session, platform_id=tx.platform_id, user_id=user_id)
     if held + share > 100 + 1e-9:
         checks = Checks()
         checks.add("ownershipPercentage", f"Owners would hold more than 100 % ({held} % held).")
@@ -218,7 +218,7 @@ async def add_person(db: Database, *, platform_id: uuid.UUID, new: NewPerson) ->
         if user.status is UserStatus.CLOSED:
             raise InvalidState("The user is closed.")
         await _check_total_ownership(tx, user.id, new.ownership_percentage)
-        holder = await lookups.holder_of(tx.session, user_id=user.id)
+        holder = await users.holder_of(tx.session, user_id=user.id)
         assert holder is not None
         person = natural_person_row(
             tx,

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from gateway.store.column_types import UTCDateTime
 from gateway.store.tables import ApiKey, Platform, User
 
 
@@ -53,3 +54,17 @@ async def revoke_user_tokens(
         .where(col(User.platform_id) == platform_id, col(User.id) == user_id)
         .values(tokens_valid_after=at)
     )
+
+
+async def revoke_api_key(
+    session: AsyncSession, *, api_key_id: uuid.UUID, at: dt.datetime
+) -> dt.datetime | None:
+    """Set the key's `revoked_at` to `at` unless it is set already; returns the key's
+    `revoked_at` afterwards (`at` when this call revoked it), None when there is no such key."""
+    statement = (
+        sa.update(ApiKey)
+        .where(col(ApiKey.id) == api_key_id)
+        .values(revoked_at=sa.func.coalesce(col(ApiKey.revoked_at), sa.literal(at, UTCDateTime())))
+        .returning(col(ApiKey.revoked_at))
+    )
+    return (await session.execute(statement)).scalar_one_or_none()

@@ -3,7 +3,7 @@
 A read for the graph never changes what it reads, so it needs none of the ORM's machinery
 (identity map, change tracking, instrumented attributes): a record is a named tuple of the
 table's columns, under the same attribute names as the table's model, built with one tuple
-allocation and read at C speed. Writes keep using the models (gateway/store/writers.py).
+allocation and read at C speed. Writes keep using the models.
 """
 
 from __future__ import annotations

@@ -1,0 +1,158 @@
+"""Accounts inside a write transaction: locked in id order (so two movements never deadlock),
+balances moved by guarded UPDATEs that the database refuses below zero or above the largest
+exact amount, the platform's settlement accounts, a user's accounts that wait for its
+validation, and whether an account still has payments in flight (it cannot close then).
+Every function works inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col
+
+from gateway.domain.enums import AccountStatus, PayInStatus, PayOutStatus
+from gateway.domain.ids import new_id
+from gateway.domain.money import MINOR_UNITS_MAX
+from gateway.store.column_types import utcnow
+from gateway.store.ledger_tables import PayIn, PayOut, SettlementAccount
+from gateway.store.statements import UNSYNCED, bind, dialect_of
+from gateway.store.tables import Account
+
+
+async def lock_accounts(
+    session: AsyncSession, *, platform_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Account]:
+    """The accounts, row-locked in id order (a fixed order, so two movements never deadlock)."""
+    parameters = {"p_platform_id": platform_id, "p_ids": list(ids)}
+    found = (await session.scalars(_lock_accounts(), parameters)).all()
+    return {account.id: account for account in found}
+
+
+@functools.cache
+def _lock_accounts() -> Any:
+    return (
+        sa.select(Account)
+        .where(
+            col(Account.platform_id) == sa.bindparam("p_platform_id"),
+            col(Account.id).in_(sa.bindparam("p_ids", expanding=True)),
+        )
+        .order_by(col(Account.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def move_balance(session: AsyncSession, *, account: Account, delta: int) -> int | None:
+    """Add `delta` to a user account's balance unless it would go below zero, or, with the
+    pay-outs in flight (`reserved`), above MINOR_UNITS_MAX.
+
+    Returns the new balance, also set on `account` as loaded (no refresh, no change to flush),
+    or None when it would (nothing changed, `account` keeps its balance): a debit beyond the
+    funds, or a credit beyond the largest amount clients can read exactly.
+    """
+    parameters = {"p_account_id": account.id, "p_delta": delta, "p_now": utcnow()}
+    balance: int | None = (await session.execute(_move_balance(), parameters)).scalar_one_or_none()
+    if balance is not None:
+        set_committed_value(account, "balance", balance)
+    return balance
+
+
+@functools.cache
+def _move_balance() -> Any:
+    delta = bind(Account, "balance", "delta")
+    return (
+        sa.update(Account)
+        .execution_options(**UNSYNCED)
+        .where(
+            col(Account.id) == sa.bindparam("p_account_id"),
+            col(Account.balance) + delta >= 0,
+            col(Account.balance) + col(Account.reserved) + delta <= MINOR_UNITS_MAX,
+        )
+        .values(balance=col(Account.balance) + delta, updated_at=bind(Account, "updated_at", "now"))
+        .returning(col(Account.balance))
+    )
+
+
+async def move_reserved(session: AsyncSession, *, account_id: uuid.UUID, delta: int) -> None:
+    """Reserve (or release) room under the cap for a pay-out that may come back."""
+    await session.execute(
+        sa.update(Account)
+        .execution_options(**UNSYNCED)
+        .where(col(Account.id) == account_id)
+        .values(reserved=col(Account.reserved) + delta)
+    )
+
+
+async def settlement_account(
+    session: AsyncSession, *, platform_id: uuid.UUID, currency: str
+) -> SettlementAccount:
+    """The platform's settlement account for `currency`, created on first use, row-locked."""
+    table: Any = SettlementAccount.__table__  # type: ignore[attr-defined]
+    dialect = postgresql if dialect_of(session) == "postgresql" else sqlite
+    await session.execute(
+        dialect.insert(table)
+        .values(
+            id=new_id(), platform_id=platform_id, currency=currency, balance=0, created_at=utcnow()
+        )
+        .on_conflict_do_nothing()
+    )
+    statement = (
+        sa.select(SettlementAccount)
+        .where(
+            col(SettlementAccount.platform_id) == platform_id,
+            col(SettlementAccount.currency) == currency,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(statement)).one()
+
+
+async def move_settlement_balance(
+    session: AsyncSession, *, settlement_account_id: uuid.UUID, delta: int
+) -> int:
+    parameters = {"p_settlement_account_id": settlement_account_id, "p_delta": delta}
+    return (await session.execute(_move_settlement_balance(), parameters)).scalar_one()  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _move_settlement_balance() -> Any:
+    return (
+        sa.update(SettlementAccount)
+        .execution_options(**UNSYNCED)
+        .where(col(SettlementAccount.id) == sa.bindparam("p_settlement_account_id"))
+        .values(
+            balance=col(SettlementAccount.balance) + bind(SettlementAccount, "balance", "delta")
+        )
+        .returning(col(SettlementAccount.balance))
+    )
+
+
+async def created_accounts(session: AsyncSession, *, user_id: uuid.UUID) -> list[Account]:
+    accounts = await session.scalars(
+        sa.select(Account).where(
+            col(Account.user_id) == user_id, col(Account.status) == AccountStatus.CREATED
+        )
+    )
+    return list(accounts.all())
+
+
+async def has_operations_in_flight(session: AsyncSession, *, account_id: uuid.UUID) -> bool:
+    """Whether a pay-in or pay-out of the account is still CREATED or PENDING."""
+    open_pay_ins = sa.select(col(PayIn.id)).where(
+        col(PayIn.credited_account_id) == account_id,
+        col(PayIn.status).in_([PayInStatus.CREATED, PayInStatus.PENDING]),
+    )
+    open_pay_outs = sa.select(col(PayOut.id)).where(
+        col(PayOut.debited_account_id) == account_id,
+        col(PayOut.status).in_([PayOutStatus.CREATED, PayOutStatus.PENDING]),
+    )
+    return bool(await session.scalar(sa.select(sa.exists(open_pay_ins.union_all(open_pay_outs)))))
