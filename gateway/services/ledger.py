@@ -153,9 +153,9 @@ async def create_transfer(
                 f"The transfer is in {new.currency}; the accounts hold {debited.currency}"
                 f" and {credited.currency}."
             )
-        users = await users_of(tx, [debited, credited])
-        check_can_move_money(debited, users[debited.user_id], "debited")
-        check_can_move_money(credited, users[credited.user_id], "credited")
+        owners = await users_of(tx, [debited, credited])
+        check_can_move_money(debited, owners[debited.user_id], "debited")
+        check_can_move_money(credited, owners[credited.user_id], "credited")
         transfer = Transfer(
             id=new_id(),
             platform_id=tx.platform_id,

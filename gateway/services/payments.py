@@ -165,8 +165,8 @@ async def create_pay_in(db: Database, *, platform_id: uuid.UUID, new: NewPayIn) 
         )
         if new.currency != account.currency:
             raise CurrencyMismatch(f"The account holds {account.currency}, not {new.currency}.")
-        users = await users_of(tx, [account])
-        check_can_move_money(account, users[account.user_id], "credited")
+        owners = await users_of(tx, [account])
+        check_can_move_money(account, owners[account.user_id], "credited")
         mandate = None
         if new.method is PayInMethod.DIRECT_DEBIT:
             assert new.mandate_id is not None
