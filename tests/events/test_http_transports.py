@@ -15,8 +15,8 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.store.engine import Database
 from tests.conftest import PlatformHandle, make_platform
-from tests.events.test_websocket import create_user
 from tests.support.server import LiveServer
+from tests.support.websocket import create_user
 
 SUBSCRIPTION = "subscription { events(types: [USER_CREATED]) { type objectId } }"
 MULTIPART = "multipart/mixed;boundary=graphql;subscriptionSpec=1.0,application/json"

@@ -12,8 +12,8 @@ import httpx
 
 from gateway.store.engine import Database
 from tests.conftest import make_platform
-from tests.events.test_websocket import create_user
 from tests.support.server import LiveServer
+from tests.support.websocket import create_user
 
 WATCH_EVENTS = (Path(__file__).resolve().parents[2] / "queries" / "WatchEvents.graphql").read_text()
 SUBSCRIPTION = "subscription { events(types: [USER_CREATED]) { type objectId cursor } }"

@@ -23,9 +23,9 @@ from gateway.graphql.schema import build_schema
 from gateway.settings import Settings
 from gateway.store.engine import Database
 from tests.conftest import PlatformHandle, make_platform
-from tests.events.test_websocket import closed_with, init, receive, socket
 from tests.support import StatementCounter, data, graphql
 from tests.support.server import LiveServer, serve
+from tests.support.websocket import closed_with, init, receive, socket
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = build_schema()._schema

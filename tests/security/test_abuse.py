@@ -18,10 +18,10 @@ import pytest
 from gateway.settings import Settings
 from gateway.store.engine import Database
 from tests.conftest import PlatformHandle, make_platform
-from tests.events.test_websocket import closed_with, create_user, init, receive, socket
 from tests.runtime.test_limits import app_client, codes, depth_bomb, quick_server
 from tests.support import StatementCounter, data, graphql
 from tests.support.server import LiveServer
+from tests.support.websocket import closed_with, create_user, init, receive, socket
 
 NORMAL = "{ platform { id users(first: 2) { totalCount nodes { email } } } }"
 

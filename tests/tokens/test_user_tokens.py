@@ -23,7 +23,6 @@ from gateway.settings import Settings
 from gateway.store.engine import Database
 from gateway.store.tables import ApiKey, User
 from tests.conftest import PlatformHandle, make_platform
-from tests.events.test_websocket import events, init, socket, subscribe
 from tests.support import data, graphql
 from tests.support.calls import mutate, rejected, success, top_level_error
 from tests.support.documents import ADD_BANK_ACCOUNT, CREATE_USER, document
@@ -38,6 +37,7 @@ from tests.support.inputs import (
 from tests.support.payments import funded_account
 from tests.support.server import LiveServer, serve
 from tests.support.users import create_natural_user
+from tests.support.websocket import events, init, socket, subscribe
 
 CREATE_TOKEN = document("CreateUserToken")
 REVOKE_TOKENS = """mutation ($input: RevokeUserTokensInput!) { revokeUserTokens(input: $input) {
