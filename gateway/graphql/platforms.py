@@ -7,7 +7,7 @@ caller's own platform, which the request's context holds.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -35,6 +35,21 @@ if TYPE_CHECKING:
     from gateway.graphql.webhooks import WebhookEndpoint
 
 strawberry.enum(Environment)
+
+
+async def _page_of(
+    info: Info,
+    table: Any,
+    name: str,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Connection[Any]:
+    """A page of the platform's `name` objects (rows of `table`), as a connection."""
+    page = page_arguments(first, after, last, before)
+    rows = await info.context.loaders.reader.page(table, page)
+    return connection(rows, NODES.converter(name))
 
 
 @strawberry.type
@@ -75,9 +90,7 @@ class Platform(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Annotated[Account, strawberry.lazy("gateway.graphql.accounts")]]:
-        page = page_arguments(first, after, last, before)
-        accounts = await info.context.loaders.reader.page(tables.Account, page)
-        return connection(accounts, NODES.converter("Account"))
+        return await _page_of(info, tables.Account, "Account", first, after, last, before)
 
     @strawberry.field
     async def transfers(
@@ -88,9 +101,7 @@ class Platform(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Annotated[Transfer, strawberry.lazy("gateway.graphql.ledger")]]:
-        page = page_arguments(first, after, last, before)
-        rows = await info.context.loaders.reader.page(ledger_tables.Transfer, page)
-        return connection(rows, NODES.converter("Transfer"))
+        return await _page_of(info, ledger_tables.Transfer, "Transfer", first, after, last, before)
 
     @strawberry.field
     async def pay_ins(
@@ -101,9 +112,7 @@ class Platform(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Annotated[PayIn, strawberry.lazy("gateway.graphql.payments")]]:
-        page = page_arguments(first, after, last, before)
-        rows = await info.context.loaders.reader.page(ledger_tables.PayIn, page)
-        return connection(rows, NODES.converter("PayIn"))
+        return await _page_of(info, ledger_tables.PayIn, "PayIn", first, after, last, before)
 
     @strawberry.field
     async def pay_outs(
@@ -114,9 +123,7 @@ class Platform(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Annotated[PayOut, strawberry.lazy("gateway.graphql.payments")]]:
-        page = page_arguments(first, after, last, before)
-        rows = await info.context.loaders.reader.page(ledger_tables.PayOut, page)
-        return connection(rows, NODES.converter("PayOut"))
+        return await _page_of(info, ledger_tables.PayOut, "PayOut", first, after, last, before)
 
     @strawberry.field(description="Oldest first.")
     async def events(
