@@ -4,14 +4,15 @@
     mps-gateway db upgrade
     mps-gateway platform create --name NAME [--environment sandbox|production]
                                 [--currency EUR ...] [--json]
-    mps-gateway key create --platform PLATFORM_ID [--label TEXT] [--json]
+    mps-gateway key create --platform PLATFORM_ID [--role backend|operator|readonly]
+                           [--label TEXT] [--json]
     mps-gateway key list --platform PLATFORM_ID [--json]
     mps-gateway key revoke KEY_ID_OR_PREFIX [--json]
     mps-gateway demo [--json]
     mps-gateway export-schema
 
 API keys are printed once, to standard output, and never logged; `key list` shows prefixes,
-labels and dates, never a secret. Exit codes: 0 done, 1 not found, 2 invalid arguments.
+roles, labels and dates, never a secret. Exit codes: 0 done, 1 not found, 2 invalid arguments.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from gateway.domain.enums import Environment
+from gateway.domain.enums import ApiKeyRole, Environment
 from gateway.domain.errors import InvalidArgument, NotFound
 from gateway.domain.ids import parse_id
 from gateway.logs import configure_logging
@@ -142,6 +143,7 @@ def _key_json(key: ApiKeySummary) -> dict[str, str | None]:
         "platformId": str(key.platform_id),
         "prefix": key.prefix,
         "label": key.label,
+        "role": key.role.value,
         "createdAt": _time(key.created_at),
         "revokedAt": _time(key.revoked_at),
     }
@@ -149,7 +151,9 @@ def _key_json(key: ApiKeySummary) -> dict[str, str | None]:
 
 def _cmd_key_create(args: argparse.Namespace, settings: Settings) -> int:
     async def work(db: Database) -> CreatedApiKey:
-        return await create_api_key(db, platform_id=args.platform, label=args.label)
+        return await create_api_key(
+            db, platform_id=args.platform, label=args.label, role=ApiKeyRole(args.role)
+        )
 
     created = _with_database(settings, work)
     if args.json:
@@ -159,6 +163,7 @@ def _cmd_key_create(args: argparse.Namespace, settings: Settings) -> int:
                     "platformId": str(created.platform_id),
                     "prefix": created.prefix,
                     "label": created.label,
+                    "role": created.role.value,
                     "apiKey": created.key,
                 }
             )
@@ -166,19 +171,26 @@ def _cmd_key_create(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(f"API key created ({created.environment.value.lower()})")
     print(f"  platform id: {created.platform_id}\n  prefix:      {created.prefix}")
+    print(f"  role:        {created.role.value}")
     print(f"  API key:     {created.key}\n  (the key is shown once: store it now)")
     return 0
 
 
 def _key_table(keys: Sequence[ApiKeySummary]) -> list[str]:
-    rows = [("PREFIX", "LABEL", "CREATED AT", "REVOKED AT")]
+    rows = [("PREFIX", "ROLE", "LABEL", "CREATED AT", "REVOKED AT")]
     rows += [
-        (key.prefix, key.label or "-", _time(key.created_at) or "", _time(key.revoked_at) or "-")
+        (
+            key.prefix,
+            key.role.value,
+            key.label or "-",
+            _time(key.created_at) or "",
+            _time(key.revoked_at) or "-",
+        )
         for key in keys
     ]
-    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
     return [
-        "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[3]])
+        "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[4]])
         for row in rows
     ]
 
@@ -248,6 +260,14 @@ def _add_key_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     create = key_commands.add_parser("create", help="issue a key, printed once")
     create.add_argument("--platform", required=True, type=_platform_id, help=platform_help)
     create.add_argument("--label", help="what the key is for (shown in listings)")
+    create.add_argument(
+        "--role",
+        type=str.upper,
+        choices=[role.value for role in ApiKeyRole],
+        default=ApiKeyRole.BACKEND.value,
+        help="BACKEND (the platform's server, default), OPERATOR (back-office decisions) or"
+        " READONLY (reporting: queries only)",
+    )
     create.add_argument("--json", action="store_true", help="print one JSON line")
     create.set_defaults(handler=_cmd_key_create)
 

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from gateway.domain.credentials import key_prefix
-from gateway.domain.enums import Environment
+from gateway.domain.enums import ApiKeyRole, Environment
 from gateway.services.api_keys import revoke_api_key
 from gateway.services.credentials import authenticate
 from gateway.settings import Settings
@@ -209,9 +209,19 @@ async def test_key_create_prints_the_whole_key_once_with_its_prefix_in_the_platf
     assert found[0].label == "payroll"
     assert key not in found[0].digest
 
-    created = cli_json(settings, "key", "create", "--platform", str(platform.id))
-    assert set(created) == {"platformId", "prefix", "label", "apiKey"}
+    assert lines["role"].strip() == "BACKEND"
+    assert caller[0].role is ApiKeyRole.BACKEND
+
+    created = cli_json(
+        settings, "key", "create", "--platform", str(platform.id), "--role", "operator"
+    )
+    assert set(created) == {"platformId", "prefix", "label", "role", "apiKey"}
     assert (created["platformId"], created["label"]) == (str(platform.id), None)
+    assert created["role"] == "OPERATOR"
+    operator = await authenticate(db, authorization=f"Bearer {created['apiKey']}")
+    assert operator is not None and operator[0].role is ApiKeyRole.OPERATOR
+    refused = _cli(settings, "key", "create", "--platform", str(platform.id), "--role", "admin")
+    assert refused.returncode == 2 and "invalid choice" in refused.stderr
     assert created["apiKey"].startswith(f"{created['prefix']}_")
     assert created["prefix"].startswith("mps_live_")
 
@@ -220,7 +230,17 @@ async def test_key_list_shows_prefixes_labels_and_dates_but_never_a_secret_or_a_
     settings: Settings, db: Database
 ) -> None:
     platform = await make_platform(db)
-    second = cli_json(settings, "key", "create", "--platform", str(platform.id), "--label", "ci")
+    second = cli_json(
+        settings,
+        "key",
+        "create",
+        "--platform",
+        str(platform.id),
+        "--label",
+        "ci",
+        "--role",
+        "readonly",
+    )
     revoked = (await revoke_api_key(db, reference=second["prefix"])).key
     assert revoked.revoked_at is not None
     table, listed = cli_runs(
@@ -237,18 +257,21 @@ async def test_key_list_shows_prefixes_labels_and_dates_but_never_a_secret_or_a_
         assert not [secret for secret in secrets if secret in result.stdout + result.stderr]
 
     header, first_row, second_row = table.stdout.splitlines()
-    assert header.split() == ["PREFIX", "LABEL", "CREATED", "AT", "REVOKED", "AT"]
-    assert first_row.startswith(f"{key_prefix(platform.key)}  created with the platform  ")
+    assert header.split() == ["PREFIX", "ROLE", "LABEL", "CREATED", "AT", "REVOKED", "AT"]
+    assert first_row.startswith(
+        f"{key_prefix(platform.key)}  BACKEND   created with the platform  "
+    )
     assert first_row.endswith("  -")
-    assert second_row.startswith(f"{second['prefix']}  ci  ")
+    assert second_row.startswith(f"{second['prefix']}  READONLY  ci  ")
     assert second_row.endswith(revoked.revoked_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
     keys = json.loads(listed.stdout)
     assert [key["prefix"] for key in keys] == [row.prefix for row in rows]
     assert all(
-        set(key) == {"id", "platformId", "prefix", "label", "createdAt", "revokedAt"}
+        set(key) == {"id", "platformId", "prefix", "label", "role", "createdAt", "revokedAt"}
         for key in keys
     )
+    assert [key["role"] for key in keys] == ["BACKEND", "READONLY"]
     assert [key["revokedAt"] is None for key in keys] == [True, False]
     assert keys[1]["id"] == str(revoked.id)
 

@@ -15,7 +15,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from gateway.domain.enums import Environment
+from gateway.domain.enums import ActorKind, ApiKeyRole, Environment
 
 _ENVIRONMENT_PREFIX = {Environment.SANDBOX: "mps_test_", Environment.PRODUCTION: "mps_live_"}
 _LOOKUP_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -31,6 +31,22 @@ class NewApiKey:
 
 
 @dataclass(frozen=True, slots=True)
+class Actor:
+    """Who made a change, as events, ledger entries and idempotency records store it: an API
+    key (its id and role), a user acting through a token issued with `api_key_id`, the
+    sandbox settler, or the system."""
+
+    kind: ActorKind
+    api_key_id: uuid.UUID | None = None
+    role: ApiKeyRole | None = None
+    user_id: uuid.UUID | None = None
+
+
+SYSTEM = Actor(ActorKind.SYSTEM)
+SETTLER = Actor(ActorKind.SETTLER)
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
     """Who is calling: a platform through one of its API keys, or, with `user_id` set, one user
     of that platform through a user token issued with that key."""
@@ -38,6 +54,13 @@ class Principal:
     platform_id: uuid.UUID
     api_key_id: uuid.UUID
     user_id: uuid.UUID | None = None
+    role: ApiKeyRole = ApiKeyRole.BACKEND  # the key's; a user token is issued by a BACKEND key
+
+    @property
+    def actor(self) -> Actor:
+        if self.user_id is not None:
+            return Actor(ActorKind.USER, api_key_id=self.api_key_id, user_id=self.user_id)
+        return Actor(ActorKind.API_KEY, api_key_id=self.api_key_id, role=self.role)
 
     @property
     def credential(self) -> str:

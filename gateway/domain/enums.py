@@ -10,6 +10,24 @@ class Environment(enum.Enum):
     PRODUCTION = "PRODUCTION"
 
 
+class ApiKeyRole(enum.Enum):
+    """What an API key may do in its platform (see gateway/graphql/access.py)."""
+
+    BACKEND = "BACKEND"  # the platform's server: everything but decisions
+    OPERATOR = "OPERATOR"  # the back-office: compliance and treasury decisions, reads
+    READONLY = "READONLY"  # reporting: reads only
+
+
+class ActorKind(enum.Enum):
+    """Who made a change: an API key, a user through a user token, the sandbox settler, or the
+    gateway itself (the command line, migrations, periodic jobs)."""
+
+    API_KEY = "API_KEY"
+    USER = "USER"
+    SETTLER = "SETTLER"
+    SYSTEM = "SYSTEM"
+
+
 class UserKind(enum.Enum):
     NATURAL = "NATURAL"
     LEGAL = "LEGAL"

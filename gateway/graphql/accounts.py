@@ -13,7 +13,7 @@ import strawberry
 
 from gateway.domain.enums import AccountStatus
 from gateway.domain.errors import Forbidden
-from gateway.graphql.access import platform_key_only, require_own
+from gateway.graphql.access import BACKEND, OPERATOR, USER_TOKEN, allow, require_own
 from gateway.graphql.context import Info
 from gateway.graphql.money import Money
 from gateway.graphql.nodes import NODES
@@ -179,7 +179,10 @@ AccountStatusPayload = Annotated[
 
 @strawberry.type
 class AccountMutations:
-    @strawberry.mutation(description="Open an account in one of the platform's currencies.")
+    @strawberry.mutation(
+        extensions=allow(BACKEND, USER_TOKEN),
+        description="Open an account in one of the platform's currencies.",
+    )
     async def open_account(self, info: Info, input: OpenAccountInput) -> OpenAccountPayload:
         await require_own(info, tables.User, input.user_id, what="user")
         new = accounts.NewAccount(
@@ -193,7 +196,9 @@ class AccountMutations:
         )
         return OpenAccountSuccess(account=Account.of(outcome.value))
 
-    @strawberry.mutation(description="Register an IBAN of the user.")
+    @strawberry.mutation(
+        extensions=allow(BACKEND, USER_TOKEN), description="Register an IBAN of the user."
+    )
     async def add_bank_account(
         self,
         info: Info,
@@ -225,7 +230,7 @@ async def _change_account(info: Info, account_id: str, change: AccountChange) ->
 @strawberry.type
 class AccountStatusMutations:
     @strawberry.mutation(
-        extensions=platform_key_only(),
+        extensions=allow(BACKEND, OPERATOR),
         description="Block an account: it neither sends nor receives.",
     )
     async def block_account(self, info: Info, input: AccountStatusInput) -> AccountStatusPayload:
@@ -233,7 +238,7 @@ class AccountStatusMutations:
         return AccountStatusSuccess(account=account)
 
     @strawberry.mutation(
-        extensions=platform_key_only(),
+        extensions=allow(BACKEND, OPERATOR),
         description="Unblock a BLOCKED account: back to VALIDATED (CREATED while its user is not"
         " validated).",
     )
@@ -246,7 +251,7 @@ class AccountStatusMutations:
         return AccountStatusSuccess(account=account)
 
     @strawberry.mutation(
-        extensions=platform_key_only(),
+        extensions=allow(BACKEND, OPERATOR),
         description="Close an account for good: only at a zero balance, with nothing in flight.",
     )
     async def close_account(self, info: Info, input: AccountStatusInput) -> AccountStatusPayload:

@@ -23,6 +23,7 @@ from strawberry.extensions import SchemaExtension
 
 from gateway.domain.credentials import Principal
 from gateway.graphql.loaders import Loaders
+from gateway.services.acting import act_as
 from gateway.store.engine import Database, ReadConnection
 from gateway.store.files import DocumentFiles
 from gateway.store.platform_reader import PlatformReader
@@ -99,12 +100,15 @@ class Context:
 
 
 class OperationScope(SchemaExtension):
-    """Starts each operation's scope in its context (`Context.start_operation`)."""
+    """Starts each operation's scope in its context (`Context.start_operation`), and records
+    the caller as the actor of every change the operation makes (gateway.services.acting)."""
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context.context
         if isinstance(context, Context):
             context.start_operation()
+            if hasattr(context, "principal"):
+                act_as(context.principal.actor)
         yield
 
 

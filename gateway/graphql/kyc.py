@@ -15,7 +15,7 @@ from strawberry.file_uploads import Upload
 
 from gateway.domain.enums import DocumentStatus, DocumentType
 from gateway.domain.errors import ValidationFailed
-from gateway.graphql.access import require_own
+from gateway.graphql.access import BACKEND, USER_TOKEN, allow, require_own
 from gateway.graphql.context import Info
 from gateway.graphql.nodes import NODES
 from gateway.graphql.rejections import (
@@ -172,7 +172,10 @@ async def _read_upload(upload: Any, size_max: int) -> tuple[bytes, str | None]:
 
 @strawberry.type
 class KycMutations:
-    @strawberry.mutation(description="Upload a KYC document (multipart request): PDF, PNG, JPEG.")
+    @strawberry.mutation(
+        extensions=allow(BACKEND, USER_TOKEN),
+        description="Upload a KYC document (multipart request): PDF, PNG, JPEG.",
+    )
     async def submit_document(
         self,
         info: Info,
@@ -198,7 +201,10 @@ class KycMutations:
         )
         return SubmitDocumentSuccess(document=KycDocument.of(outcome.value))
 
-    @strawberry.mutation(description="Submit the user for review; only when nothing is missing.")
+    @strawberry.mutation(
+        extensions=allow(BACKEND, USER_TOKEN),
+        description="Submit the user for review; only when nothing is missing.",
+    )
     async def request_validation(
         self,
         info: Info,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from gateway.domain.enums import EntryKind, TransferStatus
-from gateway.graphql.access import require_own
+from gateway.graphql.access import BACKEND, USER_TOKEN, allow, require_own
 from gateway.graphql.accounts import account_named_by
 from gateway.graphql.context import Info
 from gateway.graphql.money import Money, MoneyInput
@@ -163,7 +163,10 @@ CreateTransferPayload = Annotated[
 
 @strawberry.type
 class TransferMutations:
-    @strawberry.mutation(description="Move money between two accounts, immediately.")
+    @strawberry.mutation(
+        extensions=allow(BACKEND, USER_TOKEN),
+        description="Move money between two accounts, immediately.",
+    )
     async def create_transfer(
         self,
         info: Info,

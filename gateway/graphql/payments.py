@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from gateway.domain.enums import MandateStatus, PayInMethod, PayInStatus, PayOutStatus
-from gateway.graphql.access import require_own
+from gateway.graphql.access import BACKEND, USER_TOKEN, allow, require_own
 from gateway.graphql.accounts import account_named_by
 from gateway.graphql.context import Info
 from gateway.graphql.money import Money, MoneyInput
@@ -248,7 +248,10 @@ CreatePayOutPayload = Annotated[
 
 @strawberry.type
 class PaymentMutations:
-    @strawberry.mutation(description="Ask for a direct-debit mandate on a user's bank account.")
+    @strawberry.mutation(
+        extensions=allow(BACKEND, USER_TOKEN),
+        description="Ask for a direct-debit mandate on a user's bank account.",
+    )
     async def create_mandate(
         self,
         info: Info,
@@ -268,7 +271,10 @@ class PaymentMutations:
         )
         return CreateMandateSuccess(mandate=DirectDebitMandate.of(outcome.value))
 
-    @strawberry.mutation(description="Expect funds by bank wire or direct debit.")
+    @strawberry.mutation(
+        extensions=allow(BACKEND, USER_TOKEN),
+        description="Expect funds by bank wire or direct debit.",
+    )
     async def create_pay_in(self, info: Info, input: CreatePayInInput) -> CreatePayInPayload:
         await require_own(info, tables.Account, input.credited_account_id, what="credited account")
         await require_own(info, ledger_tables.DirectDebitMandate, input.mandate_id, what="mandate")
@@ -285,7 +291,9 @@ class PaymentMutations:
         )
         return CreatePayInSuccess(pay_in=PayIn.of(outcome.value), idempotent_replay=outcome.replay)
 
-    @strawberry.mutation(description="Send funds to the user's bank account.")
+    @strawberry.mutation(
+        extensions=allow(BACKEND, USER_TOKEN), description="Send funds to the user's bank account."
+    )
     async def create_pay_out(
         self,
         info: Info,

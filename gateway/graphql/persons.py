@@ -13,7 +13,7 @@ import strawberry
 
 from gateway.domain.enums import PersonKind, PersonRole
 from gateway.domain.inputs import AddressData, LegalPersonData, NaturalPersonData
-from gateway.graphql.access import require_own
+from gateway.graphql.access import BACKEND, USER_TOKEN, allow, require_own
 from gateway.graphql.context import Info
 from gateway.graphql.nodes import NODES
 from gateway.graphql.rejections import (
@@ -259,7 +259,10 @@ AddPersonPayload = Annotated[
 
 @strawberry.type
 class PersonMutations:
-    @strawberry.mutation(description="Add a representative, owner, director or shareholder.")
+    @strawberry.mutation(
+        extensions=allow(BACKEND, USER_TOKEN),
+        description="Add a representative, owner, director or shareholder.",
+    )
     async def add_person(self, info: Info, input: AddPersonInput) -> AddPersonPayload:
         await require_own(info, tables.User, input.user_id, what="user")
         new = users.NewPerson(

@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 
 from gateway.domain.enums import ValidationStatus
-from gateway.graphql.access import platform_key_only
+from gateway.graphql.access import BACKEND, OPERATOR, allow
 from gateway.graphql.context import Info
 from gateway.graphql.nodes import NODES
 from gateway.graphql.rejections import (
@@ -75,7 +75,8 @@ SimulatePayload = Annotated[
 @strawberry.type
 class SandboxMutations:
     @strawberry.mutation(
-        extensions=platform_key_only(), description="Sandbox: decide a PENDING user's validation."
+        extensions=allow(BACKEND, OPERATOR),
+        description="Sandbox: decide a PENDING user's validation.",
     )
     async def simulate_validation(
         self,
@@ -92,7 +93,8 @@ class SandboxMutations:
         return SimulateSuccess(object=NODES.convert("User", user))
 
     @strawberry.mutation(
-        extensions=platform_key_only(), description="Sandbox: activate or fail a CREATED mandate."
+        extensions=allow(BACKEND, OPERATOR),
+        description="Sandbox: activate or fail a CREATED mandate.",
     )
     async def simulate_mandate(
         self,
@@ -108,7 +110,7 @@ class SandboxMutations:
         return SimulateSuccess(object=NODES.convert("DirectDebitMandate", mandate))
 
     @strawberry.mutation(
-        extensions=platform_key_only(),
+        extensions=allow(BACKEND, OPERATOR),
         description="Sandbox: settle a pay-in (funds credited on SUCCEEDED).",
     )
     async def simulate_pay_in(
@@ -126,7 +128,7 @@ class SandboxMutations:
         return SimulateSuccess(object=NODES.convert("PayIn", pay_in))
 
     @strawberry.mutation(
-        extensions=platform_key_only(),
+        extensions=allow(BACKEND, OPERATOR),
         description="Sandbox: settle a pay-out (funds return on FAILED).",
     )
     async def simulate_pay_out(

@@ -20,6 +20,7 @@ import strawberry
 from strawberry.extensions import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
+from gateway.graphql.access import check_every_mutation_declares_roles
 from gateway.graphql.accounts import AccountMutations, AccountStatusMutations
 from gateway.graphql.context import OperationScope
 from gateway.graphql.events import Subscription
@@ -89,6 +90,9 @@ def build_schema(
     )
     install_direct_resolvers(schema)
     return schema
+
+
+check_every_mutation_declares_roles(Mutation)
 
 
 def export_sdl() -> str:

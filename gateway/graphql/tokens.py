@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from gateway.domain import user_tokens as tokens
-from gateway.graphql.access import platform_key_only
+from gateway.graphql.access import BACKEND, allow
 from gateway.graphql.context import Info
 from gateway.graphql.nodes import NODES
 from gateway.graphql.rejections import (
@@ -66,7 +66,7 @@ RevokeUserTokensPayload = Annotated[
 @strawberry.type
 class TokenMutations:
     @strawberry.mutation(
-        extensions=platform_key_only(),
+        extensions=allow(BACKEND),
         description="A short-lived token acting for one active user: under it `viewer` is that"
         " user and only that user's own objects are visible or usable.",
     )
@@ -86,7 +86,7 @@ class TokenMutations:
         )
 
     @strawberry.mutation(
-        extensions=platform_key_only(),
+        extensions=allow(BACKEND),
         description="Refuse every token issued so far for the user (a lost device, a logout).",
     )
     async def revoke_user_tokens(

@@ -20,7 +20,7 @@ from strawberry.types.nodes import SelectedField, Selection
 from gateway.domain.enums import UserKind, UserStatus, ValidationStatus
 from gateway.domain.errors import InvalidArgument
 from gateway.domain.pagination import Page, PageRequest
-from gateway.graphql.access import platform_key_only
+from gateway.graphql.access import BACKEND, allow
 from gateway.graphql.context import Info
 from gateway.graphql.kyc import requirements_of_user
 from gateway.graphql.loaders import now_or_later
@@ -246,7 +246,7 @@ CreateUserPayload = Annotated[
 @strawberry.type
 class UserMutations:
     @strawberry.mutation(
-        extensions=platform_key_only(),
+        extensions=allow(BACKEND),
         description="Create a user with its holder (and legal representative).",
     )
     async def create_user(self, info: Info, input: CreateUserInput) -> CreateUserPayload:

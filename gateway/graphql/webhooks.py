@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from gateway.domain.enums import EventType
-from gateway.graphql.access import platform_key_only
+from gateway.graphql.access import BACKEND, allow
 from gateway.graphql.context import Info
 from gateway.graphql.nodes import NODES
 from gateway.graphql.rejections import NotFoundRejection, ValidationRejection
@@ -157,7 +157,7 @@ DeleteWebhookEndpointPayload = Annotated[
 @strawberry.type
 class WebhookMutations:
     @strawberry.mutation(
-        extensions=platform_key_only(),
+        extensions=allow(BACKEND),
         description="Register an https endpoint for the platform's events.",
     )
     async def create_webhook_endpoint(
@@ -178,7 +178,7 @@ class WebhookMutations:
         )
 
     @strawberry.mutation(
-        extensions=platform_key_only(), description="Stop delivering to an endpoint and forget it."
+        extensions=allow(BACKEND), description="Stop delivering to an endpoint and forget it."
     )
     async def delete_webhook_endpoint(
         self, info: Info, input: DeleteWebhookEndpointInput

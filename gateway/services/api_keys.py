@@ -2,8 +2,10 @@
 
 - A new key takes the platform's environment (`mps_test_` in the sandbox, `mps_live_` in
   production); its whole value is returned once, by `create_api_key`, and never again.
-- A listing carries the public prefix, the label and the dates of each key: never the secret,
-  never its digest.
+- A key has a role: BACKEND (the platform's server, the default), OPERATOR (the back-office's
+  decisions) or READONLY (reporting); it never changes. Issue another key for another role.
+- A listing carries the public prefix, the label, the role and the dates of each key: never the
+  secret, never its digest.
 - Revoking sets `revoked_at` once. Revoking again changes nothing (the first time is kept), and
   authentication reads the key's row on every request, so the very next request made with a
   revoked key is refused. Revoking a platform's last active key is allowed: the caller is told
@@ -20,7 +22,7 @@ import uuid
 from dataclasses import dataclass
 
 from gateway.domain.credentials import key_prefix
-from gateway.domain.enums import Environment
+from gateway.domain.enums import ApiKeyRole, Environment
 from gateway.domain.errors import InvalidArgument, NotFound
 from gateway.domain.ids import parse_id
 from gateway.services.credentials import issue_api_key
@@ -41,6 +43,7 @@ class ApiKeySummary:
     platform_id: uuid.UUID
     prefix: str
     label: str | None
+    role: ApiKeyRole
     created_at: dt.datetime
     revoked_at: dt.datetime | None
 
@@ -51,6 +54,7 @@ class CreatedApiKey:
     environment: Environment
     prefix: str
     label: str | None
+    role: ApiKeyRole
     key: str  # shown once
 
 
@@ -67,6 +71,7 @@ def _summary(row: ApiKey) -> ApiKeySummary:
         platform_id=row.platform_id,
         prefix=row.prefix,
         label=row.label,
+        role=row.role,
         created_at=row.created_at,
         revoked_at=row.revoked_at,
     )
@@ -92,13 +97,18 @@ async def _platform(db: Database, platform_id: uuid.UUID) -> Platform:
 
 
 async def create_api_key(
-    db: Database, *, platform_id: uuid.UUID, label: str | None = None
+    db: Database,
+    *,
+    platform_id: uuid.UUID,
+    label: str | None = None,
+    role: ApiKeyRole = ApiKeyRole.BACKEND,
 ) -> CreatedApiKey:
-    """Issue a new key for the platform, in the platform's environment; the key is shown once."""
+    """Issue a new key for the platform, in the platform's environment, with its role (what
+    it may do: gateway/graphql/access.py); the key is shown once."""
     label = check_label(label)
     platform = await _platform(db, platform_id)
     key = await issue_api_key(
-        db, platform_id=platform.id, environment=platform.environment, label=label
+        db, platform_id=platform.id, environment=platform.environment, label=label, role=role
     )
     prefix = key_prefix(key)
     assert prefix is not None, "an issued key always has a prefix"
@@ -107,6 +117,7 @@ async def create_api_key(
         environment=platform.environment,
         prefix=prefix,
         label=label,
+        role=role,
         key=key,
     )
 

@@ -12,7 +12,7 @@ from gateway.domain.credentials import (
     generate_api_key,
     key_prefix,
 )
-from gateway.domain.enums import Environment
+from gateway.domain.enums import ApiKeyRole, Environment
 from gateway.domain.ids import new_id
 from gateway.services.user_tokens import authenticate_user_token
 from gateway.store import readers
@@ -39,11 +39,16 @@ async def authenticate(
     api_key, platform = found
     if api_key.revoked_at is not None or not digest_matches(token, api_key.digest):
         return None
-    return Principal(platform_id=platform.id, api_key_id=api_key.id), platform
+    principal = Principal(platform_id=platform.id, api_key_id=api_key.id, role=api_key.role)
+    return principal, platform
 
 
 def new_api_key_row(
-    *, platform_id: uuid.UUID, environment: Environment, label: str | None
+    *,
+    platform_id: uuid.UUID,
+    environment: Environment,
+    label: str | None,
+    role: ApiKeyRole = ApiKeyRole.BACKEND,
 ) -> tuple[ApiKey, str]:
     """A new key row for the platform and the whole key (to show once)."""
     generated = generate_api_key(environment)
@@ -53,15 +58,23 @@ def new_api_key_row(
         prefix=generated.prefix,
         digest=generated.digest,
         label=label,
+        role=role,
     )
     return row, generated.key
 
 
 async def issue_api_key(
-    db: Database, *, platform_id: uuid.UUID, environment: Environment, label: str | None = None
+    db: Database,
+    *,
+    platform_id: uuid.UUID,
+    environment: Environment,
+    label: str | None = None,
+    role: ApiKeyRole = ApiKeyRole.BACKEND,
 ) -> str:
     """Store a new API key for the platform; returns the key, which is never shown again."""
-    row, key = new_api_key_row(platform_id=platform_id, environment=environment, label=label)
+    row, key = new_api_key_row(
+        platform_id=platform_id, environment=environment, label=label, role=role
+    )
     async with db.transaction() as session:
         session.add(row)
     return key

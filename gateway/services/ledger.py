@@ -67,6 +67,7 @@ async def post(
         balance_after=balance,
         operation_type=type(operation).__name__,
         operation_id=operation.id,
+        **tx.actor_columns,
     )
     tx.session.add(entry)
     return entry
@@ -92,6 +93,7 @@ async def post_settlement(
         balance_after=balance,
         operation_type=type(operation).__name__,
         operation_id=operation.id,
+        **tx.actor_columns,
     )
     tx.session.add(entry)
     return entry

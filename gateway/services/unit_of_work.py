@@ -21,10 +21,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from gateway.domain.credentials import Actor
 from gateway.domain.enums import EventType
 from gateway.domain.errors import IdempotencyConflict, Rejected, ValidationFailed
 from gateway.domain.fingerprint import fingerprint
 from gateway.domain.ids import new_id
+from gateway.services.acting import actor_columns, current_actor
 from gateway.store import events as event_log
 from gateway.store import idempotency
 from gateway.store.column_types import utcnow
@@ -44,6 +46,12 @@ class Tx:
     session: Session
     platform_id: uuid.UUID
     events: list[Event] = field(default_factory=list)
+    actor: Actor = field(default_factory=current_actor)  # who the changes are recorded under
+
+    @property
+    def actor_columns(self) -> dict[str, Any]:
+        """The `actor_*` columns of a row this transaction writes (events, ledger entries)."""
+        return actor_columns(self.actor)
 
     def emit(
         self,
@@ -69,6 +77,7 @@ class Tx:
                 previous_status=_status_text(previous),
                 status=_status_text(status),
                 occurred_at=utcnow(),
+                **self.actor_columns,
             )
         )
 
@@ -137,7 +146,12 @@ async def perform(
         tx = Tx(session=session, platform_id=platform_id)
         if key is not None:
             known = await idempotency.claim_idempotency_key(
-                session, platform_id=platform_id, key=key, operation=operation, fingerprint=digest
+                session,
+                platform_id=platform_id,
+                key=key,
+                operation=operation,
+                fingerprint=digest,
+                actor=tx.actor_columns,
             )
             if known is not None:
                 return await _replay(session, known.fingerprint, digest, known, model)

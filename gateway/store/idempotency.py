@@ -19,11 +19,20 @@ from gateway.domain.ids import new_id
 from gateway.store.journal_tables import IdempotencyRecord
 from gateway.store.statements import UNSYNCED, bind, dialect_of
 
+ACTOR_COLUMNS = ("actor_kind", "actor_key_id", "actor_role", "actor_user_id")
+
 
 async def claim_idempotency_key(
-    session: AsyncSession, *, platform_id: uuid.UUID, key: str, operation: str, fingerprint: str
+    session: AsyncSession,
+    *,
+    platform_id: uuid.UUID,
+    key: str,
+    operation: str,
+    fingerprint: str,
+    actor: dict[str, Any],
 ) -> IdempotencyRecord | None:
     """Insert a record for `key`, or return the one already there (None when ours is new).
+    `actor`: the record's `actor_*` columns.
 
     On PostgreSQL a concurrent transaction holding the same key makes this insert wait for it
     to commit or roll back; either way the answer is then final.
@@ -34,6 +43,7 @@ async def claim_idempotency_key(
         "p_key": key,
         "p_operation": operation,
         "p_fingerprint": fingerprint,
+        **{f"p_{column}": value for column, value in actor.items()},
     }
     inserted = await session.execute(_claim_idempotency_key(dialect_of(session)), values)
     if inserted.first() is not None:
@@ -47,7 +57,7 @@ async def claim_idempotency_key(
 def _claim_idempotency_key(dialect_name: str) -> Any:
     table: Any = IdempotencyRecord.__table__  # type: ignore[attr-defined]
     dialect = postgresql if dialect_name == "postgresql" else sqlite
-    columns = ("id", "platform_id", "key", "operation", "fingerprint")
+    columns = ("id", "platform_id", "key", "operation", "fingerprint", *ACTOR_COLUMNS)
     values = {column: bind(IdempotencyRecord, column) for column in columns}
     return dialect.insert(table).values(values).on_conflict_do_nothing().returning(table.c.id)
 

@@ -20,12 +20,12 @@ from sqlmodel import Field, SQLModel
 
 from gateway.domain.enums import EventType
 from gateway.store.column_types import UTCDateTime
-from gateway.store.tables import _created_at
+from gateway.store.tables import ActorColumns, _created_at
 
 IDEMPOTENCY_KEY_LENGTH_MAX = 255
 
 
-class Event(SQLModel, table=True):
+class Event(ActorColumns, table=True):
     __tablename__ = "events"
     __table_args__ = (
         sa.UniqueConstraint("platform_id", "sequence"),
@@ -50,7 +50,7 @@ class Event(SQLModel, table=True):
     occurred_at: dt.datetime = _created_at()
 
 
-class IdempotencyRecord(SQLModel, table=True):
+class IdempotencyRecord(ActorColumns, table=True):
     __tablename__ = "idempotency_records"
     __table_args__ = (sa.UniqueConstraint("platform_id", "key"),)
 

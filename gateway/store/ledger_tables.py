@@ -28,7 +28,7 @@ from gateway.domain.enums import (
     TransferStatus,
 )
 from gateway.domain.money import MINOR_UNITS_MAX
-from gateway.store.tables import _created_at, _enum
+from gateway.store.tables import ActorColumns, _created_at, _enum
 
 
 def _account_fk(column: str) -> sa.ForeignKeyConstraint:
@@ -51,7 +51,7 @@ class SettlementAccount(SQLModel, table=True):
     created_at: dt.datetime = _created_at()
 
 
-class LedgerEntry(SQLModel, table=True):
+class LedgerEntry(ActorColumns, table=True):
     __tablename__ = "ledger_entries"
     __table_args__ = (
         sa.UniqueConstraint("platform_id", "id"),

@@ -23,6 +23,8 @@ from sqlmodel import Field, SQLModel
 
 from gateway.domain.enums import (
     AccountStatus,
+    ActorKind,
+    ApiKeyRole,
     DocumentStatus,
     DocumentType,
     Environment,
@@ -50,8 +52,29 @@ def _enum(enum_type: type[Any]) -> Any:
     return sa.Enum(enum_type, native_enum=False, create_constraint=True, length=32)
 
 
+def _unchecked_enum(enum_type: type[Any]) -> Any:
+    """An enum column without a CHECK: columns added to append-only tables (a CHECK would make
+    SQLite rebuild the table, and its triggers with it); the values come from code only."""
+    return sa.Enum(enum_type, native_enum=False, create_constraint=False, length=16)
+
+
 def _created_at() -> Any:
     return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ActorColumns(SQLModel):
+    """Who made a change (gateway.domain.credentials.Actor): on every event, ledger entry and
+    idempotency record. `actor_key_id` is the API key that called (for a user, the key that
+    issued its token), `actor_user_id` the user acting through a token."""
+
+    actor_kind: ActorKind = Field(
+        default=ActorKind.SYSTEM,
+        sa_type=_unchecked_enum(ActorKind),
+        sa_column_kwargs={"server_default": ActorKind.SYSTEM.value},
+    )
+    actor_key_id: uuid.UUID | None = None
+    actor_role: ApiKeyRole | None = Field(default=None, sa_type=_unchecked_enum(ApiKeyRole))
+    actor_user_id: uuid.UUID | None = None
 
 
 class Platform(SQLModel, table=True):
@@ -75,6 +98,11 @@ class ApiKey(SQLModel, table=True):
     prefix: str = Field(max_length=64, unique=True)
     digest: str = Field(max_length=64)
     label: str | None = Field(default=None, max_length=200)
+    role: ApiKeyRole = Field(
+        default=ApiKeyRole.BACKEND,
+        sa_type=_enum(ApiKeyRole),
+        sa_column_kwargs={"server_default": ApiKeyRole.BACKEND.value},
+    )
     created_at: dt.datetime = _created_at()
     revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 

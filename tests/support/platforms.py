@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from gateway.domain.enums import Environment, UserKind, UserStatus, ValidationStatus
+from gateway.domain.enums import ApiKeyRole, Environment, UserKind, UserStatus, ValidationStatus
 from gateway.domain.ids import new_id
+from gateway.services.api_keys import create_api_key
 from gateway.services.demo import populate
 from gateway.services.platforms import create_platform
 from gateway.store.engine import Database
@@ -45,6 +46,12 @@ async def make_platform(
             seed=seed,
         )
     return PlatformHandle(id=created.platform.id, key=created.api_key)
+
+
+async def key_with_role(db: Database, platform: PlatformHandle, role: ApiKeyRole) -> PlatformHandle:
+    """Another API key of the platform, with `role` (the platform's first key is BACKEND)."""
+    created = await create_api_key(db, platform_id=platform.id, label=role.value, role=role)
+    return PlatformHandle(id=platform.id, key=created.key)
 
 
 async def platform_with_a_damaged_user(db: Database) -> PlatformHandle:
