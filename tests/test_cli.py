@@ -219,9 +219,11 @@ async def test_key_create_prints_the_whole_key_once_with_its_prefix_in_the_platf
     assert (created["platformId"], created["label"]) == (str(platform.id), None)
     assert created["role"] == "OPERATOR"
     operator = await authenticate(db, authorization=f"Bearer {created['apiKey']}")
-    assert operator is not None and operator[0].role is ApiKeyRole.OPERATOR
+    assert operator is not None
+    assert operator[0].role is ApiKeyRole.OPERATOR
     refused = _cli(settings, "key", "create", "--platform", str(platform.id), "--role", "admin")
-    assert refused.returncode == 2 and "invalid choice" in refused.stderr
+    assert refused.returncode == 2
+    assert "invalid choice" in refused.stderr
     assert created["apiKey"].startswith(f"{created['prefix']}_")
     assert created["prefix"].startswith("mps_live_")
 

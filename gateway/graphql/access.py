@@ -45,7 +45,7 @@ class CredentialRole(enum.Enum):
     BACKEND = "BACKEND"
     OPERATOR = "OPERATOR"
     READONLY = "READONLY"
-    USER_TOKEN = "USER_TOKEN"
+    USER_TOKEN = "USER_TOKEN"  # noqa: S105 (a credential kind, not a secret)
 
 
 BACKEND = CredentialRole.BACKEND

@@ -7,13 +7,14 @@ connection never serves an object from a stale cache.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncGenerator
 from typing import Any
 
 import strawberry
 from starlette.websockets import WebSocket
 
-from gateway.domain.enums import EventType
+from gateway.domain.enums import ActorKind, ApiKeyRole, EventType
 from gateway.domain.errors import InvalidArgument
 from gateway.domain.ids import parse_id
 from gateway.domain.pagination import decode_event_cursor, encode_event_cursor
@@ -22,11 +23,81 @@ from gateway.graphql.nodes import NODES, resolve_node
 from gateway.graphql.relay import Node
 from gateway.graphql.scalars import DateTime
 from gateway.services.event_stream import EventFilter, SubscriberTooSlow, stream_events
-from gateway.store import journal_tables
+from gateway.store import journal_tables, tables
 
 TOO_SLOW_CLOSE_CODE = 4008
 
 strawberry.enum(EventType)
+strawberry.enum(
+    ActorKind,
+    description="Who made a change: an API key, a user through a user"
+    " token, the sandbox settler, or the gateway itself (command line, periodic jobs).",
+)
+strawberry.enum(
+    ApiKeyRole,
+    description="What an API key may do: BACKEND (the platform's"
+    " server), OPERATOR (back-office decisions), READONLY (reporting).",
+)
+
+
+@strawberry.type(description="An API key as listings show it: never its secret.")
+class ApiKey:
+    id: strawberry.ID
+    prefix: str
+    label: str | None
+    role: ApiKeyRole
+    created_at: DateTime
+    revoked_at: DateTime | None
+
+    @classmethod
+    def of(cls, row: tables.ApiKey) -> ApiKey:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            prefix=row.prefix,
+            label=row.label,
+            role=row.role,
+            created_at=DateTime(row.created_at),
+            revoked_at=DateTime(row.revoked_at) if row.revoked_at else None,
+        )
+
+
+@strawberry.type(
+    description="Who made a change. API keys see the key (its id, role, prefix and label) and"
+    " the user; under a user token only `kind` is shown, never which key."
+)
+class Actor:
+    kind: ActorKind
+    role: ApiKeyRole | None = strawberry.field(
+        description="The calling key's role (API_KEY actors)."
+    )
+    api_key_id: strawberry.ID | None = strawberry.field(
+        description="The key that called, or, for a USER actor, the key that issued its token."
+    )
+    user_id: strawberry.ID | None = strawberry.field(
+        description="The user acting through a user token (USER actors)."
+    )
+
+    @strawberry.field(description="The key behind `apiKeyId`, as listings show it.")
+    async def api_key(self, info: Info) -> ApiKey | None:
+        if self.api_key_id is None:
+            return None
+        row = await info.context.loaders.by_id(tables.ApiKey).load(uuid.UUID(self.api_key_id))
+        return None if row is None else ApiKey.of(row)
+
+    @classmethod
+    def of(cls, row: journal_tables.Event, *, user_token: bool) -> Actor:
+        if user_token:
+            return cls(kind=row.actor_kind, role=None, api_key_id=None, user_id=None)
+        return cls(
+            kind=row.actor_kind,
+            role=row.actor_role,
+            api_key_id=_id(row.actor_key_id),
+            user_id=_id(row.actor_user_id),
+        )
+
+
+def _id(value: uuid.UUID | None) -> strawberry.ID | None:
+    return None if value is None else strawberry.ID(str(value))
 
 
 @strawberry.type
@@ -39,6 +110,7 @@ class Event(Node):
     object_id: strawberry.ID
     previous_status: str | None
     status: str | None
+    row: strawberry.Private[journal_tables.Event]
     fresh_loaders: strawberry.Private[Any] = None
 
     @classmethod
@@ -51,8 +123,13 @@ class Event(Node):
             object_id=strawberry.ID(str(row.object_id)),
             previous_status=row.previous_status,
             status=row.status,
+            row=row,
             fresh_loaders=fresh_loaders,
         )
+
+    @strawberry.field(description="Who made the change.")
+    def actor(self, info: Info) -> Actor:
+        return Actor.of(self.row, user_token=info.context.principal.user_id is not None)
 
     @strawberry.field(description="The object as it is now.")
     async def object(self, info: Info) -> Node | None:

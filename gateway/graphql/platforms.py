@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from gateway.domain.enums import Environment, EventType
+from gateway.domain.errors import InvalidArgument
+from gateway.domain.ids import parse_id
 from gateway.graphql.context import Info
 from gateway.graphql.nodes import NODES
 from gateway.graphql.relay import (
@@ -125,16 +127,23 @@ class Platform(Node):
     ) -> Connection[Annotated[PayOut, strawberry.lazy("gateway.graphql.payments")]]:
         return await _page_of(info, ledger_tables.PayOut, "PayOut", first, after, last, before)
 
-    @strawberry.field(description="Oldest first.")
+    @strawberry.field(
+        description="Oldest first; optionally of some types, or about one object (objectId):"
+        " with `actor`, who did what to it and when."
+    )
     async def events(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
         types: list[EventType] | None = None,
+        object_id: strawberry.ID | None = None,
     ) -> Connection[Annotated[Event, strawberry.lazy("gateway.graphql.events")]]:
         page = event_page_arguments(first, after, platform_id=info.context.platform.id)
-        rows = await info.context.loaders.reader.events_page(page, types)
+        wanted = None if object_id is None else parse_id(object_id)
+        if object_id is not None and wanted is None:
+            raise InvalidArgument("`objectId` is not a valid id.", argument="objectId")
+        rows = await info.context.loaders.reader.events_page(page, types, wanted)
         return event_connection(rows, NODES.converter("Event"))
 
     @strawberry.field

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
+from gateway.domain.credentials import SETTLER
 from gateway.domain.enums import (
     EntryKind,
     Environment,
@@ -29,6 +30,7 @@ from gateway.domain.enums import (
 )
 from gateway.domain.errors import Forbidden, Rejected
 from gateway.domain.states import MANDATE, PAY_IN, PAY_OUT, check_transition
+from gateway.services.acting import acting_as
 from gateway.services.kyc import decide_validation
 from gateway.services.ledger import check_can_move_money, post, post_settlement, users_of
 from gateway.services.lookups import find
@@ -263,7 +265,12 @@ async def _due(
 
 async def settle_due(db: Database, *, delay_s: float, batch_max: int = SETTLER_BATCH_MAX) -> int:
     """One sweep of the settler: decide every sandbox item older than `delay_s` (success),
-    reading them `batch_max` at a time."""
+    reading them `batch_max` at a time; its decisions are recorded as the SETTLER's."""
+    with acting_as(SETTLER):
+        return await _settle_due(db, delay_s=delay_s, batch_max=batch_max)
+
+
+async def _settle_due(db: Database, *, delay_s: float, batch_max: int) -> int:
     since = utcnow() - dt.timedelta(seconds=delay_s)
     decided = 0
     sweeps: list[tuple[Any, Any, list[Any], Any]] = [

@@ -133,7 +133,10 @@ class PlatformReader:
             )
 
     async def events_page(
-        self, page: PageRequest, types: Sequence[EventType] | None
+        self,
+        page: PageRequest,
+        types: Sequence[EventType] | None,
+        object_id: uuid.UUID | None = None,
     ) -> Page[Event]:
         async with self._reading() as connection:
             return await readers.events_page(
@@ -142,6 +145,7 @@ class PlatformReader:
                 user_id=self.user_id,
                 page=page,
                 types=types,
+                object_id=object_id,
             )
 
     async def webhook_endpoints(self) -> list[WebhookEndpoint]:

@@ -238,11 +238,15 @@ async def events_page(
     page: PageRequest,
     types: Sequence[EventType] | None,
     user_id: uuid.UUID | None = None,
+    object_id: uuid.UUID | None = None,
 ) -> Page[Any]:
-    """The platform's events in sequence order (oldest first), optionally of some types."""
+    """The platform's events in sequence order (oldest first), optionally of some types, or
+    about one object (`ix_events_object_id`)."""
     where: list[Any] = [col(Event.platform_id) == platform_id, visible_to(Event, user_id)]
     if types:
         where.append(col(Event.type).in_(types))
+    if object_id is not None:
+        where.append(col(Event.object_id) == object_id)
     return await keyset_page(
         connection, model=Event, where=where, page=page, order=Order(col(Event.sequence))
     )

@@ -9,7 +9,7 @@ id, so a row outside the user's subtree reads exactly like a row that does not e
 - transfers that debit or credit one of its accounts (both parties see a transfer);
 - events about its subtree (`user_id`), or naming it as a transfer's other party
   (`counterpart_user_id`);
-- nothing of the platform's webhooks, which belong to the platform's backend alone.
+- nothing of the platform's webhooks or API keys, which belong to the platform alone.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from sqlmodel import col
 from gateway.store.delivery_tables import WebhookAttempt, WebhookDelivery
 from gateway.store.journal_tables import Event, WebhookEndpoint
 from gateway.store.ledger_tables import LedgerEntry, PayIn, PayOut, Transfer
-from gateway.store.tables import Account, User
+from gateway.store.tables import Account, ApiKey, User
 
-_PLATFORM_ONLY = (WebhookEndpoint, WebhookDelivery, WebhookAttempt)
+_PLATFORM_ONLY = (WebhookEndpoint, WebhookDelivery, WebhookAttempt, ApiKey)
 
 
 def own_account_ids(user_id: uuid.UUID) -> Any:

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from graphql import (
+    EnumValueNode,
     GraphQLField,
     GraphQLInputObjectType,
     GraphQLInterfaceType,
@@ -31,6 +32,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLUnionType,
+    ListValueNode,
     get_named_type,
     is_leaf_type,
     is_required_argument,
@@ -43,6 +45,8 @@ from tests.support.kyc import PDF
 # ---- what the matrix knows beyond the schema -------------------------------------------
 
 PLATFORM_ONLY_DIRECTIVE = "isPlatformKey"  # what IsPlatformKey prints in the SDL
+ROLES_DIRECTIVE = "roles"  # `@roles(allowed: [...])`: the credentials a mutation allows
+CREDENTIAL_ROLES = ("BACKEND", "OPERATOR", "READONLY", "USER_TOKEN")
 COVERED_QUERY_FIELDS = frozenset({"node", "nodes", "platform", "viewer"})
 COVERED_SUBSCRIPTION_FIELDS = frozenset({"events"})
 
@@ -175,6 +179,26 @@ def is_platform_only(f: GraphQLField) -> bool:
     return f.ast_node is not None and any(
         d.name.value == PLATFORM_ONLY_DIRECTIVE for d in f.ast_node.directives or ()
     )
+
+
+def allowed_roles(f: GraphQLField) -> frozenset[str] | None:
+    """The credentials `@roles` allows on a field (from Strawberry's permission or the SDL),
+    None when the field has no `@roles`."""
+    definition = f.extensions.get("strawberry-definition")
+    if definition is not None:
+        for directive in definition.directives:
+            if directive.__strawberry_directive__.graphql_name == ROLES_DIRECTIVE:
+                return frozenset(role.value for role in directive.allowed)
+        return None
+    directives = (f.ast_node.directives if f.ast_node is not None else None) or ()
+    for node in directives:
+        if node.name.value == ROLES_DIRECTIVE:
+            (argument,) = node.arguments or ()
+            assert isinstance(argument.value, ListValueNode)
+            return frozenset(
+                value.value for value in argument.value.values if isinstance(value, EnumValueNode)
+            )
+    return None
 
 
 def is_one_of(t: GraphQLInputObjectType) -> bool:

@@ -31,6 +31,7 @@ from tests.security.matrix import (
     ID_ROLES,
     NODE_ROLES,
     Selector,
+    allowed_roles,
     is_one_of,
     is_platform_only,
     node_type_names,
@@ -67,9 +68,16 @@ class MutationPlan:
     document: str
     slots: tuple[IdSlot, ...]
     platform_only: bool
+    roles: frozenset[str]  # the credentials `@roles` allows (empty: the field declares none)
     payload_members: frozenset[str]
     gaps: tuple[str, ...]
     schema_field: GraphQLField = field(compare=False, repr=False)
+
+    @property
+    def key_role(self) -> str | None:
+        """The role of the API key that calls it in the matrix: BACKEND when it may, else the
+        first other key role allowed; None when no API key may."""
+        return next((r for r in ("BACKEND", "OPERATOR", "READONLY") if r in self.roles), None)
 
     def variables(self, ids: Mapping[IdSlot, str]) -> tuple[dict[str, Any], list[str]]:
         """Valid variables with `ids` in their slots (a fresh id in any other), and the
@@ -155,12 +163,16 @@ def mutation_plans(schema: GraphQLSchema) -> list[MutationPlan]:
         arguments = ", ".join(f"{arg}: ${arg}" for arg in f.args)
         selected = "" if is_leaf_type(payload) else f" {{ {selector.of(payload, 2)} }}"
         document = f"mutation Matrix({variables}) {{ {name}({arguments}){selected} }}"
+        roles = allowed_roles(f)
+        if roles is None:
+            filler.gaps.append(f"Mutation.{name}: no @roles (declare who may call it)")
         plans.append(
             MutationPlan(
                 name=name,
                 document=document,
                 slots=tuple(filler.slots),
                 platform_only=is_platform_only(f),
+                roles=roles or frozenset(),
                 payload_members=frozenset(m.name for m in members),
                 gaps=tuple(filler.gaps),
                 schema_field=f,

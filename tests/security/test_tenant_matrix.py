@@ -19,7 +19,6 @@ matrix does not know how to aim at the victim.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,14 +26,21 @@ from typing import Any
 import graphql
 import httpx
 import pytest
-import sqlalchemy as sa
-from asgi_lifespan import LifespanManager
 
-from gateway.app import create_app
-from gateway.graphql.schema import build_schema, export_sdl
+from gateway.graphql.schema import export_sdl
 from gateway.settings import Settings
 from gateway.store.engine import Database
 from tests.conftest import PlatformHandle, make_platform
+from tests.security.conftest import (
+    ANOTHER_PLATFORM,
+    ANOTHER_USER,
+    OTHER,
+    SCHEMA,
+    World,
+    build_victim,
+    quiet,
+    role_keys,
+)
 from tests.security.matrix import (
     MAY_NAME_ANOTHER_USERS_OBJECT,
     NODE_ROLES,
@@ -45,22 +51,13 @@ from tests.security.matrix import (
     platform_list_fields,
     platform_lists_document,
 )
-from tests.security.parties import (
-    ATTACKER_ROLES,
-    VICTIM_ROLES,
-    Party,
-    add_webhook_endpoint,
-    build_party,
-    ids_seen,
-    user_token,
-)
+from tests.security.parties import ATTACKER_ROLES, VICTIM_ROLES, Party, user_token
 from tests.security.plans import IdSlot, MutationPlan, coverage_gaps, mutation_plans
 from tests.security.probes import (
     events_until,
     fresh_id,
     leaked,
     masked,
-    platform_tables,
     post,
     snapshot,
     subscription,
@@ -70,11 +67,9 @@ from tests.support.documents import CREATE_TRANSFER
 from tests.support.inputs import transfer_input
 from tests.support.server import LiveServer, serve
 
-SCHEMA = build_schema()._schema
 PLANS = mutation_plans(SCHEMA)
 NODE_TYPES = node_type_names(SCHEMA)
 PLATFORM_LISTS = platform_list_fields(SCHEMA)
-ANOTHER_PLATFORM, ANOTHER_USER = "another-platform", "another-user"
 CREDENTIALS = (ANOTHER_PLATFORM, ANOTHER_USER)
 # What the owner may meet once its objects moved on (the control shares one world).
 STATE_REJECTIONS = frozenset({"InvalidStateRejection", "InsufficientFundsRejection"})
@@ -93,80 +88,21 @@ EVENT_CURSORS = """query ($after: String) { platform { events(first: 100, after:
   pageInfo { hasNextPage endCursor } } } }"""
 
 
-# ---- the world ---------------------------------------------------------------------------
+# ---- the world (tests/security/conftest.py) ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+async def owner(http: httpx.AsyncClient, db: Database) -> Owner:
+    """A victim of its own, for the control: the owner sends the matrix's requests, with the
+    key of a role the mutation allows."""
+    key = await make_platform(db)
+    return Owner(party=await build_victim(http, key), keys=await role_keys(db, key))
 
 
 @dataclass(frozen=True)
-class World:
-    victim: Party  # acting with the victim platform's API key
-    secrets: frozenset[str]  # every id of the victim's, as its platform's key reads them
-    attackers: Mapping[str, Party]  # by credential name, each acting with that credential
-    tables: list[sa.Table]
-
-    @property
-    def platform_id(self) -> uuid.UUID:
-        return self.victim.handle.id
-
-
-def _quiet(settings: Settings) -> Settings:
-    """No webhook dispatcher writing to the victim's platform behind the snapshots, and room
-    for the matrix's generated documents, which read every field (the query limits have
-    their own tests; they are no part of the scope)."""
-    return settings.model_copy(
-        update={
-            "webhook_delivery": False,
-            "events_poll_interval_s": 0.2,
-            "query_bytes_max": 1_000_000,
-            "query_tokens_max": 100_000,
-            "query_aliases_max": 1_000,
-            "query_cost_max": 10_000_000,
-        }
-    )
-
-
-@pytest.fixture(scope="module")
-async def http(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with LifespanManager(create_app(_quiet(settings), db=db)) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            yield client
-
-
-async def _victim(http: httpx.AsyncClient, key: PlatformHandle) -> Party:
-    party = await build_party(http, key, legal=True)
-    endpoint = await add_webhook_endpoint(http, key)
-    objects = {**party.objects, "webhook_endpoint": endpoint, "platform": str(key.id)}
-    return Party(handle=key, objects=objects)
-
-
-@pytest.fixture(scope="module")
-async def world(http: httpx.AsyncClient, db: Database) -> World:
-    key = await make_platform(db)
-    victim = await _victim(http, key)
-    # Read before the other user exists: every id the platform's key sees is the victim's.
-    seen = await ids_seen(http, key, platform_lists_document(SCHEMA, PLATFORM_LISTS, 3))
-    secrets = (seen | set(victim.objects.values())) - {str(key.id)}
-    other_key = await make_platform(db)
-    other_platform = await build_party(http, other_key, legal=False)
-    neighbour = await build_party(http, key, legal=False)
-    token = await user_token(http, key, neighbour.objects["user"])
-    assert set(victim.objects) == VICTIM_ROLES
-    assert set(other_platform.objects) == set(neighbour.objects) == ATTACKER_ROLES
-    return World(
-        victim=victim,
-        secrets=frozenset(secrets),
-        attackers={
-            ANOTHER_PLATFORM: other_platform,
-            ANOTHER_USER: Party(handle=token, objects=neighbour.objects),
-        },
-        tables=await platform_tables(db.engine),
-    )
-
-
-@pytest.fixture(scope="module")
-async def owner(http: httpx.AsyncClient, db: Database) -> Party:
-    """A victim of its own, for the control: the owner sends the matrix's requests."""
-    return await _victim(http, await make_platform(db))
+class Owner:
+    party: Party
+    keys: Mapping[str, PlatformHandle]  # by role
 
 
 # ---- the guard -----------------------------------------------------------------------------
@@ -200,6 +136,7 @@ def test_the_guard_names_every_part_of_a_grown_schema_the_matrix_cannot_cover() 
         " (add it to ID_ROLES)",
         "Mutation.frobnicate: no example value for scalar Grams (FrobnicateInput.weight;"
         " add it to EXAMPLES)",
+        "Mutation.frobnicate: no @roles (declare who may call it)",
     ]
     frobnicate = next(plan for plan in mutation_plans(grown) if plan.name == "frobnicate")
     assert not frobnicate.platform_only
@@ -294,6 +231,8 @@ class WriteCase:
 def _write_cases() -> Iterator[WriteCase]:
     for credential in CREDENTIALS:
         for plan in PLANS:
+            if credential == ANOTHER_PLATFORM and plan.key_role is None:
+                continue  # no API key may call it: the role matrix checks that they are refused
             yield WriteCase(credential, plan, plan.slots)
             if len(plan.slots) < 2:
                 continue
@@ -331,8 +270,9 @@ async def test_no_mutation_by_another_credential_changes_or_reveals_the_victims_
     absent = own | {slot: fresh_id() for slot in case.victim_slots}
     before = await snapshot(db.engine, world.tables, world.platform_id)
     assert before["users"], "the snapshot must see the victim's rows"
-    body = await _send(http, plan, aimed, attacker.handle)
-    unknown = await _send(http, plan, absent, attacker.handle)
+    handle = _attacking_credential(world, case)
+    body = await _send(http, plan, aimed, handle)
+    unknown = await _send(http, plan, absent, handle)
     after = await snapshot(db.engine, world.tables, world.platform_id)
     assert _changed(before, after) == [], "the victim's platform changed"
     if not plan.slots and case.credential == ANOTHER_PLATFORM:
@@ -341,7 +281,8 @@ async def test_no_mutation_by_another_credential_changes_or_reveals_the_victims_
         absent[s]: s.name for s in case.victim_slots
     }
     assert masked(body, names) == masked(unknown, names), "a victim's id reads unlike an unknown id"
-    if plan.platform_only and case.credential == ANOTHER_USER:
+    if "USER_TOKEN" not in plan.roles and case.credential == ANOTHER_USER:
+        assert plan.platform_only
         assert body["data"] is None, body
         assert [error["extensions"]["code"] for error in body["errors"]] == ["FORBIDDEN"], body
         return
@@ -352,6 +293,15 @@ async def test_no_mutation_by_another_credential_changes_or_reveals_the_victims_
         assert typename == "NotFoundRejection", body
 
 
+def _attacking_credential(world: World, case: WriteCase) -> PlatformHandle:
+    """Another user's token, or the other platform's API key of a role the mutation allows
+    (the role matrix, test_role_matrix.py, checks the roles it does not allow)."""
+    if case.credential == ANOTHER_USER:
+        return world.attackers[ANOTHER_USER].handle
+    assert case.plan.key_role is not None
+    return world.keys[(OTHER, case.plan.key_role)]
+
+
 def _role(slot: IdSlot) -> str:
     assert slot.role is not None, slot
     return slot.role
@@ -359,8 +309,8 @@ def _role(slot: IdSlot) -> str:
 
 def _control_cases() -> Iterator[tuple[str, MutationPlan]]:
     # Tokens first: the key's own revokeUserTokens would refuse tokens issued the same second.
-    yield from (("owner-token", plan) for plan in PLANS if not plan.platform_only)
-    yield from (("owner-key", plan) for plan in PLANS)
+    yield from (("owner-token", plan) for plan in PLANS if "USER_TOKEN" in plan.roles)
+    yield from (("owner-key", plan) for plan in PLANS if plan.key_role is not None)
 
 
 @pytest.mark.parametrize(
@@ -369,13 +319,16 @@ def _control_cases() -> Iterator[tuple[str, MutationPlan]]:
     ids=lambda v: v if isinstance(v, str) else v.name,
 )
 async def test_the_owner_sending_the_matrixs_request_reaches_its_objects(
-    http: httpx.AsyncClient, owner: Party, credential: str, plan: MutationPlan
+    http: httpx.AsyncClient, owner: Owner, credential: str, plan: MutationPlan
 ) -> None:
-    handle = owner.handle
+    party = owner.party
     if credential == "owner-token":
-        handle = await user_token(http, owner.handle, owner.objects["user"])
+        handle = await user_token(http, party.handle, party.objects["user"])
+    else:
+        assert plan.key_role is not None
+        handle = owner.keys[plan.key_role]
     body = await _send(
-        http, plan, {slot: owner.objects[_role(slot)] for slot in plan.slots}, handle
+        http, plan, {slot: party.objects[_role(slot)] for slot in plan.slots}, handle
     )
     assert "errors" not in body, body
     typename = body["data"][plan.name]["__typename"]
@@ -387,7 +340,7 @@ async def test_the_owner_sending_the_matrixs_request_reaches_its_objects(
 
 @pytest.fixture(scope="module")
 async def live_gateway(db: Database, settings: Settings) -> AsyncIterator[LiveServer]:
-    async for server in serve(_quiet(settings), db):
+    async for server in serve(quiet(settings), db):
         yield server
 
 
