@@ -39,6 +39,9 @@ class Event(Node):
     object_id: strawberry.ID
     previous_status: str | None
     status: str | None
+    changed_fields: list[str] | None = strawberry.field(
+        description="The input fields an update changed (USER_UPDATED, PERSON_UPDATED)."
+    )
     fresh_loaders: strawberry.Private[Any] = None
 
     @classmethod
@@ -51,6 +54,7 @@ class Event(Node):
             object_id=strawberry.ID(str(row.object_id)),
             previous_status=row.previous_status,
             status=row.status,
+            changed_fields=row.changed_fields,
             fresh_loaders=fresh_loaders,
         )
 
