@@ -34,8 +34,10 @@ from graphql import (
     get_named_type,
     is_leaf_type,
     is_required_argument,
+    print_ast,
 )
 
+from gateway.graphql.access import BACKEND, declared_roles
 from gateway.graphql.nodes import NODES
 from tests.support.inputs import FR_BIC, FR_IBAN, new_key, unique
 from tests.support.kyc import PDF
@@ -58,6 +60,7 @@ ID_ROLES: Mapping[str, str] = {
     "payInId": "pay_in",
     "payOutId": "pay_out",
     "DeleteWebhookEndpointInput.id": "webhook_endpoint",
+    "documentId": "document",
 }
 
 # ID input fields that may name another user's object of the same platform: paying another
@@ -90,6 +93,13 @@ SHARED_WITHIN_A_PLATFORM = frozenset({"Platform"})
 EXAMPLES: Mapping[str, Any] = {
     "CreateUserInput.email": lambda: f"{unique('matrix')}@example.com",
     "CreateUserInput.login": lambda: unique("matrix"),
+    "UpdateUserInput.email": lambda: f"{unique('matrix')}@example.com",
+    "UpdateUserInput.login": lambda: unique("matrix"),
+    # The matrix's person is a natural one: the legal person's fields stay unchanged (null).
+    "UpdatePersonInput.legalName": None,
+    "UpdatePersonInput.category": None,
+    "UpdatePersonInput.registrationNumber": None,
+    "SubmitDocumentInput.expiresOn": "2099-12-31",
     "idempotencyKey": new_key,
     "ownerName": "Ada Lovelace",
     "iban": FR_IBAN,
@@ -175,6 +185,18 @@ def is_platform_only(f: GraphQLField) -> bool:
     return f.ast_node is not None and any(
         d.name.value == PLATFORM_ONLY_DIRECTIVE for d in f.ast_node.directives or ()
     )
+
+
+def is_operator_only(f: GraphQLField) -> bool:
+    """Closed to the platform's backend key: `@roles` without BACKEND (operator decisions)."""
+    definition = f.extensions.get("strawberry-definition")
+    if definition is not None:
+        allowed = declared_roles(definition)
+        return allowed is not None and BACKEND not in allowed
+    for directive in (f.ast_node.directives or ()) if f.ast_node is not None else ():
+        if directive.name.value == "roles":
+            return "BACKEND" not in print_ast(directive)
+    return False
 
 
 def is_one_of(t: GraphQLInputObjectType) -> bool:

@@ -32,6 +32,7 @@ from tests.security.matrix import (
     NODE_ROLES,
     Selector,
     is_one_of,
+    is_operator_only,
     is_platform_only,
     node_type_names,
     platform_list_fields,
@@ -67,6 +68,7 @@ class MutationPlan:
     document: str
     slots: tuple[IdSlot, ...]
     platform_only: bool
+    operator_only: bool
     payload_members: frozenset[str]
     gaps: tuple[str, ...]
     schema_field: GraphQLField = field(compare=False, repr=False)
@@ -161,6 +163,7 @@ def mutation_plans(schema: GraphQLSchema) -> list[MutationPlan]:
                 document=document,
                 slots=tuple(filler.slots),
                 platform_only=is_platform_only(f),
+                operator_only=is_operator_only(f),
                 payload_members=frozenset(m.name for m in members),
                 gaps=tuple(filler.gaps),
                 schema_field=f,

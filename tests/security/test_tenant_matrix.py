@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from asgi_lifespan import LifespanManager
 
 from gateway.app import create_app
+from gateway.domain.enums import ApiKeyRole
 from gateway.graphql.schema import build_schema, export_sdl
 from gateway.settings import Settings
 from gateway.store.engine import Database
@@ -68,6 +69,7 @@ from tests.security.probes import (
 from tests.support.calls import mutate, query, success
 from tests.support.documents import CREATE_TRANSFER
 from tests.support.inputs import transfer_input
+from tests.support.platforms import key_with_role
 from tests.support.server import LiveServer, serve
 
 SCHEMA = build_schema()._schema
@@ -102,6 +104,7 @@ class World:
     secrets: frozenset[str]  # every id of the victim's, as its platform's key reads them
     attackers: Mapping[str, Party]  # by credential name, each acting with that credential
     tables: list[sa.Table]
+    operator: PlatformHandle  # the other platform's OPERATOR key, for operator-only mutations
 
     @property
     def platform_id(self) -> uuid.UUID:
@@ -160,6 +163,7 @@ async def world(http: httpx.AsyncClient, db: Database) -> World:
             ANOTHER_USER: Party(handle=token, objects=neighbour.objects),
         },
         tables=await platform_tables(db.engine),
+        operator=await key_with_role(db, other_key, ApiKeyRole.OPERATOR),
     )
 
 
@@ -331,8 +335,11 @@ async def test_no_mutation_by_another_credential_changes_or_reveals_the_victims_
     absent = own | {slot: fresh_id() for slot in case.victim_slots}
     before = await snapshot(db.engine, world.tables, world.platform_id)
     assert before["users"], "the snapshot must see the victim's rows"
-    body = await _send(http, plan, aimed, attacker.handle)
-    unknown = await _send(http, plan, absent, attacker.handle)
+    handle = attacker.handle
+    if plan.operator_only and case.credential == ANOTHER_PLATFORM:
+        handle = world.operator
+    body = await _send(http, plan, aimed, handle)
+    unknown = await _send(http, plan, absent, handle)
     after = await snapshot(db.engine, world.tables, world.platform_id)
     assert _changed(before, after) == [], "the victim's platform changed"
     if not plan.slots and case.credential == ANOTHER_PLATFORM:
@@ -369,11 +376,13 @@ def _control_cases() -> Iterator[tuple[str, MutationPlan]]:
     ids=lambda v: v if isinstance(v, str) else v.name,
 )
 async def test_the_owner_sending_the_matrixs_request_reaches_its_objects(
-    http: httpx.AsyncClient, owner: Party, credential: str, plan: MutationPlan
+    http: httpx.AsyncClient, db: Database, owner: Party, credential: str, plan: MutationPlan
 ) -> None:
     handle = owner.handle
     if credential == "owner-token":
         handle = await user_token(http, owner.handle, owner.objects["user"])
+    elif plan.operator_only:
+        handle = await key_with_role(db, owner.handle, ApiKeyRole.OPERATOR)
     body = await _send(
         http, plan, {slot: owner.objects[_role(slot)] for slot in plan.slots}, handle
     )
