@@ -149,7 +149,10 @@ async def mark_document_out_of_date(
 async def _expire(
     db: Database, platform_id: uuid.UUID, document_id: uuid.UUID, today: dt.date
 ) -> bool:
+    retired: list[bool] = []
+
     async def work(tx: Tx) -> KycDocument:
+        retired.clear()
         document = await find(
             tx.session,
             KycDocument,
@@ -160,10 +163,11 @@ async def _expire(
         )
         expired = document.expires_on is not None and document.expires_on < today
         if document.status is not DocumentStatus.VALIDATED or not expired:
-            return document  # decided elsewhere meanwhile: nothing to do
+            return document  # retired elsewhere meanwhile: nothing to do
+        retired.append(True)
         return await _retire(tx, document)
 
-    outcome = await perform(
+    await perform(
         db,
         platform_id=platform_id,
         operation="expireDocument",
@@ -172,7 +176,7 @@ async def _expire(
         model=KycDocument,
         work=work,
     )
-    return outcome.value.status is DocumentStatus.OUT_OF_DATE
+    return bool(retired)
 
 
 async def expire_due(

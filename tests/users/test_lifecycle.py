@@ -22,7 +22,7 @@ from tests.support.documents import (
 )
 from tests.support.events import events, summary
 from tests.support.inputs import FR_IBAN, pay_out_input, transfer_input, wire_input
-from tests.support.kyc import submit_document
+from tests.support.kyc import request_validation, simulate_validation, submit_document
 from tests.support.lifecycle import block_user, close_user, operator, unblock_user
 from tests.support.payments import (
     active_mandate,
@@ -187,6 +187,8 @@ async def test_a_closed_user_is_refused_by_every_mutation_that_names_it(
     officer = await operator(db, sandbox)
     user_id = await create_natural_user(client, sandbox)
     bank_account_id = await add_bank_account(client, sandbox, user_id)
+    success(await submit_document(client, sandbox, user_id=user_id), "SubmitDocumentSuccess")
+    success(await request_validation(client, sandbox, user_id), "RequestValidationSuccess")
     success(await close_user(client, sandbox, user_id), "UserStatusSuccess")
     before = await state(client, sandbox, user_id)
 
@@ -206,6 +208,8 @@ async def test_a_closed_user_is_refused_by_every_mutation_that_names_it(
         await mutate(client, officer, UNBLOCK_USER, {"userId": user_id}),
         await close_user(client, officer, user_id),
         await submit_document(client, sandbox, user_id=user_id),
+        await simulate_validation(client, sandbox, user_id, "VALIDATED"),
+        await request_validation(client, sandbox, user_id),
     ]
 
     for payload in answers:
