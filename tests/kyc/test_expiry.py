@@ -4,13 +4,21 @@ comes back, and a VALIDATED user that needs it goes back to review."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import uuid
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
+from asgi_lifespan import LifespanManager
+from sqlmodel import col
 
+from gateway.app import create_app
 from gateway.services.document_expiry import expire_due
+from gateway.settings import Settings
 from gateway.store.engine import Database
+from gateway.store.tables import KycDocument
 from tests.support.calls import field_paths, mutate, node, rejected, success, top_level_error
 from tests.support.documents import MARK_DOCUMENT_OUT_OF_DATE
 from tests.support.events import events, summary
@@ -22,7 +30,7 @@ from tests.support.kyc import (
 )
 from tests.support.lifecycle import operator
 from tests.support.platforms import PlatformHandle
-from tests.support.users import create_natural_user, read_user
+from tests.support.users import create_legal_user, create_natural_user, read_user
 
 TODAY = dt.datetime.now(dt.UTC).date()
 LAST_VALID_DAY = TODAY + dt.timedelta(days=30)
@@ -159,3 +167,52 @@ async def test_a_document_that_expired_already_is_refused(
     assert field_paths(payload) == ["expiresOn"]
     today = await submit_document(client, sandbox, user_id=user_id, expires_on=TODAY.isoformat())
     success(today, "SubmitDocumentSuccess")
+
+
+async def test_the_app_sweeps_production_platforms_by_itself(
+    client: httpx.AsyncClient, db: Database, production: PlatformHandle, settings: Settings
+) -> None:
+    user_id, document_id = await _validated_user(client, production, db)
+    # Time passes: the last valid day is behind us (no API sets a past date).
+    async with db.transaction() as session:
+        await session.execute(
+            sa.update(KycDocument)
+            .where(col(KycDocument.id) == uuid.UUID(document_id))
+            .values(expires_on=TODAY - dt.timedelta(days=1))
+        )
+    quick = settings.model_copy(update={"document_expiry_interval_s": 0.05})
+    async with LifespanManager(create_app(quick, db=db)) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+            for _ in range(100):
+                user = await read_user(http, production, user_id)
+                if user["validationStatus"] == "WAITING_FOR_INFORMATION":
+                    break
+                await asyncio.sleep(0.05)
+    assert _requirements(user) == [("DOCUMENT_OUT_OF_DATE", "IDENTITY_PROOF")]
+    assert (await node(client, production, document_id, "KycDocument"))["status"] == "OUT_OF_DATE"
+
+
+async def test_a_legal_representatives_expired_identity_proof_is_required_again(
+    client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle
+) -> None:
+    officer = await operator(db, sandbox)
+    legal = await create_legal_user(client, sandbox)
+    for document_type in ("REGISTRATION_PROOF", "UBO_DECLARATION"):
+        entity = await submit_document(
+            client, sandbox, user_id=legal.id, document_type=document_type
+        )
+        success(entity, "SubmitDocumentSuccess")
+    proof = await submit_document(
+        client, sandbox, user_id=legal.id, person_id=legal.representative_id
+    )
+    success(await request_validation(client, sandbox, legal.id), "RequestValidationSuccess")
+    success(await simulate_validation(client, sandbox, legal.id, "VALIDATED"), "SimulateSuccess")
+    input = {"documentId": proof["document"]["id"]}
+    marked = await mutate(client, officer, MARK_DOCUMENT_OUT_OF_DATE, input)
+    success(marked, "MarkDocumentOutOfDateSuccess")
+    user = await read_user(client, sandbox, legal.id)
+    assert user["validationStatus"] == "WAITING_FOR_INFORMATION"
+    [requirement] = user["requirements"]
+    assert requirement["person"]["id"] == legal.representative_id
+    assert "(legal representative) is out of date" in requirement["message"]

@@ -225,3 +225,37 @@ async def test_readonly_and_operator_keys_may_not_update(
         key = await key_with_role(db, sandbox, role)
         error = await top_level_error(client, key, UPDATE_USER, {"userId": user_id, "login": "y12"})
         assert error["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_new_share_retires_the_ubo_declaration_of_a_validated_legal_user(
+    client: httpx.AsyncClient, sandbox: PlatformHandle
+) -> None:
+    legal = await create_legal_user(client, sandbox)
+    for document_type in ("REGISTRATION_PROOF", "UBO_DECLARATION"):
+        entity = await submit_document(
+            client, sandbox, user_id=legal.id, document_type=document_type
+        )
+        success(entity, "SubmitDocumentSuccess")
+    proof = await submit_document(
+        client, sandbox, user_id=legal.id, person_id=legal.representative_id
+    )
+    success(proof, "SubmitDocumentSuccess")
+    success(await request_validation(client, sandbox, legal.id), "RequestValidationSuccess")
+    success(await simulate_validation(client, sandbox, legal.id, "VALIDATED"), "SimulateSuccess")
+
+    shared = await _update_person(
+        client, sandbox, legal.representative_id, ownershipPercentage=30.0
+    )
+
+    success(shared, "UpdatePersonSuccess")
+    user = await read_user(client, sandbox, legal.id)
+    assert user["validationStatus"] == "WAITING_FOR_INFORMATION"
+    assert [(r["code"], r["documentType"]) for r in user["requirements"]] == [
+        ("DOCUMENT_OUT_OF_DATE", "UBO_DECLARATION")
+    ]
+    statuses = {d["type"]: d["status"] for d in user["documents"]}
+    assert statuses == {
+        "REGISTRATION_PROOF": "VALIDATED",
+        "UBO_DECLARATION": "OUT_OF_DATE",
+        "IDENTITY_PROOF": "VALIDATED",
+    }
