@@ -18,6 +18,11 @@ and its direct-debit mandates canceled.
   tokens are revoked and the user is CLOSED (USER_CLOSED). Nothing is deleted; every later
   mutation naming the user is an InvalidState naming CLOSED.
 - Cancel a mandate (`ACTIVE -> CANCELED`): later direct debits on it are refused.
+
+Concurrency: a close locks the user, then its accounts in id order (the order every movement
+takes them in); pay-in and pay-out creation lock their account and mandate creation its user,
+so a payment racing a close either commits first (and the close lists it as in flight) or sees
+the closed account (and is refused).
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ tokens refused after a block and a close, and a close refused with its reasons."
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from gateway.store.engine import Database
@@ -249,3 +251,19 @@ async def test_a_close_is_refused_while_money_or_payments_remain_and_says_why(
     )
     assert f"Account {funded.account_id} holds 70 minor units of EUR" in money["message"]
     assert "pay-in" not in money["message"]
+
+
+async def test_a_close_racing_a_pay_in_never_leaves_a_pay_in_on_a_closed_account(
+    client: httpx.AsyncClient, sandbox: PlatformHandle
+) -> None:
+    for _ in range(5):
+        funded = await funded_account(client, sandbox, 0)
+        closed, created = await asyncio.gather(
+            close_user(client, sandbox, funded.user_id),
+            mutate(client, sandbox, CREATE_PAY_IN, wire_input(funded.account_id, 10)),
+        )
+        outcomes = (closed["__typename"], created["__typename"])
+        assert outcomes in {
+            ("UserStatusSuccess", "InvalidStateRejection"),
+            ("InvalidStateRejection", "CreatePayInSuccess"),
+        }, (closed, created)
