@@ -8,12 +8,14 @@ import asyncio
 
 import httpx
 
+from gateway.domain.enums import ApiKeyRole
 from gateway.store.engine import Database
 from tests.support.accounts import add_bank_account, read_account
 from tests.support.calls import mutate, rejected, state, success, top_level_error
 from tests.support.documents import (
     ADD_BANK_ACCOUNT,
     BLOCK_USER,
+    CLOSE_USER,
     CREATE_MANDATE,
     CREATE_PAY_IN,
     CREATE_PAY_OUT,
@@ -34,8 +36,8 @@ from tests.support.payments import (
     settle_pay_in,
     settle_pay_out,
 )
-from tests.support.platforms import PlatformHandle
-from tests.support.tokens import refused, user_token
+from tests.support.platforms import PlatformHandle, key_with_role
+from tests.support.tokens import as_user, refused, user_token
 from tests.support.users import create_natural_user, read_user
 
 USER_EVENTS = ["USER_BLOCKED", "USER_UNBLOCKED", "USER_CLOSED"]
@@ -73,12 +75,16 @@ async def test_blocking_twice_unblocking_an_active_user_and_a_long_reason_are_re
     assert "BLOCKED" in rejected(again, "InvalidStateRejection", "INVALID_STATE")["message"]
 
 
-async def test_only_an_operator_blocks_and_unblocks_and_a_user_token_cannot_close(
-    client: httpx.AsyncClient, sandbox: PlatformHandle
+async def test_only_an_operator_blocks_and_neither_a_user_token_nor_a_readonly_key_closes(
+    client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle
 ) -> None:
     user_id = await create_natural_user(client, sandbox)
-    for document in (BLOCK_USER, UNBLOCK_USER):
-        error = await top_level_error(client, sandbox, document, {"userId": user_id})
+    readonly = await key_with_role(db, sandbox, ApiKeyRole.READONLY)
+    token = as_user(sandbox, await user_token(client, sandbox, user_id))
+    refusals = [(sandbox, BLOCK_USER), (sandbox, UNBLOCK_USER), (readonly, CLOSE_USER)]
+    refusals += [(token, CLOSE_USER), (token, BLOCK_USER)]
+    for credential, document in refusals:
+        error = await top_level_error(client, credential, document, {"userId": user_id})
         assert error["extensions"]["code"] == "FORBIDDEN"
     assert (await read_user(client, sandbox, user_id))["status"] == "ACTIVE"
 
