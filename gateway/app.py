@@ -33,6 +33,7 @@ from gateway.graphql.runtime.websocket import SocketLimits
 from gateway.graphql.schema import build_schema
 from gateway.logs import REQUEST_ID_HEADER, RequestIdMiddleware
 from gateway.playground import playground_routes
+from gateway.services.document_expiry import run_document_expiry
 from gateway.services.event_stream import EventHub
 from gateway.services.sandbox import run_settler
 from gateway.settings import Settings
@@ -163,6 +164,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         settler = None
         if settings.settler_delay_s is not None:
             settler = asyncio.create_task(run_settler(database, delay_s=settings.settler_delay_s))
+        expiry = asyncio.create_task(
+            run_document_expiry(database, interval_s=settings.document_expiry_interval_s)
+        )
         dispatcher = None
         if settings.webhook_delivery:
             from gateway.services.delivery_policy import DeliveryPolicy
@@ -181,6 +185,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
                 dispatcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await dispatcher
+            expiry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await expiry
             if settler is not None:
                 settler.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -121,6 +121,13 @@ class Settings(BaseSettings):
         description="Sandbox settler: decide pending sandbox items older than this (off when"
         " unset; `serve --demo` sets 5).",
     )
+    document_expiry_interval_s: float = Field(
+        default=3600.0,
+        gt=0,
+        le=86_400,
+        description="Pause between two sweeps that turn expired VALIDATED documents OUT_OF_DATE"
+        " (every platform, production included).",
+    )
     environment: Literal["development", "production"] = Field(
         default="development",
         description="production: no introspection, field suggestions or playground; JSON logs;"

@@ -25,13 +25,14 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from gateway.app import create_app
-from gateway.domain.enums import Environment
+from gateway.domain.enums import ApiKeyRole, Environment
 from gateway.services.platforms import create_platform
 from gateway.services.sandbox import settle_due
 from gateway.settings import Settings
 from gateway.store.engine import Database
 from gateway.store.migrate import upgrade
 from tests.conftest import PlatformHandle
+from tests.support.platforms import key_with_role
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -267,11 +268,13 @@ class Walk:
         self.headers = platform.headers
         self.ran: set[str] = set()
 
-    async def run(self, name: str, **input_fields: Any) -> Any:
+    async def run(
+        self, name: str, as_key: PlatformHandle | None = None, **input_fields: Any
+    ) -> Any:
         response = await self.client.post(
             "/graphql",
             json={"query": MUTATIONS[name], "variables": {"input": input_fields}},
-            headers=self.headers,
+            headers=self.headers if as_key is None else as_key.headers,
         )
         return self._payload(name, response)
 
@@ -302,7 +305,7 @@ class Walk:
 
 
 async def test_every_mutation_document_of_queries_runs_in_one_walk(
-    client: httpx.AsyncClient, platform: PlatformHandle
+    client: httpx.AsyncClient, db: Database, platform: PlatformHandle
 ) -> None:
     walk = Walk(client, platform)
     legal = {
@@ -332,7 +335,7 @@ async def test_every_mutation_document_of_queries_runs_in_one_walk(
         ("UBO_DECLARATION", entity_id),
         ("IDENTITY_PROOF", representative_id),
     ]:
-        await walk.upload(
+        proof = await walk.upload(
             "SubmitDocument", PDF, userId=user_id, personId=person_id, type=document_type
         )
     await walk.run("RequestValidation", userId=user_id)
@@ -386,4 +389,28 @@ async def test_every_mutation_document_of_queries_runs_in_one_walk(
     token = await walk.run("CreateUserToken", userId=user_id, expiresInSeconds=600)
     assert token["user"]["id"] == user_id
     await walk.run("RevokeUserTokens", userId=user_id)
+    await walk_the_lifecycle(walk, db, platform, user_id, representative_id, proof, mandate)
     assert walk.ran == set(MUTATIONS), set(MUTATIONS) - walk.ran
+
+
+async def walk_the_lifecycle(
+    walk: Walk,
+    db: Database,
+    platform: PlatformHandle,
+    user_id: str,
+    representative_id: str,
+    proof: dict[str, Any],
+    mandate: dict[str, Any],
+) -> None:
+    operator = await key_with_role(db, platform, ApiKeyRole.OPERATOR)
+    await walk.run("UpdateUser", userId=user_id, login="atelier-lumiere")
+    await walk.run("UpdatePerson", personId=representative_id, address={**ADDRESS, "city": "Lyon"})
+    await walk.run("CancelMandate", mandateId=mandate["id"])
+    await walk.run("BlockUser", operator, userId=user_id, reason="Compliance review")
+    await walk.run("UnblockUser", operator, userId=user_id)
+    await walk.run("MarkDocumentOutOfDate", operator, documentId=proof["document"]["id"])
+    person = {"natural": ADA}
+    other = (await walk.run("CreateUser", email="ada@atelier.example", login="ada", person=person))[
+        "user"
+    ]
+    await walk.run("CloseUser", userId=other["id"])

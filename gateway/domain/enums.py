@@ -118,6 +118,7 @@ class DocumentStatus(enum.Enum):
     VALIDATION_ASKED = "VALIDATION_ASKED"
     VALIDATED = "VALIDATED"
     REFUSED = "REFUSED"
+    OUT_OF_DATE = "OUT_OF_DATE"  # expired, or found invalid after validation: counts no more
 
 
 class EventType(enum.Enum):
@@ -154,3 +155,11 @@ class EventType(enum.Enum):
     ACCOUNT_UNBLOCKED = "ACCOUNT_UNBLOCKED"
     ACCOUNT_CLOSED = "ACCOUNT_CLOSED"
     BANK_ACCOUNT_CREATED = "BANK_ACCOUNT_CREATED"
+    # The user lifecycle: blocking, closing, updates, expiring documents, canceled mandates.
+    USER_BLOCKED = "USER_BLOCKED"
+    USER_UNBLOCKED = "USER_UNBLOCKED"
+    USER_CLOSED = "USER_CLOSED"
+    USER_UPDATED = "USER_UPDATED"
+    PERSON_UPDATED = "PERSON_UPDATED"
+    DOCUMENT_OUT_OF_DATE = "DOCUMENT_OUT_OF_DATE"
+    MANDATE_CANCELED = "MANDATE_CANCELED"

@@ -30,13 +30,16 @@ VALIDATION: Mapping[ValidationStatus, frozenset[ValidationStatus]] = {
     ),
     ValidationStatus.REFUSED: frozenset({ValidationStatus.PENDING}),
     ValidationStatus.WAITING_FOR_INFORMATION: frozenset({ValidationStatus.PENDING}),
-    ValidationStatus.VALIDATED: frozenset(),
+    # Back to review: a required document expired, or identity data changed (see
+    # services/document_expiry.py and services/profiles.py).
+    ValidationStatus.VALIDATED: frozenset({ValidationStatus.WAITING_FOR_INFORMATION}),
 }
 DOCUMENT: Mapping[DocumentStatus, frozenset[DocumentStatus]] = {
     DocumentStatus.CREATED: frozenset({DocumentStatus.VALIDATION_ASKED}),
     DocumentStatus.VALIDATION_ASKED: frozenset({DocumentStatus.VALIDATED, DocumentStatus.REFUSED}),
-    DocumentStatus.VALIDATED: frozenset(),
+    DocumentStatus.VALIDATED: frozenset({DocumentStatus.OUT_OF_DATE}),
     DocumentStatus.REFUSED: frozenset(),
+    DocumentStatus.OUT_OF_DATE: frozenset(),
 }
 ACCOUNT: Mapping[AccountStatus, frozenset[AccountStatus]] = {
     AccountStatus.CREATED: frozenset(

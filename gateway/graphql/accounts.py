@@ -168,7 +168,11 @@ OpenAccountPayload = Annotated[
     strawberry.union("OpenAccountPayload"),
 ]
 AddBankAccountPayload = Annotated[
-    AddBankAccountSuccess | ValidationRejection | NotFoundRejection | IdempotencyConflictRejection,
+    AddBankAccountSuccess
+    | ValidationRejection
+    | NotFoundRejection
+    | InvalidStateRejection
+    | IdempotencyConflictRejection,
     strawberry.union("AddBankAccountPayload"),
 ]
 AccountStatusPayload = Annotated[

@@ -111,6 +111,9 @@ class Event(Node):
     previous_status: str | None
     status: str | None
     row: strawberry.Private[journal_tables.Event]
+    changed_fields: list[str] | None = strawberry.field(
+        description="The input fields an update changed (USER_UPDATED, PERSON_UPDATED)."
+    )
     fresh_loaders: strawberry.Private[Any] = None
 
     @classmethod
@@ -124,6 +127,7 @@ class Event(Node):
             previous_status=row.previous_status,
             status=row.status,
             row=row,
+            changed_fields=row.changed_fields,
             fresh_loaders=fresh_loaders,
         )
 

@@ -15,7 +15,7 @@ from strawberry.file_uploads import Upload
 
 from gateway.domain.enums import DocumentStatus, DocumentType
 from gateway.domain.errors import ValidationFailed
-from gateway.graphql.access import BACKEND, USER_TOKEN, allow, require_own
+from gateway.graphql.access import BACKEND, OPERATOR, USER_TOKEN, allow, require_own
 from gateway.graphql.context import Info
 from gateway.graphql.nodes import NODES
 from gateway.graphql.rejections import (
@@ -24,8 +24,8 @@ from gateway.graphql.rejections import (
     ValidationRejection,
 )
 from gateway.graphql.relay import Node
-from gateway.graphql.scalars import DateTime
-from gateway.services import kyc
+from gateway.graphql.scalars import Date, DateTime
+from gateway.services import document_expiry, kyc
 from gateway.store import tables
 
 if TYPE_CHECKING:
@@ -55,6 +55,10 @@ class KycDocument(Node):
     size_bytes: int
     sha256: str
     refused_reason: str | None
+    expires_on: Date | None = strawberry.field(
+        description="The last day the document is valid; VALIDATED documents go OUT_OF_DATE"
+        " after it."
+    )
     created_at: DateTime
     user_id: strawberry.Private[uuid.UUID]
     person_id: strawberry.Private[uuid.UUID | None]
@@ -70,6 +74,7 @@ class KycDocument(Node):
             size_bytes=row.size_bytes,
             sha256=row.sha256,
             refused_reason=row.refused_reason,
+            expires_on=Date(row.expires_on) if row.expires_on else None,
             created_at=DateTime(row.created_at),
             user_id=row.user_id,
             person_id=row.person_id,
@@ -127,6 +132,9 @@ class SubmitDocumentInput:
     )
     type: DocumentType
     file: Upload
+    expires_on: Date | None = strawberry.field(
+        default=None, description="The last day the document is valid (an identity card's end)."
+    )
 
 
 @strawberry.input
@@ -151,6 +159,22 @@ SubmitDocumentPayload = Annotated[
 RequestValidationPayload = Annotated[
     RequestValidationSuccess | ValidationRejection | NotFoundRejection | InvalidStateRejection,
     strawberry.union("RequestValidationPayload"),
+]
+
+
+@strawberry.input
+class MarkDocumentOutOfDateInput:
+    document_id: strawberry.ID
+
+
+@strawberry.type
+class MarkDocumentOutOfDateSuccess:
+    document: KycDocument
+
+
+MarkDocumentOutOfDatePayload = Annotated[
+    MarkDocumentOutOfDateSuccess | NotFoundRejection | InvalidStateRejection,
+    strawberry.union("MarkDocumentOutOfDatePayload"),
 ]
 
 
@@ -191,6 +215,7 @@ class KycMutations:
             type=input.type,
             file_name=file_name,
             content=content,
+            expires_on=input.expires_on,
         )
         outcome = await kyc.submit_document(
             services.db,
@@ -215,3 +240,17 @@ class KycMutations:
             info.context.services.db, platform_id=info.context.platform.id, user_id=input.user_id
         )
         return RequestValidationSuccess(user=NODES.convert("User", user))
+
+    @strawberry.mutation(
+        extensions=allow(OPERATOR),
+        description="A VALIDATED document found invalid before its expiry: OUT_OF_DATE now.",
+    )
+    async def mark_document_out_of_date(
+        self, info: Info, input: MarkDocumentOutOfDateInput
+    ) -> MarkDocumentOutOfDatePayload:
+        row = await document_expiry.mark_document_out_of_date(
+            info.context.services.db,
+            platform_id=info.context.platform.id,
+            document_id=input.document_id,
+        )
+        return MarkDocumentOutOfDateSuccess(document=KycDocument.of(row))

@@ -29,7 +29,7 @@ from gateway.graphql.rejections import (
 )
 from gateway.graphql.relay import Node
 from gateway.graphql.scalars import DateTime
-from gateway.services import payments
+from gateway.services import lifecycle, payments
 from gateway.store import ledger_tables, tables
 
 if TYPE_CHECKING:
@@ -246,6 +246,27 @@ CreatePayOutPayload = Annotated[
 ]
 
 
+@strawberry.input
+class CancelMandateInput:
+    mandate_id: strawberry.ID
+    idempotency_key: str | None = None
+
+
+@strawberry.type
+class CancelMandateSuccess:
+    mandate: DirectDebitMandate
+
+
+CancelMandatePayload = Annotated[
+    CancelMandateSuccess
+    | ValidationRejection
+    | NotFoundRejection
+    | InvalidStateRejection
+    | IdempotencyConflictRejection,
+    strawberry.union("CancelMandatePayload"),
+]
+
+
 @strawberry.type
 class PaymentMutations:
     @strawberry.mutation(
@@ -317,3 +338,19 @@ class PaymentMutations:
         return CreatePayOutSuccess(
             pay_out=PayOut.of(outcome.value), idempotent_replay=outcome.replay
         )
+
+    @strawberry.mutation(
+        extensions=allow(BACKEND, USER_TOKEN),
+        description="Cancel an ACTIVE mandate: no direct debit may use it any more.",
+    )
+    async def cancel_mandate(self, info: Info, input: CancelMandateInput) -> CancelMandatePayload:
+        await require_own(info, ledger_tables.DirectDebitMandate, input.mandate_id, what="mandate")
+        cancellation = lifecycle.MandateCancellation(
+            mandate_id=input.mandate_id, idempotency_key=input.idempotency_key
+        )
+        mandate = await lifecycle.cancel_mandate(
+            info.context.services.db,
+            platform_id=info.context.platform.id,
+            cancellation=cancellation,
+        )
+        return CancelMandateSuccess(mandate=DirectDebitMandate.of(mandate))

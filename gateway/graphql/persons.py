@@ -1,4 +1,5 @@
-"""Persons: the natural and legal persons of a user, their addresses, and `addPerson`.
+"""Persons: the natural and legal persons of a user, their addresses, `addPerson` and
+`updatePerson` (what may change in which state: gateway/services/profiles.py).
 
 A user's holder is its natural person, or for a LEGAL user the legal person, which has
 representatives and beneficial owners among the user's natural persons.
@@ -24,7 +25,7 @@ from gateway.graphql.rejections import (
 )
 from gateway.graphql.relay import Node
 from gateway.graphql.scalars import CountryCode, Date, DateTime
-from gateway.services import users
+from gateway.services import profiles, users
 from gateway.store import tables
 
 if TYPE_CHECKING:
@@ -257,6 +258,57 @@ AddPersonPayload = Annotated[
 ]
 
 
+@strawberry.input(description="Only the fields given (not null) change.")
+class UpdatePersonInput:
+    person_id: strawberry.ID
+    first_name: str | None = None
+    last_name: str | None = None
+    birth_date: Date | None = None
+    nationality: CountryCode | None = None
+    address: AddressInput | None = strawberry.field(
+        default=None, description="Replaces the whole address."
+    )
+    legal_name: str | None = None
+    category: str | None = None
+    registration_number: str | None = None
+    ownership_percentage: float | None = None
+    roles: list[PersonRole] | None = None
+    is_user_representative: bool | None = None
+    idempotency_key: str | None = None
+
+    def update(self) -> profiles.PersonUpdate:
+        return profiles.PersonUpdate(
+            person_id=self.person_id,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            birth_date=self.birth_date,
+            nationality=self.nationality,
+            address=None if self.address is None else self.address.data(),
+            legal_name=self.legal_name,
+            category=self.category,
+            registration_number=self.registration_number,
+            ownership_percentage=self.ownership_percentage,
+            roles=self.roles,
+            is_user_representative=self.is_user_representative,
+            idempotency_key=self.idempotency_key,
+        )
+
+
+@strawberry.type
+class UpdatePersonSuccess:
+    person: Person
+
+
+UpdatePersonPayload = Annotated[
+    UpdatePersonSuccess
+    | ValidationRejection
+    | NotFoundRejection
+    | InvalidStateRejection
+    | IdempotencyConflictRejection,
+    strawberry.union("UpdatePersonPayload"),
+]
+
+
 @strawberry.type
 class PersonMutations:
     @strawberry.mutation(
@@ -277,3 +329,15 @@ class PersonMutations:
             info.context.services.db, platform_id=info.context.platform.id, new=new
         )
         return AddPersonSuccess(person=NaturalPerson.of(outcome.value))
+
+    @strawberry.mutation(
+        extensions=allow(BACKEND, USER_TOKEN),
+        description="Change a person's data (given fields only); identity changes of a"
+        " VALIDATED user send it back to review.",
+    )
+    async def update_person(self, info: Info, input: UpdatePersonInput) -> UpdatePersonPayload:
+        await require_own(info, tables.Person, input.person_id, what="person")
+        row = await profiles.update_person(
+            info.context.services.db, platform_id=info.context.platform.id, update=input.update()
+        )
+        return UpdatePersonSuccess(person=person_of(row))

@@ -41,7 +41,7 @@ from gateway.graphql.runtime.text_guard import TextGuard
 from gateway.graphql.sandbox import SandboxMutations
 from gateway.graphql.scalars import SCALARS
 from gateway.graphql.tokens import TokenMutations
-from gateway.graphql.users import UserMutations, ViewerQueries
+from gateway.graphql.users import UserLifecycleMutations, UserMutations, ViewerQueries
 from gateway.graphql.webhooks import WebhookMutations
 
 
@@ -62,6 +62,7 @@ class Mutation(
     WebhookMutations,
     SandboxMutations,
     TokenMutations,
+    UserLifecycleMutations,
 ):
     pass
 

@@ -1,4 +1,6 @@
-"""Users: the type, the platform's users page, `viewer` and `createUser`.
+"""Users: the type, the platform's users page, `viewer`, `createUser`, `updateUser`, and the
+user's lifecycle: `blockUser`, `unblockUser` (operators), `closeUser` (see
+gateway/services/lifecycle.py and gateway/services/profiles.py for the rules).
 
 Leaf fields are plain attributes filled when a row becomes a GraphQL object; only relationship
 edges are resolvers, and each goes through a per-request loader, so a deep query costs one
@@ -20,7 +22,7 @@ from strawberry.types.nodes import SelectedField, Selection
 from gateway.domain.enums import UserKind, UserStatus, ValidationStatus
 from gateway.domain.errors import InvalidArgument
 from gateway.domain.pagination import Page, PageRequest
-from gateway.graphql.access import BACKEND, allow
+from gateway.graphql.access import BACKEND, OPERATOR, USER_TOKEN, allow, require_own
 from gateway.graphql.context import Info
 from gateway.graphql.kyc import requirements_of_user
 from gateway.graphql.loaders import now_or_later
@@ -29,11 +31,13 @@ from gateway.graphql.persons import PersonInput
 from gateway.graphql.rejections import (
     DuplicateRejection,
     IdempotencyConflictRejection,
+    InvalidStateRejection,
+    NotFoundRejection,
     ValidationRejection,
 )
 from gateway.graphql.relay import Connection, Node, connection, page_arguments
 from gateway.graphql.scalars import DateTime
-from gateway.services import users
+from gateway.services import lifecycle, profiles, users
 from gateway.store import ledger_tables, tables
 from gateway.store.readers import UserCriteria
 
@@ -63,6 +67,9 @@ class User(Node):
     status: UserStatus
     validation_status: ValidationStatus
     qualified_at: DateTime | None
+    blocked_reason: str | None = strawberry.field(
+        description="Why an operator blocked the user; null unless BLOCKED."
+    )
     created_at: DateTime
     updated_at: DateTime
     row_id: strawberry.Private[uuid.UUID]
@@ -77,6 +84,7 @@ class User(Node):
             status=row.status,
             validation_status=row.validation_status,
             qualified_at=DateTime(row.qualified_at) if row.qualified_at else None,
+            blocked_reason=row.blocked_reason,
             created_at=DateTime(row.created_at),
             updated_at=DateTime(row.updated_at),
             row_id=row.id,
@@ -260,6 +268,116 @@ class UserMutations:
             info.context.services.db, platform_id=info.context.platform.id, new=new
         )
         return CreateUserSuccess(user=User.of(outcome.value))
+
+
+@strawberry.input
+class UpdateUserInput:
+    user_id: strawberry.ID
+    email: str | None = strawberry.field(default=None, description="Unchanged when null.")
+    login: str | None = strawberry.field(default=None, description="Unchanged when null.")
+    idempotency_key: str | None = None
+
+
+@strawberry.type
+class UpdateUserSuccess:
+    user: User
+
+
+UpdateUserPayload = Annotated[
+    UpdateUserSuccess
+    | ValidationRejection
+    | NotFoundRejection
+    | InvalidStateRejection
+    | DuplicateRejection
+    | IdempotencyConflictRejection,
+    strawberry.union("UpdateUserPayload"),
+]
+
+
+@strawberry.input
+class BlockUserInput:
+    user_id: strawberry.ID
+    reason: str | None = strawberry.field(
+        default=None, description="Why (at most 500 characters); shown as User.blockedReason."
+    )
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class UserStatusInput:
+    user_id: strawberry.ID
+    idempotency_key: str | None = None
+
+
+@strawberry.type
+class UserStatusSuccess:
+    user: User
+
+
+UserStatusPayload = Annotated[
+    UserStatusSuccess
+    | ValidationRejection
+    | NotFoundRejection
+    | InvalidStateRejection
+    | IdempotencyConflictRejection,
+    strawberry.union("UserStatusPayload"),
+]
+
+
+def _services(info: Info) -> tuple[Any, uuid.UUID]:
+    return info.context.services.db, info.context.platform.id
+
+
+@strawberry.type
+class UserLifecycleMutations:
+    @strawberry.mutation(
+        extensions=allow(BACKEND, USER_TOKEN),
+        description="Change the user's e-mail or login (given fields only).",
+    )
+    async def update_user(self, info: Info, input: UpdateUserInput) -> UpdateUserPayload:
+        await require_own(info, tables.User, input.user_id, what="user")
+        update = profiles.UserUpdate(
+            user_id=input.user_id,
+            email=input.email,
+            login=input.login,
+            idempotency_key=input.idempotency_key,
+        )
+        db, platform_id = _services(info)
+        user = await profiles.update_user(db, platform_id=platform_id, update=update)
+        return UpdateUserSuccess(user=User.of(user))
+
+    @strawberry.mutation(
+        extensions=allow(OPERATOR),
+        description="Block an ACTIVE user: its accounts neither send nor receive, its tokens"
+        " stop working (a new one is needed after unblocking).",
+    )
+    async def block_user(self, info: Info, input: BlockUserInput) -> UserStatusPayload:
+        change = lifecycle.UserChange(
+            user_id=input.user_id, reason=input.reason, idempotency_key=input.idempotency_key
+        )
+        db, platform_id = _services(info)
+        user = await lifecycle.block_user(db, platform_id=platform_id, change=change)
+        return UserStatusSuccess(user=User.of(user))
+
+    @strawberry.mutation(
+        extensions=allow(OPERATOR), description="Unblock a BLOCKED user: money moves again."
+    )
+    async def unblock_user(self, info: Info, input: UserStatusInput) -> UserStatusPayload:
+        change = lifecycle.UserChange(user_id=input.user_id, idempotency_key=input.idempotency_key)
+        db, platform_id = _services(info)
+        user = await lifecycle.unblock_user(db, platform_id=platform_id, change=change)
+        return UserStatusSuccess(user=User.of(user))
+
+    @strawberry.mutation(
+        extensions=allow(BACKEND, OPERATOR),
+        description="Close a user for good: only with every account at zero and nothing in"
+        " flight; its accounts close, its ACTIVE mandates are canceled, its tokens revoked.",
+    )
+    async def close_user(self, info: Info, input: UserStatusInput) -> UserStatusPayload:
+        change = lifecycle.UserChange(user_id=input.user_id, idempotency_key=input.idempotency_key)
+        db, platform_id = _services(info)
+        user = await lifecycle.close_user(db, platform_id=platform_id, change=change)
+        return UserStatusSuccess(user=User.of(user))
 
 
 @strawberry.type

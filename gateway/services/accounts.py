@@ -131,6 +131,8 @@ async def add_bank_account(
         user = await find(
             tx.session, User, platform_id=tx.platform_id, id_text=new.user_id, what="user"
         )
+        if user.status is UserStatus.CLOSED:
+            raise InvalidState("The user is CLOSED.")
         bank_account = BankAccount(
             id=new_id(),
             platform_id=tx.platform_id,

@@ -12,6 +12,7 @@ type), bounded in size, stored outside the database, and described by their SHA-
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -67,6 +68,7 @@ class NewDocument:
     file_name: str | None
     content: bytes
     person_id: str | None = None
+    expires_on: dt.date | None = None  # the last day it is valid (services/document_expiry.py)
 
 
 def _person_label(person: Person) -> str:
@@ -78,9 +80,10 @@ def _person_label(person: Person) -> str:
 def requirements_of(
     user: User, persons: list[Person], documents: list[KycDocument]
 ) -> list[Missing]:
-    """What `user` must still provide (pure: from rows already loaded); nothing once its
-    validation is under review or granted."""
-    if user.validation_status in (ValidationStatus.PENDING, ValidationStatus.VALIDATED):
+    """What `user` must still provide (pure: from rows already loaded); nothing while its
+    validation is under review. A VALIDATED user sees what it would lack if reviewed today
+    (an OUT_OF_DATE document's requirement, see services/document_expiry.py)."""
+    if user.validation_status is ValidationStatus.PENDING:
         return []
     person_facts = [
         PersonFacts(p.id, p.is_holder, tuple(p.roles), p.is_user_representative, _person_label(p))
@@ -101,6 +104,8 @@ def _check_document(new: NewDocument, size_max: int) -> str:
         checks.add("file", f"The file exceeds {size_max} bytes.")
     elif len(new.content) < DOCUMENT_BYTES_MIN or content_type is None:
         checks.add("file", "Only PDF, PNG and JPEG files are accepted (checked by content).")
+    if new.expires_on is not None and new.expires_on < dt.datetime.now(dt.UTC).date():
+        checks.add("expiresOn", "The document has expired already.")
     checks.done()
     assert content_type is not None
     return content_type
@@ -159,6 +164,7 @@ async def submit_document(
             content_type=content_type,
             size_bytes=len(new.content),
             sha256=hashlib.sha256(new.content).hexdigest(),
+            expires_on=new.expires_on,
         )
         tx.session.add(document)
         await tx.session.flush()
@@ -251,6 +257,8 @@ async def decide_validation(
     tx: Tx, user: User, outcome: ValidationStatus, reason: str | None
 ) -> User:
     """Apply a compliance decision to a PENDING user (within the caller's transaction)."""
+    if user.status is UserStatus.CLOSED:
+        raise InvalidState("The user is CLOSED.")
     check_transition(VALIDATION, user.validation_status, outcome, "The user")
     previous = user.validation_status
     user.validation_status = outcome

@@ -88,8 +88,14 @@ async def create_mandate(
     """Ask for a direct-debit mandate on one of the user's bank accounts."""
 
     async def work(tx: Tx) -> DirectDebitMandate:
+        # Locked: a user being closed meanwhile either sees this mandate or refuses it.
         user = await find(
-            tx.session, User, platform_id=tx.platform_id, id_text=new.user_id, what="user"
+            tx.session,
+            User,
+            platform_id=tx.platform_id,
+            id_text=new.user_id,
+            what="user",
+            lock=True,
         )
         bank_account = await find(
             tx.session,
@@ -162,6 +168,7 @@ async def create_pay_in(db: Database, *, platform_id: uuid.UUID, new: NewPayIn) 
             platform_id=tx.platform_id,
             id_text=new.credited_account_id,
             what="credited account",
+            lock=True,  # a user being closed meanwhile either sees this pay-in or refuses it
         )
         if new.currency != account.currency:
             raise CurrencyMismatch(f"The account holds {account.currency}, not {new.currency}.")

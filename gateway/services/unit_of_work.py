@@ -62,6 +62,7 @@ class Tx:
         counterpart_user_id: uuid.UUID | None = None,
         previous: Any = None,
         status: Any = None,
+        changed_fields: list[str] | None = None,
     ) -> None:
         """Record a state change of `obj` (a table row) to append when the work succeeds."""
         self.events.append(
@@ -76,6 +77,7 @@ class Tx:
                 counterpart_user_id=counterpart_user_id,
                 previous_status=_status_text(previous),
                 status=_status_text(status),
+                changed_fields=changed_fields,
                 occurred_at=utcnow(),
                 **self.actor_columns,
             )

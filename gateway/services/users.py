@@ -61,7 +61,7 @@ class NewPerson:
     idempotency_key: str | None = None
 
 
-def _address_columns(address: AddressData) -> dict[str, Any]:
+def address_columns(address: AddressData) -> dict[str, Any]:
     return {
         "address_line1": address.line1.strip(),
         "address_line2": address.line2.strip() if address.line2 else None,
@@ -82,7 +82,7 @@ def natural_person_row(tx: Tx, user_id: uuid.UUID, data: NaturalPersonData, **ex
         last_name=data.last_name.strip(),
         birth_date=data.birth_date,
         nationality=data.nationality,
-        **_address_columns(data.address),
+        **address_columns(data.address),
         **extra,
     )
 
@@ -98,7 +98,7 @@ def _legal_person_rows(tx: Tx, user_id: uuid.UUID, data: LegalPersonData) -> lis
         category=data.category.strip(),
         registration_number=(data.registration_number or "").strip() or None,
         nationality=data.nationality,
-        **_address_columns(data.address),
+        **address_columns(data.address),
     )
     representative = natural_person_row(
         tx,

@@ -57,6 +57,7 @@ def event_payload(event: Event) -> dict[str, Any]:
             "objectType": event.object_type,
             "previousStatus": event.previous_status,
             "status": event.status,
+            "changedFields": event.changed_fields,
             "occurredAt": rfc3339(event.occurred_at),
         },
     }

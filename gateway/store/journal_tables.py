@@ -47,6 +47,8 @@ class Event(ActorColumns, table=True):
     counterpart_user_id: uuid.UUID | None = None  # the other user of a transfer
     previous_status: str | None = Field(default=None, max_length=32)
     status: str | None = Field(default=None, max_length=32)
+    # The input names of the fields an update changed (USER_UPDATED, PERSON_UPDATED).
+    changed_fields: list[str] | None = Field(default=None, sa_type=sa.JSON)
     occurred_at: dt.datetime = _created_at()
 
 

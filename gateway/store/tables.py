@@ -129,6 +129,8 @@ class User(SQLModel, table=True):
     updated_at: dt.datetime = _created_at()
     # User tokens issued at or before this instant are refused (revokeUserTokens).
     tokens_valid_after: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Why an operator blocked the user (blockUser); cleared when it is unblocked.
+    blocked_reason: str | None = Field(default=None, max_length=500)
 
 
 class Person(SQLModel, table=True):
@@ -243,5 +245,8 @@ class KycDocument(SQLModel, table=True):
     size_bytes: int
     sha256: str = Field(max_length=64)
     refused_reason: str | None = Field(default=None, max_length=500)
+    # The day the document stops being valid (an identity card's end date): from that day on
+    # a VALIDATED document goes OUT_OF_DATE (services/document_expiry.py).
+    expires_on: dt.date | None = None
     created_at: dt.datetime = _created_at()
     updated_at: dt.datetime = _created_at()

@@ -3,15 +3,10 @@ details. Each is a named union member with a `code`, and none of them changes an
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 import pytest
-from sqlmodel import col, update
 
-from gateway.domain.enums import UserStatus
 from gateway.store.engine import Database
-from gateway.store.tables import User
 from tests.conftest import PlatformHandle
 from tests.support.accounts import add_bank_account, open_account, read_account
 from tests.support.calls import field_paths, mutate, rejected, state, success
@@ -25,6 +20,7 @@ from tests.support.documents import (
     UNBLOCK_ACCOUNT,
 )
 from tests.support.inputs import pay_out_input, transfer_input, wire_input
+from tests.support.lifecycle import block_user, operator
 from tests.support.payments import Funded, create_pay_out, funded_account, settle_pay_out
 from tests.support.users import create_natural_user
 
@@ -88,13 +84,7 @@ async def test_a_blocked_users_accounts_cannot_move_money(
     client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle, pair: tuple[Funded, Funded]
 ) -> None:
     payer, payee = pair
-    # No mutation blocks a user: an operator does, in the database.
-    async with db.transaction() as session:
-        await session.execute(
-            update(User)
-            .where(col(User.id) == uuid.UUID(payer.user_id))
-            .values(status=UserStatus.BLOCKED)
-        )
+    await block_user(client, await operator(db, sandbox), payer.user_id)
     ids = (payer.account_id, payee.account_id)
     before = await state(client, sandbox, *ids)
 

@@ -62,6 +62,7 @@ ID_ROLES: Mapping[str, str] = {
     "payInId": "pay_in",
     "payOutId": "pay_out",
     "DeleteWebhookEndpointInput.id": "webhook_endpoint",
+    "documentId": "document",
 }
 
 # ID input fields that may name another user's object of the same platform: paying another
@@ -94,6 +95,13 @@ SHARED_WITHIN_A_PLATFORM = frozenset({"Platform"})
 EXAMPLES: Mapping[str, Any] = {
     "CreateUserInput.email": lambda: f"{unique('matrix')}@example.com",
     "CreateUserInput.login": lambda: unique("matrix"),
+    "UpdateUserInput.email": lambda: f"{unique('matrix')}@example.com",
+    "UpdateUserInput.login": lambda: unique("matrix"),
+    # The matrix's person is a natural one: the legal person's fields stay unchanged (null).
+    "UpdatePersonInput.legalName": None,
+    "UpdatePersonInput.category": None,
+    "UpdatePersonInput.registrationNumber": None,
+    "SubmitDocumentInput.expiresOn": "2099-12-31",
     "idempotencyKey": new_key,
     "ownerName": "Ada Lovelace",
     "iban": FR_IBAN,

@@ -37,11 +37,14 @@ async def upload(
     file_name: str,
     person_id: str | None = None,
     declared_type: str = "application/octet-stream",
+    expires_on: str | None = None,
 ) -> httpx.Response:
     """POST submitDocument as a GraphQL multipart request (operations, map, then file `0`)."""
     variables: dict[str, Any] = {"userId": user_id, "type": document_type, "file": None}
     if person_id is not None:
         variables["personId"] = person_id
+    if expires_on is not None:
+        variables["expiresOn"] = expires_on
     operations = {"query": SUBMIT_DOCUMENT, "variables": {"input": variables}}
     files_map = {"0": ["variables.input.file"]}
     return await client.post(
@@ -61,6 +64,7 @@ async def submit_document(
     content: bytes = PDF,
     file_name: str = "document.pdf",
     person_id: str | None = None,
+    expires_on: str | None = None,
 ) -> dict[str, Any]:
     """Upload a document; the submitDocument payload."""
     response = await upload(
@@ -71,6 +75,7 @@ async def submit_document(
         content=content,
         file_name=file_name,
         person_id=person_id,
+        expires_on=expires_on,
     )
     assert response.status_code == 200, response.text
     body = response.json()

@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from gateway.domain.credentials import Principal
-from gateway.domain.enums import UserStatus
 from gateway.services.user_tokens import issue_user_token
 from gateway.settings import Settings
 from gateway.store.engine import Database
@@ -25,7 +24,7 @@ from gateway.store.tables import ApiKey, User
 from tests.conftest import PlatformHandle, make_platform
 from tests.support import data, graphql
 from tests.support.calls import mutate, rejected, success, top_level_error
-from tests.support.documents import ADD_BANK_ACCOUNT, CREATE_USER, document
+from tests.support.documents import ADD_BANK_ACCOUNT, CREATE_USER
 from tests.support.inputs import (
     FR_IBAN,
     legal_person,
@@ -34,12 +33,13 @@ from tests.support.inputs import (
     transfer_input,
     user_input,
 )
+from tests.support.lifecycle import block_user, operator, unblock_user
 from tests.support.payments import funded_account
 from tests.support.server import LiveServer, serve
+from tests.support.tokens import CREATE_TOKEN, as_user, refused, user_token
 from tests.support.users import create_natural_user
 from tests.support.websocket import events, init, socket, subscribe
 
-CREATE_TOKEN = document("CreateUserToken")
 REVOKE_TOKENS = """mutation ($input: RevokeUserTokensInput!) { revokeUserTokens(input: $input) {
   __typename ... on RevokeUserTokensSuccess { revokedBefore user { id } }
 } }"""
@@ -56,32 +56,6 @@ SCOPE = """{ viewer { id }
     payIns(first: 100) { edges { node { id } } }
     events(first: 100) { edges { node { objectId } } }
     webhookEndpoints { id } } }"""
-
-
-def as_user(platform: PlatformHandle, token: str) -> PlatformHandle:
-    return PlatformHandle(id=platform.id, key=token)
-
-
-async def user_token(
-    client: httpx.AsyncClient, platform: PlatformHandle, user_id: str, **input: Any
-) -> str:
-    payload = await mutate(client, platform, CREATE_TOKEN, {"userId": user_id, **input})
-    token: str = success(payload, "CreateUserTokenSuccess")["token"]
-    return token
-
-
-async def refused(client: httpx.AsyncClient, token: str) -> bool:
-    """True when the gateway answers 401 UNAUTHENTICATED to the token."""
-    response = await client.post(
-        "/graphql",
-        json={"query": "{ viewer { id } }"},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    if response.status_code == 401:
-        assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-        return True
-    assert response.status_code == 200, response.text
-    return False
 
 
 @pytest.fixture
@@ -247,24 +221,20 @@ async def test_token_lifetimes_outside_the_bounds_are_validation_rejections(
     rejected(unknown, "NotFoundRejection", "NOT_FOUND")
 
 
-async def _set_status(db: Database, user_id: str, status: UserStatus) -> None:
-    async with db.transaction() as session:
-        await session.execute(
-            sa.update(User).where(col(User.id) == uuid.UUID(user_id)).values(status=status)
-        )
-
-
 async def test_a_token_for_a_blocked_user_is_neither_issued_nor_accepted(
     client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle
 ) -> None:
+    officer = await operator(db, sandbox)
     user_id = await create_natural_user(client, sandbox)
     token = await user_token(client, sandbox, user_id)
-    await _set_status(db, user_id, UserStatus.BLOCKED)
+    await block_user(client, officer, user_id)
     assert await refused(client, token)
     payload = await mutate(client, sandbox, CREATE_TOKEN, {"userId": user_id})
     rejected(payload, "InvalidStateRejection", "INVALID_STATE")
-    await _set_status(db, user_id, UserStatus.ACTIVE)
-    assert not await refused(client, token)
+    await unblock_user(client, officer, user_id)
+    # Blocking revoked the tokens issued before it: the user needs a new one.
+    assert await refused(client, token)
+    assert not await refused(client, await user_token(client, sandbox, user_id))
 
 
 async def test_revoking_a_users_tokens_refuses_them_from_the_next_request(
