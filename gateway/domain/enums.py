@@ -71,7 +71,8 @@ class EntryKind(enum.Enum):
     TRANSFER_OUT = "TRANSFER_OUT"
     PAY_IN = "PAY_IN"
     PAY_OUT = "PAY_OUT"
-    PAY_OUT_RETURN = "PAY_OUT_RETURN"
+    PAY_OUT_RETURN = "PAY_OUT_RETURN"  # a pay-out that failed, or came back after success
+    CHARGEBACK = "CHARGEBACK"  # a direct debit the payer's bank took back after success
 
 
 class TransferStatus(enum.Enum):
@@ -95,6 +96,7 @@ class PayInStatus(enum.Enum):
     PENDING = "PENDING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
+    CHARGED_BACK = "CHARGED_BACK"  # DIRECT_DEBIT only, after SUCCEEDED
 
 
 class PayOutStatus(enum.Enum):
@@ -102,6 +104,7 @@ class PayOutStatus(enum.Enum):
     PENDING = "PENDING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
+    RETURNED = "RETURNED"  # sent back by the receiving bank after SUCCEEDED
 
 
 class DocumentType(enum.Enum):
@@ -118,6 +121,23 @@ class DocumentStatus(enum.Enum):
     VALIDATION_ASKED = "VALIDATION_ASKED"
     VALIDATED = "VALIDATED"
     REFUSED = "REFUSED"
+
+
+class RefusalReason(enum.Enum):
+    """Why compliance refused a document or a user, or asked for more: the MPS and Mangopay
+    vocabulary (MPS replaced DOCUMENT_FALSIFIED by COMPLIANCE_REASON; Mangopay says
+    DOCUMENT_HAS_EXPIRED and DOCUMENT_DO_NOT_MATCH_USER_DATA). A free message goes with it."""
+
+    COMPLIANCE_REASON = "COMPLIANCE_REASON"
+    DOCUMENT_UNREADABLE = "DOCUMENT_UNREADABLE"
+    DOCUMENT_EXPIRED = "DOCUMENT_EXPIRED"
+    DOCUMENT_INCOMPLETE = "DOCUMENT_INCOMPLETE"
+    DOCUMENT_NOT_MATCHING_USER_DATA = "DOCUMENT_NOT_MATCHING_USER_DATA"
+    DOCUMENT_MISSING = "DOCUMENT_MISSING"
+    DOCUMENT_NOT_ACCEPTED = "DOCUMENT_NOT_ACCEPTED"
+    UNDERAGE_PERSON = "UNDERAGE_PERSON"
+    SPECIFIC_CASE = "SPECIFIC_CASE"
+    OTHER = "OTHER"
 
 
 class EventType(enum.Enum):
@@ -154,3 +174,6 @@ class EventType(enum.Enum):
     ACCOUNT_UNBLOCKED = "ACCOUNT_UNBLOCKED"
     ACCOUNT_CLOSED = "ACCOUNT_CLOSED"
     BANK_ACCOUNT_CREATED = "BANK_ACCOUNT_CREATED"
+    # Operator decisions: what comes back after a success.
+    PAY_OUT_RETURNED = "PAY_OUT_RETURNED"
+    DIRECT_DEBIT_CHARGED_BACK = "DIRECT_DEBIT_CHARGED_BACK"

@@ -13,7 +13,7 @@ from typing import Any
 import strawberry
 from starlette.websockets import WebSocket
 
-from gateway.domain.enums import EventType
+from gateway.domain.enums import EventType, RefusalReason
 from gateway.domain.errors import InvalidArgument
 from gateway.domain.ids import parse_id
 from gateway.domain.pagination import decode_event_cursor, encode_event_cursor
@@ -39,6 +39,12 @@ class Event(Node):
     object_id: strawberry.ID
     previous_status: str | None
     status: str | None
+    reasons: list[RefusalReason] | None = strawberry.field(
+        description="A compliance decision's reasons."
+    )
+    message: str | None = strawberry.field(
+        description="A decision's free message, or why a payment failed or came back."
+    )
     fresh_loaders: strawberry.Private[Any] = None
 
     @classmethod
@@ -51,6 +57,8 @@ class Event(Node):
             object_id=strawberry.ID(str(row.object_id)),
             previous_status=row.previous_status,
             status=row.status,
+            reasons=None if row.reasons is None else [RefusalReason(r) for r in row.reasons],
+            message=row.message,
             fresh_loaders=fresh_loaders,
         )
 

@@ -62,8 +62,11 @@ class Tx:
         counterpart_user_id: uuid.UUID | None = None,
         previous: Any = None,
         status: Any = None,
+        reasons: list[str] | None = None,
+        message: str | None = None,
     ) -> None:
-        """Record a state change of `obj` (a table row) to append when the work succeeds."""
+        """Record a state change of `obj` (a table row) to append when the work succeeds;
+        a decision's refusal reasons and free message go with it."""
         self.events.append(
             Event(
                 id=new_id(),
@@ -77,6 +80,8 @@ class Tx:
                 previous_status=_status_text(previous),
                 status=_status_text(status),
                 occurred_at=utcnow(),
+                reasons=reasons,
+                message=message,
                 **self.actor_columns,
             )
         )

@@ -29,6 +29,7 @@ from gateway.domain.enums import (
     DocumentType,
     Environment,
     PersonKind,
+    RefusalReason,
     UserKind,
     UserStatus,
     ValidationStatus,
@@ -129,6 +130,9 @@ class User(SQLModel, table=True):
     updated_at: dt.datetime = _created_at()
     # User tokens issued at or before this instant are refused (revokeUserTokens).
     tokens_valid_after: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The last validation decision's reasons (RefusalReason names) and free message.
+    validation_reasons: list[str] | None = Field(default=None, sa_type=sa.JSON)
+    validation_message: str | None = Field(default=None, max_length=500)
 
 
 class Person(SQLModel, table=True):
@@ -242,6 +246,8 @@ class KycDocument(SQLModel, table=True):
     content_type: str = Field(max_length=100)
     size_bytes: int
     sha256: str = Field(max_length=64)
-    refused_reason: str | None = Field(default=None, max_length=500)
+    refused_reason: str | None = Field(default=None, max_length=500)  # text shown to people
+    refusal_reason: RefusalReason | None = Field(default=None, sa_type=_enum(RefusalReason))
+    refusal_message: str | None = Field(default=None, max_length=500)
     created_at: dt.datetime = _created_at()
     updated_at: dt.datetime = _created_at()

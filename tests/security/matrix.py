@@ -57,6 +57,7 @@ ID_ROLES: Mapping[str, str] = {
     "mandateId": "mandate",
     "payInId": "pay_in",
     "payOutId": "pay_out",
+    "documentId": "document",
     "DeleteWebhookEndpointInput.id": "webhook_endpoint",
 }
 
