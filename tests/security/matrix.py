@@ -61,6 +61,20 @@ ID_ROLES: Mapping[str, str] = {
     "DeleteWebhookEndpointInput.id": "webhook_endpoint",
 }
 
+# Mutations only OPERATOR keys may call: the matrix sends them with an operator key of the
+# caller's platform (a user token still meets FORBIDDEN, as on every platform-only field).
+OPERATOR_ONLY = frozenset(
+    {
+        "decideUserValidation",
+        "decideDocument",
+        "decideMandate",
+        "recordWirePayIn",
+        "failWirePayIn",
+        "settleDirectDebit",
+        "decidePayOut",
+    }
+)
+
 # ID input fields that may name another user's object of the same platform: paying another
 # user is the point of a transfer (the debited account must still be the caller's own).
 MAY_NAME_ANOTHER_USERS_OBJECT = frozenset({"CreateTransferInput.creditedAccountId"})

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from asgi_lifespan import LifespanManager
 
 from gateway.app import create_app
+from gateway.domain.enums import ApiKeyRole
 from gateway.graphql.schema import build_schema, export_sdl
 from gateway.settings import Settings
 from gateway.store.engine import Database
@@ -38,6 +39,7 @@ from tests.conftest import PlatformHandle, make_platform
 from tests.security.matrix import (
     MAY_NAME_ANOTHER_USERS_OBJECT,
     NODE_ROLES,
+    OPERATOR_ONLY,
     SHARED_WITHIN_A_PLATFORM,
     Selector,
     listed_node_type,
@@ -68,6 +70,7 @@ from tests.security.probes import (
 from tests.support.calls import mutate, query, success
 from tests.support.documents import CREATE_TRANSFER
 from tests.support.inputs import transfer_input
+from tests.support.platforms import key_with_role
 from tests.support.server import LiveServer, serve
 
 SCHEMA = build_schema()._schema
@@ -331,8 +334,11 @@ async def test_no_mutation_by_another_credential_changes_or_reveals_the_victims_
     absent = own | {slot: fresh_id() for slot in case.victim_slots}
     before = await snapshot(db.engine, world.tables, world.platform_id)
     assert before["users"], "the snapshot must see the victim's rows"
-    body = await _send(http, plan, aimed, attacker.handle)
-    unknown = await _send(http, plan, absent, attacker.handle)
+    handle = attacker.handle
+    if case.credential == ANOTHER_PLATFORM:
+        handle = await _credential_for(db, plan, handle)
+    body = await _send(http, plan, aimed, handle)
+    unknown = await _send(http, plan, absent, handle)
     after = await snapshot(db.engine, world.tables, world.platform_id)
     assert _changed(before, after) == [], "the victim's platform changed"
     if not plan.slots and case.credential == ANOTHER_PLATFORM:
@@ -352,6 +358,16 @@ async def test_no_mutation_by_another_credential_changes_or_reveals_the_victims_
         assert typename == "NotFoundRejection", body
 
 
+async def _credential_for(
+    db: Database, plan: MutationPlan, handle: PlatformHandle
+) -> PlatformHandle:
+    """An OPERATOR key of `handle`'s platform for the operators' mutations; else `handle`
+    (a platform key)."""
+    if plan.name not in OPERATOR_ONLY:
+        return handle
+    return await key_with_role(db, handle, ApiKeyRole.OPERATOR)
+
+
 def _role(slot: IdSlot) -> str:
     assert slot.role is not None, slot
     return slot.role
@@ -369,9 +385,11 @@ def _control_cases() -> Iterator[tuple[str, MutationPlan]]:
     ids=lambda v: v if isinstance(v, str) else v.name,
 )
 async def test_the_owner_sending_the_matrixs_request_reaches_its_objects(
-    http: httpx.AsyncClient, owner: Party, credential: str, plan: MutationPlan
+    http: httpx.AsyncClient, db: Database, owner: Party, credential: str, plan: MutationPlan
 ) -> None:
     handle = owner.handle
+    if credential == "owner-key":
+        handle = await _credential_for(db, plan, handle)
     if credential == "owner-token":
         handle = await user_token(http, owner.handle, owner.objects["user"])
     body = await _send(
