@@ -57,6 +57,8 @@ def event_payload(event: Event) -> dict[str, Any]:
             "objectType": event.object_type,
             "previousStatus": event.previous_status,
             "status": event.status,
+            "reasons": event.reasons,
+            "message": event.message,
             "occurredAt": rfc3339(event.occurred_at),
         },
     }

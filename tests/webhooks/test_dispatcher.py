@@ -110,6 +110,8 @@ async def test_a_payload_is_the_event_in_the_standard_webhooks_shape(
             "objectType": "User",
             "previousStatus": None,
             "status": event.status,
+            "reasons": None,
+            "message": None,
             "occurredAt": rfc3339(event.occurred_at),
         },
     }
