@@ -254,7 +254,7 @@ class DecisionMutations:
             reason=input.reason,
             idempotency_key=input.idempotency_key,
         )
-        outcome = await settlement.decide_mandate_now(
+        outcome = await settlement.decide_mandate(
             info.context.services.db, platform_id=info.context.platform.id, decision=decision
         )
         return DecideMandateSuccess(

@@ -2,10 +2,11 @@
 
 Each noun module (platforms, users, persons, kyc, accounts, ledger, payments, events,
 webhooks, tokens, sandbox, decisions) holds its types, inputs, payloads, resolvers and
-mutations, and registers its Node types in the node registry (nodes.py). An edge to another noun's type is
-a `strawberry.lazy` annotation whose object the registry builds. A noun module imports
-another at run time only for a function or an input it uses (platforms -> users -> persons,
-kyc; ledger, payments -> accounts), never back: imports go one way. The roots below list
+mutations, and registers its Node types in the node registry (nodes.py). An edge to another
+noun's type is a `strawberry.lazy` annotation whose object the registry builds. A noun module
+imports another at run time only for a function or an input it uses (platforms -> users ->
+persons, kyc; ledger, payments -> accounts; decisions -> users, kyc, payments, sandbox), never
+back: imports go one way. The roots below list
 each noun's fields; the order of the bases is the order of the root's fields in the SDL.
 
 `production=True` refuses introspection (`__schema`, `__type`; `__typename` stays) as a

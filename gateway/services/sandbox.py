@@ -101,7 +101,7 @@ async def simulate_mandate(
             what="mandate",
             lock=True,
         )
-        return await settlement.decide_mandate(tx, mandate, succeeded, None)
+        return await settlement.settle_mandate(tx, mandate, succeeded, None)
 
     return await _simulate(db, platform_id, "simulateMandate", DirectDebitMandate, work)
 

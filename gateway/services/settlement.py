@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -85,8 +86,7 @@ def _require_method(pay_in: PayIn, method: PayInMethod, decision: str) -> None:
     if pay_in.method is not method:
         raise InvalidState(
             f"The pay-in is a {pay_in.method.value} pay-in; {decision} applies to"
-            f" {method.value} pay-ins only.",
-            state=pay_in.status.value,
+            f" {method.value} pay-ins only."
         )
 
 
@@ -106,7 +106,7 @@ def _to_pending(tx: Tx, row: PayIn | PayOut, event: EventType, user_id: uuid.UUI
         tx.emit(event, row, user_id=user_id, previous=previous, status=row.status)
 
 
-async def decide_mandate(
+async def settle_mandate(
     tx: Tx, mandate: DirectDebitMandate, active: bool, reason: str | None
 ) -> DirectDebitMandate:
     """Activate or fail a CREATED mandate."""
@@ -312,22 +312,26 @@ def _check_reason(reason: str | None) -> None:
     checks.done()
 
 
+Decision = MandateDecision | WireReceipt | PayInDecision | PayOutDecision
+
+
 async def _decide(
     db: Database,
     platform_id: uuid.UUID,
     operation: str,
-    decision: object,
+    decision: Decision,
     model: type[M],
-    work: object,
+    work: Callable[[Tx], Awaitable[M]],
 ) -> Outcome[M]:
+    """Run one decision in its own transaction, under its optional idempotency key."""
     return await perform(
         db,
         platform_id=platform_id,
         operation=operation,
-        key=decision.idempotency_key,  # type: ignore[attr-defined]
+        key=decision.idempotency_key,
         payload=input_payload(decision),
         model=model,
-        work=work,  # type: ignore[arg-type]
+        work=work,
     )
 
 
@@ -337,7 +341,7 @@ async def _locked(tx: Tx, model: type[M], id_text: str, what: str) -> M:
     )
 
 
-async def decide_mandate_now(
+async def decide_mandate(
     db: Database, *, platform_id: uuid.UUID, decision: MandateDecision
 ) -> Outcome[DirectDebitMandate]:
     """An operator activates or fails a CREATED mandate."""
@@ -345,7 +349,7 @@ async def decide_mandate_now(
 
     async def work(tx: Tx) -> DirectDebitMandate:
         mandate = await _locked(tx, DirectDebitMandate, decision.mandate_id, "mandate")
-        return await decide_mandate(tx, mandate, decision.active, decision.reason)
+        return await settle_mandate(tx, mandate, decision.active, decision.reason)
 
     return await _decide(db, platform_id, "decideMandate", decision, DirectDebitMandate, work)
 
