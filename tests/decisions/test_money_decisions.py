@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from gateway.services.sandbox import settle_due
 from gateway.store.engine import Database
 from tests.decisions import decision_events
 from tests.ledger.invariants import assert_ledger_holds
@@ -26,7 +27,7 @@ from tests.support.decisions import (
 from tests.support.documents import CREATE_PAY_IN, CREATE_PAY_OUT, CREATE_TRANSFER, DECIDE_PAY_OUT
 from tests.support.inputs import new_key, pay_out_input, transfer_input, wire_input
 from tests.support.kyc import request_validation, submit_document
-from tests.support.payments import create_mandate, create_wire
+from tests.support.payments import create_mandate, create_wire, settle_pay_in
 from tests.support.platforms import PlatformHandle
 from tests.support.users import create_natural_user
 
@@ -249,3 +250,22 @@ async def test_a_backend_key_may_not_settle_a_pay_out(
 
     assert error["extensions"]["code"] == "FORBIDDEN", error
     assert await state(client, any_platform, pay_out_id, customer.account_id) == before
+
+
+async def test_on_a_sandbox_simulations_the_settler_and_operators_share_one_state_machine(
+    client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle
+) -> None:
+    customer = await _customer(client, db, sandbox)
+    wire_id = await create_wire(client, sandbox, customer.account_id, 300)
+    debit_id = await _direct_debit(client, sandbox, customer, 500)
+    success(await fail_wire(client, customer.operator, wire_id), "DecidePayInSuccess")
+
+    await settle_due(db, delay_s=0)  # decides the direct debit, leaves the failed wire
+    simulated = await settle_pay_in(client, sandbox, wire_id, "SUCCEEDED")
+    charged = await settle_direct_debit(client, customer.operator, debit_id, "CHARGED_BACK")
+
+    rejected(simulated, "InvalidStateRejection", "INVALID_STATE")
+    assert "FAILED" in simulated["message"]
+    assert success(charged, "DecidePayInSuccess")["payIn"]["status"] == "CHARGED_BACK"
+    assert await balance(client, sandbox, customer.account_id) == 0
+    await assert_ledger_holds(db, sandbox.id)
