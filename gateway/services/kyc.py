@@ -7,7 +7,8 @@ all through `decide_validation`) moves the user from PENDING to VALIDATED, REFUS
 WAITING_FOR_INFORMATION; validation sets `qualifiedAt`, turns the user's CREATED accounts
 VALIDATED and validates the documents under review, a refusal refuses them (with the
 decision's first reason and its message). An operator who refuses or asks for information
-gives at least one `RefusalReason`; the user keeps its last decision's reasons and message.
+gives at least one `RefusalReason` (and none when validating); the user keeps its last
+decision's reasons and message.
 
 An operator may also decide one document (`decideDocument`): only a document under review
 (VALIDATION_ASKED) is decided, VALIDATED or REFUSED (a refusal needs a reason); a CREATED
@@ -348,6 +349,8 @@ def _check_decision(
     checks = Checks()
     if refusing and not reasons:
         checks.add(path, "Give at least one reason when refusing or asking for information.")
+    elif reasons and not refusing:
+        checks.add(path, "Reasons go with a refusal or a request for information only.")
     checks.text("message", message, required=False, length_max=MESSAGE_LENGTH_MAX)
     checks.done()
 
@@ -397,6 +400,22 @@ async def decide_document(
     _check_decision(refusing, reasons, "reason", decision.message)
 
     async def work(tx: Tx) -> KycDocument:
+        found = await find(
+            tx.session,
+            KycDocument,
+            platform_id=tx.platform_id,
+            id_text=decision.document_id,
+            what="document",
+        )
+        # The user first, as a user's decision does: the two never decide one document at once.
+        await find(
+            tx.session,
+            User,
+            platform_id=tx.platform_id,
+            id_text=str(found.user_id),
+            what="user",
+            lock=True,
+        )
         document = await find(
             tx.session,
             KycDocument,
@@ -405,9 +424,8 @@ async def decide_document(
             what="document",
             lock=True,
         )
-        reason = decision.reason if refusing else None
         message = _message(decision.message)
-        _move_document(tx, document, decision.outcome, document.user_id, reason, message)
+        _move_document(tx, document, decision.outcome, document.user_id, decision.reason, message)
         await tx.session.flush()
         return document
 

@@ -9,7 +9,7 @@ from gateway.domain.enums import ApiKeyRole
 from gateway.store.engine import Database
 from tests.decisions import decision_events
 from tests.support.accounts import open_account, read_account
-from tests.support.calls import rejected, state, success, top_level_error
+from tests.support.calls import field_paths, rejected, state, success, top_level_error
 from tests.support.decisions import decide_document, decide_user, operator_of
 from tests.support.documents import DECIDE_DOCUMENT, DECIDE_USER_VALIDATION
 from tests.support.inputs import new_key
@@ -61,6 +61,8 @@ async def test_refusing_a_user_needs_a_reason_and_keeps_reasons_and_message(
     user_id, _, document_id = await _pending_user(client, any_platform)
     before = await state(client, any_platform, user_id, document_id)
 
+    needless = await decide_user(client, operator, user_id, "VALIDATED", ["OTHER"])
+    assert field_paths(needless) == ["reasons"]
     for outcome in ("REFUSED", "WAITING_FOR_INFORMATION"):
         payload = await decide_user(client, operator, user_id, outcome)
         assert (
