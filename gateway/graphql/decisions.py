@@ -76,7 +76,10 @@ class DecideUserValidationInput:
     outcome: ValidationOutcome
     reasons: list[RefusalReason] = strawberry.field(
         default_factory=list,
-        description="At least one when the outcome is REFUSED or WAITING_FOR_INFORMATION.",
+        description=(
+            "At least one when the outcome is REFUSED or WAITING_FOR_INFORMATION; none when"
+            " VALIDATED."
+        ),
     )
     message: str | None = None
     idempotency_key: str | None = None
@@ -224,7 +227,8 @@ class DecisionMutations:
         extensions=allow(OPERATOR),
         description=(
             "Compliance: validate or refuse one document under review (VALIDATION_ASKED);"
-            " refusing needs a reason, and the document's requirement comes back."
+            " refusing needs a reason, and the document's requirement comes back once the user"
+            " is no longer under review."
         ),
     )
     async def decide_document(

@@ -36,7 +36,13 @@ UPLOAD_CHUNK_BYTES = 64 * 1024
 
 strawberry.enum(DocumentType)
 strawberry.enum(DocumentStatus)
-strawberry.enum(RefusalReason)
+strawberry.enum(
+    RefusalReason,
+    description=(
+        "Why compliance refused a document or a user, or asked for more (MPS and Mangopay"
+        " vocabulary); a free message goes with it."
+    ),
+)
 
 
 async def _person(info: Info, person_id: uuid.UUID | None) -> Person | None:
