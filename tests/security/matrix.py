@@ -116,6 +116,9 @@ EXAMPLES: Mapping[str, Any] = {
     "ownershipPercentage": 30.0,
     "expiresInSeconds": 900,
     "method": "DIRECT_DEBIT",  # the mandate id is filled too: the combination must be valid
+    # Reasons are filled too, and go with refusals only.
+    "DecideUserValidationInput.outcome": "REFUSED",
+    "DecideDocumentInput.outcome": "REFUSED",
     "Boolean": False,
     "Int": 1,
     "Float": 1.0,
