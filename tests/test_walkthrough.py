@@ -263,18 +263,25 @@ async def test_the_readme_walk_through_holds_when_the_settler_decides_first(
 
 
 class Walk:
-    def __init__(self, client: httpx.AsyncClient, platform: PlatformHandle) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, platform: PlatformHandle, operator: PlatformHandle
+    ) -> None:
         self.client = client
         self.headers = platform.headers
+        self.operator_headers = operator.headers  # the back-office's decisions
         self.ran: set[str] = set()
 
-    async def run(
-        self, name: str, as_key: PlatformHandle | None = None, **input_fields: Any
-    ) -> Any:
+    async def run(self, name: str, **input_fields: Any) -> Any:
+        return await self._send(name, input_fields, self.headers)
+
+    async def decide(self, name: str, **input_fields: Any) -> Any:
+        return await self._send(name, input_fields, self.operator_headers)
+
+    async def _send(self, name: str, input_fields: Any, headers: dict[str, str]) -> Any:
         response = await self.client.post(
             "/graphql",
             json={"query": MUTATIONS[name], "variables": {"input": input_fields}},
-            headers=self.headers if as_key is None else as_key.headers,
+            headers=headers,
         )
         return self._payload(name, response)
 
@@ -307,7 +314,7 @@ class Walk:
 async def test_every_mutation_document_of_queries_runs_in_one_walk(
     client: httpx.AsyncClient, db: Database, platform: PlatformHandle
 ) -> None:
-    walk = Walk(client, platform)
+    walk = Walk(client, platform, await key_with_role(db, platform, ApiKeyRole.OPERATOR))
     legal = {
         "legalName": "Atelier Lumière",
         "category": "company",
@@ -330,15 +337,20 @@ async def test_every_mutation_document_of_queries_runs_in_one_walk(
         roles=["BENEFICIAL_OWNER"],
         ownershipPercentage=60.0,
     )
-    for document_type, person_id in [
-        ("REGISTRATION_PROOF", entity_id),
-        ("UBO_DECLARATION", entity_id),
-        ("IDENTITY_PROOF", representative_id),
-    ]:
-        proof = await walk.upload(
+    documents = [
+        await walk.upload(
             "SubmitDocument", PDF, userId=user_id, personId=person_id, type=document_type
         )
+        for document_type, person_id in [
+            ("REGISTRATION_PROOF", entity_id),
+            ("UBO_DECLARATION", entity_id),
+            ("IDENTITY_PROOF", representative_id),
+        ]
+    ]
     await walk.run("RequestValidation", userId=user_id)
+    await walk.decide(
+        "DecideDocument", documentId=documents[0]["document"]["id"], outcome="VALIDATED"
+    )
     await walk.run("SimulateValidation", userId=user_id, outcome="VALIDATED")
     main = (await walk.run("OpenAccount", userId=user_id, currency="EUR", label="Main"))["account"]
     spare = (await walk.run("OpenAccount", userId=user_id, currency="EUR"))["account"]
@@ -382,6 +394,7 @@ async def test_every_mutation_document_of_queries_runs_in_one_walk(
     await walk.run("SimulatePayOut", payOutId=pay_out["id"], outcome="SUCCEEDED")
     mandate = (await walk.run("CreateMandate", userId=user_id, bankAccountId=bank["id"]))["mandate"]
     await walk.run("SimulateMandate", mandateId=mandate["id"], outcome="SUCCEEDED")
+    await _operator_walk(walk, user_id, main["id"], bank["id"])
     await walk.run("BlockAccount", accountId=spare["id"])
     await walk.run("UnblockAccount", accountId=spare["id"])
     empty = (await walk.run("OpenAccount", userId=user_id, currency="EUR"))["account"]
@@ -389,28 +402,80 @@ async def test_every_mutation_document_of_queries_runs_in_one_walk(
     token = await walk.run("CreateUserToken", userId=user_id, expiresInSeconds=600)
     assert token["user"]["id"] == user_id
     await walk.run("RevokeUserTokens", userId=user_id)
-    await walk_the_lifecycle(walk, db, platform, user_id, representative_id, proof, mandate)
+    await walk_the_lifecycle(walk, user_id, representative_id, documents[2], mandate)
     assert walk.ran == set(MUTATIONS), set(MUTATIONS) - walk.ran
 
 
 async def walk_the_lifecycle(
     walk: Walk,
-    db: Database,
-    platform: PlatformHandle,
     user_id: str,
     representative_id: str,
     proof: dict[str, Any],
     mandate: dict[str, Any],
 ) -> None:
-    operator = await key_with_role(db, platform, ApiKeyRole.OPERATOR)
     await walk.run("UpdateUser", userId=user_id, login="atelier-lumiere")
     await walk.run("UpdatePerson", personId=representative_id, address={**ADDRESS, "city": "Lyon"})
     await walk.run("CancelMandate", mandateId=mandate["id"])
-    await walk.run("BlockUser", operator, userId=user_id, reason="Compliance review")
-    await walk.run("UnblockUser", operator, userId=user_id)
-    await walk.run("MarkDocumentOutOfDate", operator, documentId=proof["document"]["id"])
+    await walk.decide("BlockUser", userId=user_id, reason="Compliance review")
+    await walk.decide("UnblockUser", userId=user_id)
+    await walk.decide("MarkDocumentOutOfDate", documentId=proof["document"]["id"])
     person = {"natural": ADA}
-    other = (await walk.run("CreateUser", email="ada@atelier.example", login="ada", person=person))[
-        "user"
-    ]
+    other = (
+        await walk.run(
+            "CreateUser", email="ada@atelier.example", login="ada-closing", person=person
+        )
+    )["user"]
     await walk.run("CloseUser", userId=other["id"])
+
+
+async def _operator_walk(walk: Walk, user_id: str, account_id: str, bank_id: str) -> None:
+    """The operator's documents: a wire recorded and one failed, a mandate decided and its
+    direct debit settled, a pay-out settled, and another user's validation decided."""
+    eur = {"amount": 1_000, "currency": "EUR"}
+    wires = [
+        (
+            await walk.run(
+                "CreatePayIn",
+                creditedAccountId=account_id,
+                method="BANK_WIRE",
+                amount=eur,
+                idempotencyKey=key,
+            )
+        )["payIn"]["id"]
+        for key in ("fund-2", "fund-3")
+    ]
+    received = await walk.decide(
+        "RecordWirePayIn", payInId=wires[0], amountReceived=eur, valueDate="2026-12-04"
+    )
+    assert received["payIn"]["amountReceived"]["amount"] == 1_000
+    await walk.decide("FailWirePayIn", payInId=wires[1], reason="Never arrived.")
+    mandate = await walk.run("CreateMandate", userId=user_id, bankAccountId=bank_id)
+    mandate_id = mandate["mandate"]["id"]
+    await walk.decide("DecideMandate", mandateId=mandate_id, outcome="ACTIVE")
+    debit = await walk.run(
+        "CreatePayIn",
+        creditedAccountId=account_id,
+        method="DIRECT_DEBIT",
+        mandateId=mandate_id,
+        amount=eur,
+        idempotencyKey="debit-1",
+    )
+    await walk.decide("SettleDirectDebit", payInId=debit["payIn"]["id"], outcome="SUCCEEDED")
+    pay_out = await walk.run(
+        "CreatePayOut",
+        debitedAccountId=account_id,
+        bankAccountId=bank_id,
+        amount=eur,
+        idempotencyKey="out-2",
+    )
+    await walk.decide("DecidePayOut", payOutId=pay_out["payOut"]["id"], outcome="SUCCEEDED")
+    other = await walk.run(
+        "CreateUser",
+        email="ada@lovelace.example",
+        login="ada",
+        person={"natural": {**ADA, "nationality": "GB", "address": ADDRESS}},
+    )
+    other_id = other["user"]["id"]
+    await walk.upload("SubmitDocument", PDF, userId=other_id, type="IDENTITY_PROOF")
+    await walk.run("RequestValidation", userId=other_id)
+    await walk.decide("DecideUserValidation", userId=other_id, outcome="VALIDATED")

@@ -71,7 +71,8 @@ class EntryKind(enum.Enum):
     TRANSFER_OUT = "TRANSFER_OUT"
     PAY_IN = "PAY_IN"
     PAY_OUT = "PAY_OUT"
-    PAY_OUT_RETURN = "PAY_OUT_RETURN"
+    PAY_OUT_RETURN = "PAY_OUT_RETURN"  # a pay-out that failed, or came back after success
+    CHARGEBACK = "CHARGEBACK"  # a direct debit the payer's bank took back after success
 
 
 class TransferStatus(enum.Enum):
@@ -95,6 +96,7 @@ class PayInStatus(enum.Enum):
     PENDING = "PENDING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
+    CHARGED_BACK = "CHARGED_BACK"  # DIRECT_DEBIT only, after SUCCEEDED
 
 
 class PayOutStatus(enum.Enum):
@@ -102,6 +104,7 @@ class PayOutStatus(enum.Enum):
     PENDING = "PENDING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
+    RETURNED = "RETURNED"  # sent back by the receiving bank after SUCCEEDED
 
 
 class DocumentType(enum.Enum):
@@ -119,6 +122,23 @@ class DocumentStatus(enum.Enum):
     VALIDATED = "VALIDATED"
     REFUSED = "REFUSED"
     OUT_OF_DATE = "OUT_OF_DATE"  # expired, or found invalid after validation: counts no more
+
+
+class RefusalReason(enum.Enum):
+    """Why compliance refused a document or a user, or asked for more: the MPS and Mangopay
+    vocabulary (MPS replaced DOCUMENT_FALSIFIED by COMPLIANCE_REASON; Mangopay says
+    DOCUMENT_HAS_EXPIRED and DOCUMENT_DO_NOT_MATCH_USER_DATA). A free message goes with it."""
+
+    COMPLIANCE_REASON = "COMPLIANCE_REASON"
+    DOCUMENT_UNREADABLE = "DOCUMENT_UNREADABLE"
+    DOCUMENT_EXPIRED = "DOCUMENT_EXPIRED"
+    DOCUMENT_INCOMPLETE = "DOCUMENT_INCOMPLETE"
+    DOCUMENT_NOT_MATCHING_USER_DATA = "DOCUMENT_NOT_MATCHING_USER_DATA"
+    DOCUMENT_MISSING = "DOCUMENT_MISSING"
+    DOCUMENT_NOT_ACCEPTED = "DOCUMENT_NOT_ACCEPTED"
+    UNDERAGE_PERSON = "UNDERAGE_PERSON"
+    SPECIFIC_CASE = "SPECIFIC_CASE"
+    OTHER = "OTHER"
 
 
 class EventType(enum.Enum):
@@ -163,3 +183,6 @@ class EventType(enum.Enum):
     PERSON_UPDATED = "PERSON_UPDATED"
     DOCUMENT_OUT_OF_DATE = "DOCUMENT_OUT_OF_DATE"
     MANDATE_CANCELED = "MANDATE_CANCELED"
+    # Operator decisions: what comes back after a success.
+    PAY_OUT_RETURNED = "PAY_OUT_RETURNED"
+    DIRECT_DEBIT_CHARGED_BACK = "DIRECT_DEBIT_CHARGED_BACK"

@@ -129,7 +129,21 @@ class CurrencyMismatch(Rejected):
 
 
 class InvalidState(Rejected):
+    """The object is not in a state that allows the change; `state` names the state it is in
+    (its status, as text), when one state is to blame."""
+
     code = "INVALID_STATE"
+
+    def __init__(self, message: str, *, state: str | None = None) -> None:
+        super().__init__(message)
+        self.state = state
+
+    def to_record(self) -> dict[str, Any]:
+        return {**super().to_record(), "state": self.state}
+
+    @classmethod
+    def _restore(cls, record: dict[str, Any]) -> Rejected:
+        return cls(record["message"], state=record.get("state"))
 
 
 class IdempotencyConflict(Rejected):

@@ -66,18 +66,24 @@ MANDATE: Mapping[MandateStatus, frozenset[MandateStatus]] = {
 PAY_IN: Mapping[PayInStatus, frozenset[PayInStatus]] = {
     PayInStatus.CREATED: frozenset({PayInStatus.PENDING}),
     PayInStatus.PENDING: frozenset({PayInStatus.SUCCEEDED, PayInStatus.FAILED}),
-    PayInStatus.SUCCEEDED: frozenset(),
+    # A charge-back: DIRECT_DEBIT only (services/settlement.py checks the method).
+    PayInStatus.SUCCEEDED: frozenset({PayInStatus.CHARGED_BACK}),
     PayInStatus.FAILED: frozenset(),
+    PayInStatus.CHARGED_BACK: frozenset(),
 }
 PAY_OUT: Mapping[PayOutStatus, frozenset[PayOutStatus]] = {
     PayOutStatus.CREATED: frozenset({PayOutStatus.PENDING}),
     PayOutStatus.PENDING: frozenset({PayOutStatus.SUCCEEDED, PayOutStatus.FAILED}),
-    PayOutStatus.SUCCEEDED: frozenset(),
+    PayOutStatus.SUCCEEDED: frozenset({PayOutStatus.RETURNED}),
     PayOutStatus.FAILED: frozenset(),
+    PayOutStatus.RETURNED: frozenset(),
 }
 
 
 def check_transition(machine: Mapping[S, frozenset[S]], current: S, target: S, what: str) -> None:
-    """Raise InvalidState unless `current -> target` is a listed transition."""
+    """Raise InvalidState, naming the current state, unless `current -> target` is listed."""
     if target not in machine[current]:
-        raise InvalidState(f"{what} cannot go from {current.value} to {target.value}.")
+        raise InvalidState(
+            f"{what} cannot go from {current.value} to {target.value}.",
+            state=current.value,
+        )

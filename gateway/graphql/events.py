@@ -14,7 +14,7 @@ from typing import Any
 import strawberry
 from starlette.websockets import WebSocket
 
-from gateway.domain.enums import ActorKind, ApiKeyRole, EventType
+from gateway.domain.enums import ActorKind, ApiKeyRole, EventType, RefusalReason
 from gateway.domain.errors import InvalidArgument
 from gateway.domain.ids import parse_id
 from gateway.domain.pagination import decode_event_cursor, encode_event_cursor
@@ -114,6 +114,12 @@ class Event(Node):
     changed_fields: list[str] | None = strawberry.field(
         description="The input fields an update changed (USER_UPDATED, PERSON_UPDATED)."
     )
+    reasons: list[RefusalReason] | None = strawberry.field(
+        description="A compliance decision's reasons."
+    )
+    message: str | None = strawberry.field(
+        description="A decision's free message, or why a payment failed or came back."
+    )
     fresh_loaders: strawberry.Private[Any] = None
 
     @classmethod
@@ -128,6 +134,8 @@ class Event(Node):
             status=row.status,
             row=row,
             changed_fields=row.changed_fields,
+            reasons=None if row.reasons is None else [RefusalReason(r) for r in row.reasons],
+            message=row.message,
             fresh_loaders=fresh_loaders,
         )
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.file_uploads import Upload
 
-from gateway.domain.enums import DocumentStatus, DocumentType
+from gateway.domain.enums import DocumentStatus, DocumentType, RefusalReason
 from gateway.domain.errors import ValidationFailed
 from gateway.graphql.access import BACKEND, OPERATOR, USER_TOKEN, allow, require_own
 from gateway.graphql.context import Info
@@ -36,6 +36,13 @@ UPLOAD_CHUNK_BYTES = 64 * 1024
 
 strawberry.enum(DocumentType)
 strawberry.enum(DocumentStatus)
+strawberry.enum(
+    RefusalReason,
+    description=(
+        "Why compliance refused a document or a user, or asked for more (MPS and Mangopay"
+        " vocabulary); a free message goes with it."
+    ),
+)
 
 
 async def _person(info: Info, person_id: uuid.UUID | None) -> Person | None:
@@ -59,6 +66,12 @@ class KycDocument(Node):
         description="The last day the document is valid; VALIDATED documents go OUT_OF_DATE"
         " after it."
     )
+    refusal_reason: RefusalReason | None = strawberry.field(
+        description="Why compliance refused the document (REFUSED only)."
+    )
+    refusal_message: str | None = strawberry.field(
+        description="The free message that came with the refusal."
+    )
     created_at: DateTime
     user_id: strawberry.Private[uuid.UUID]
     person_id: strawberry.Private[uuid.UUID | None]
@@ -75,6 +88,8 @@ class KycDocument(Node):
             sha256=row.sha256,
             refused_reason=row.refused_reason,
             expires_on=Date(row.expires_on) if row.expires_on else None,
+            refusal_reason=row.refusal_reason,
+            refusal_message=row.refusal_message,
             created_at=DateTime(row.created_at),
             user_id=row.user_id,
             person_id=row.person_id,

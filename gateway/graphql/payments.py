@@ -28,7 +28,7 @@ from gateway.graphql.rejections import (
     ValidationRejection,
 )
 from gateway.graphql.relay import Node
-from gateway.graphql.scalars import DateTime
+from gateway.graphql.scalars import Date, DateTime
 from gateway.services import lifecycle, payments
 from gateway.store import ledger_tables, tables
 
@@ -51,6 +51,7 @@ def _bank_account(info: Info, bank_account_id: uuid.UUID) -> BankAccount:
 @strawberry.type
 class DirectDebitMandate(Node):
     status: MandateStatus
+    failure_reason: str | None
     created_at: DateTime
     user_id: strawberry.Private[uuid.UUID]
     bank_account_id: strawberry.Private[uuid.UUID]
@@ -60,6 +61,7 @@ class DirectDebitMandate(Node):
         return cls(
             id=strawberry.ID(str(row.id)),
             status=row.status,
+            failure_reason=row.failure_reason,
             created_at=DateTime(row.created_at),
             user_id=row.user_id,
             bank_account_id=row.bank_account_id,
@@ -89,6 +91,13 @@ class PayIn(Node):
     )
     status: PayInStatus
     failure_reason: str | None
+    amount_received: Money | None = strawberry.field(
+        description="BANK_WIRE: what the recorded wire brought, the amount credited."
+    )
+    value_date: Date | None = strawberry.field(description="When the bank booked the wire.")
+    bank_reference: str | None = strawberry.field(
+        description="The bank's reference of the recorded wire."
+    )
     created_at: DateTime
     updated_at: DateTime
     credited_account_id: strawberry.Private[uuid.UUID]
@@ -103,6 +112,11 @@ class PayIn(Node):
             wire_reference=row.wire_reference,
             status=row.status,
             failure_reason=row.failure_reason,
+            amount_received=(
+                None if row.amount_received is None else Money.of(row.amount_received, row.currency)
+            ),
+            value_date=Date(row.value_date) if row.value_date else None,
+            bank_reference=row.bank_reference,
             created_at=DateTime(row.created_at),
             updated_at=DateTime(row.updated_at),
             credited_account_id=row.credited_account_id,

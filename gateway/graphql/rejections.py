@@ -61,7 +61,10 @@ class CurrencyMismatchRejection(Rejection):
 
 @strawberry.type
 class InvalidStateRejection(Rejection):
-    pass
+    current_state: str | None = strawberry.field(
+        default=None,
+        description="The status the object is in, when its state is what refused the change.",
+    )
 
 
 @strawberry.type
@@ -83,6 +86,10 @@ def _validation(error: errors.ValidationFailed) -> ValidationRejection:
 
 def _duplicate(error: errors.Duplicate) -> DuplicateRejection:
     return DuplicateRejection(code=error.code, message=error.message, field=error.field)
+
+
+def _invalid_state(error: errors.InvalidState) -> InvalidStateRejection:
+    return InvalidStateRejection(code=error.code, message=error.message, current_state=error.state)
 
 
 def _insufficient(error: errors.InsufficientFunds) -> InsufficientFundsRejection:
@@ -113,9 +120,7 @@ EXCEPTION_HANDLERS = [
         CurrencyMismatchRejection,
         lambda e: _simple(e, CurrencyMismatchRejection),
     ),
-    _handler(
-        errors.InvalidState, InvalidStateRejection, lambda e: _simple(e, InvalidStateRejection)
-    ),
+    _handler(errors.InvalidState, InvalidStateRejection, _invalid_state),
     _handler(
         errors.IdempotencyConflict,
         IdempotencyConflictRejection,

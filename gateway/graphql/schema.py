@@ -1,11 +1,12 @@
 """The Strawberry schema, composed from one module per noun.
 
 Each noun module (platforms, users, persons, kyc, accounts, ledger, payments, events,
-webhooks, tokens, sandbox) holds its types, inputs, payloads, resolvers and mutations, and
-registers its Node types in the node registry (nodes.py). An edge to another noun's type is
-a `strawberry.lazy` annotation whose object the registry builds. A noun module imports
-another at run time only for a function or an input it uses (platforms -> users -> persons,
-kyc; ledger, payments -> accounts), never back: imports go one way. The roots below list
+webhooks, tokens, sandbox, decisions) holds its types, inputs, payloads, resolvers and
+mutations, and registers its Node types in the node registry (nodes.py). An edge to another
+noun's type is a `strawberry.lazy` annotation whose object the registry builds. A noun module
+imports another at run time only for a function or an input it uses (platforms -> users ->
+persons, kyc; ledger, payments -> accounts; decisions -> users, kyc, payments, sandbox), never
+back: imports go one way. The roots below list
 each noun's fields; the order of the bases is the order of the root's fields in the SDL.
 
 `production=True` refuses introspection (`__schema`, `__type`; `__typename` stays) as a
@@ -23,6 +24,7 @@ from strawberry.schema.config import StrawberryConfig
 from gateway.graphql.access import check_every_mutation_declares_roles
 from gateway.graphql.accounts import AccountMutations, AccountStatusMutations
 from gateway.graphql.context import OperationScope
+from gateway.graphql.decisions import DecisionMutations
 from gateway.graphql.events import Subscription
 from gateway.graphql.kyc import KycMutations
 from gateway.graphql.ledger import TransferMutations
@@ -63,6 +65,7 @@ class Mutation(
     SandboxMutations,
     TokenMutations,
     UserLifecycleMutations,
+    DecisionMutations,
 ):
     pass
 

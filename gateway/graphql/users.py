@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types.nodes import SelectedField, Selection
 
-from gateway.domain.enums import UserKind, UserStatus, ValidationStatus
+from gateway.domain.enums import RefusalReason, UserKind, UserStatus, ValidationStatus
 from gateway.domain.errors import InvalidArgument
 from gateway.domain.pagination import Page, PageRequest
 from gateway.graphql.access import BACKEND, OPERATOR, USER_TOKEN, allow, require_own
@@ -70,6 +70,12 @@ class User(Node):
     blocked_reason: str | None = strawberry.field(
         description="Why an operator blocked the user; null unless BLOCKED."
     )
+    validation_reasons: list[RefusalReason] = strawberry.field(
+        description="The reasons of the last validation decision (empty when none were given)."
+    )
+    validation_message: str | None = strawberry.field(
+        description="The free message of the last validation decision."
+    )
     created_at: DateTime
     updated_at: DateTime
     row_id: strawberry.Private[uuid.UUID]
@@ -85,6 +91,8 @@ class User(Node):
             validation_status=row.validation_status,
             qualified_at=DateTime(row.qualified_at) if row.qualified_at else None,
             blocked_reason=row.blocked_reason,
+            validation_reasons=[RefusalReason(r) for r in row.validation_reasons or ()],
+            validation_message=row.validation_message,
             created_at=DateTime(row.created_at),
             updated_at=DateTime(row.updated_at),
             row_id=row.id,

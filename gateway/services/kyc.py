@@ -1,10 +1,20 @@
 """KYC: documents, requirements and the user's validation.
 
 A user asks for validation only when nothing is missing (`requirements`); its CREATED
-documents then become VALIDATION_ASKED. The decision (from compliance, or `simulateValidation`
-on a sandbox) moves the user from PENDING to VALIDATED, REFUSED or WAITING_FOR_INFORMATION;
-validation sets `qualifiedAt`, turns the user's CREATED accounts VALIDATED and validates the
-documents under review, a refusal refuses them.
+documents then become VALIDATION_ASKED. The decision (from an operator's
+`decideUserValidation` on any platform, or `simulateValidation` and the settler on a sandbox,
+all through `decide_validation`) moves the user from PENDING to VALIDATED, REFUSED or
+WAITING_FOR_INFORMATION; validation sets `qualifiedAt`, turns the user's CREATED accounts
+VALIDATED and validates the documents under review, a refusal refuses them (with the
+decision's first reason and its message). An operator who refuses or asks for information
+gives at least one `RefusalReason` (and none when validating); the user keeps its last
+decision's reasons and message.
+
+An operator may also decide one document (`decideDocument`): only a document under review
+(VALIDATION_ASKED) is decided, VALIDATED or REFUSED (a refusal needs a reason); a CREATED
+document is not under review yet, and a decided one stays decided (a new document replaces
+it). A refused document no longer counts: its requirement comes back in `requirements` once
+the user is no longer under review (REFUSED or WAITING_FOR_INFORMATION).
 
 Files are checked by content (PDF, PNG or JPEG magic bytes, never the name or the declared
 type), bounded in size, stored outside the database, and described by their SHA-256.
@@ -15,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gateway.domain.documents import DOCUMENT_BYTES_MIN, safe_file_name, sniff_content_type
@@ -24,6 +35,7 @@ from gateway.domain.enums import (
     DocumentType,
     EventType,
     PersonKind,
+    RefusalReason,
     UserStatus,
     ValidationStatus,
 )
@@ -38,7 +50,7 @@ from gateway.domain.requirements import (
 )
 from gateway.domain.states import DOCUMENT, VALIDATION, check_transition
 from gateway.services.lookups import find, object_id
-from gateway.services.unit_of_work import Outcome, Tx, perform
+from gateway.services.unit_of_work import Outcome, Tx, input_payload, perform
 from gateway.store import accounts as account_rows
 from gateway.store import users
 from gateway.store.column_types import utcnow
@@ -242,19 +254,33 @@ def _move_document(
     document: KycDocument,
     target: DocumentStatus,
     user_id: uuid.UUID,
-    reason: str | None = None,
+    reason: RefusalReason | None = None,
+    message: str | None = None,
 ) -> None:
     check_transition(DOCUMENT, document.status, target, "The document")
     previous = document.status
     document.status = target
     document.updated_at = utcnow()
     if target is DocumentStatus.REFUSED:
-        document.refused_reason = reason or "Refused by compliance."
-    tx.emit(_DOCUMENT_EVENTS[target], document, user_id=user_id, previous=previous, status=target)
+        document.refusal_reason, document.refusal_message = reason, message
+        document.refused_reason = message or (reason.value if reason else "Refused by compliance.")
+    tx.emit(
+        _DOCUMENT_EVENTS[target],
+        document,
+        user_id=user_id,
+        previous=previous,
+        status=target,
+        reasons=[reason.value] if reason else None,
+        message=message if target is DocumentStatus.REFUSED else None,
+    )
 
 
 async def decide_validation(
-    tx: Tx, user: User, outcome: ValidationStatus, reason: str | None
+    tx: Tx,
+    user: User,
+    outcome: ValidationStatus,
+    reasons: Sequence[RefusalReason] = (),
+    message: str | None = None,
 ) -> User:
     """Apply a compliance decision to a PENDING user (within the caller's transaction)."""
     if user.status is UserStatus.CLOSED:
@@ -263,6 +289,8 @@ async def decide_validation(
     previous = user.validation_status
     user.validation_status = outcome
     user.updated_at = utcnow()
+    user.validation_reasons = [reason.value for reason in reasons]
+    user.validation_message = message
     _, documents = await _user_files(tx, user)
     under_review = [d for d in documents if d.status is DocumentStatus.VALIDATION_ASKED]
     if outcome is ValidationStatus.VALIDATED:
@@ -271,9 +299,18 @@ async def decide_validation(
             _move_document(tx, document, DocumentStatus.VALIDATED, user.id)
         await _validate_accounts(tx, user)
     elif outcome is ValidationStatus.REFUSED:
+        first = reasons[0] if reasons else None
         for document in under_review:
-            _move_document(tx, document, DocumentStatus.REFUSED, user.id, reason)
-    tx.emit(_DECISION_EVENTS[outcome], user, user_id=user.id, previous=previous, status=outcome)
+            _move_document(tx, document, DocumentStatus.REFUSED, user.id, first, message)
+    tx.emit(
+        _DECISION_EVENTS[outcome],
+        user,
+        user_id=user.id,
+        previous=previous,
+        status=outcome,
+        reasons=user.validation_reasons or None,
+        message=message,
+    )
     await tx.session.flush()
     return user
 
@@ -289,3 +326,123 @@ async def _validate_accounts(tx: Tx, user: User) -> None:
             previous=AccountStatus.CREATED,
             status=AccountStatus.VALIDATED,
         )
+
+
+# ---- the operator's decisions: one transaction each, optional idempotency key ------------
+
+MESSAGE_LENGTH_MAX = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationDecision:
+    user_id: str
+    outcome: ValidationStatus
+    reasons: tuple[RefusalReason, ...] = ()
+    message: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentDecision:
+    document_id: str
+    outcome: DocumentStatus
+    reason: RefusalReason | None = None
+    message: str | None = None
+    idempotency_key: str | None = None
+
+
+def _check_decision(
+    refusing: bool, reasons: Sequence[object], path: str, message: str | None
+) -> None:
+    checks = Checks()
+    if refusing and not reasons:
+        checks.add(path, "Give at least one reason when refusing or asking for information.")
+    elif reasons and not refusing:
+        checks.add(path, "Reasons go with a refusal or a request for information only.")
+    checks.text("message", message, required=False, length_max=MESSAGE_LENGTH_MAX)
+    checks.done()
+
+
+def _message(text: str | None) -> str | None:
+    return (text or "").strip() or None
+
+
+async def decide_user_validation(
+    db: Database, *, platform_id: uuid.UUID, decision: ValidationDecision
+) -> Outcome[User]:
+    """An operator decides a PENDING user's validation (see the module docstring)."""
+    refusing = decision.outcome is not ValidationStatus.VALIDATED
+    _check_decision(refusing, decision.reasons, "reasons", decision.message)
+
+    async def work(tx: Tx) -> User:
+        user = await find(
+            tx.session,
+            User,
+            platform_id=tx.platform_id,
+            id_text=decision.user_id,
+            what="user",
+            lock=True,
+        )
+        reasons = tuple(dict.fromkeys(decision.reasons))  # each once, in the order given
+        return await decide_validation(
+            tx, user, decision.outcome, reasons, _message(decision.message)
+        )
+
+    return await perform(
+        db,
+        platform_id=platform_id,
+        operation="decideUserValidation",
+        key=decision.idempotency_key,
+        payload=input_payload(decision),
+        model=User,
+        work=work,
+    )
+
+
+async def decide_document(
+    db: Database, *, platform_id: uuid.UUID, decision: DocumentDecision
+) -> Outcome[KycDocument]:
+    """An operator validates or refuses one document under review."""
+    refusing = decision.outcome is DocumentStatus.REFUSED
+    reasons = [decision.reason] if decision.reason else []
+    _check_decision(refusing, reasons, "reason", decision.message)
+
+    async def work(tx: Tx) -> KycDocument:
+        found = await find(
+            tx.session,
+            KycDocument,
+            platform_id=tx.platform_id,
+            id_text=decision.document_id,
+            what="document",
+        )
+        # The user first, as a user's decision does: the two never decide one document at once.
+        await find(
+            tx.session,
+            User,
+            platform_id=tx.platform_id,
+            id_text=str(found.user_id),
+            what="user",
+            lock=True,
+        )
+        document = await find(
+            tx.session,
+            KycDocument,
+            platform_id=tx.platform_id,
+            id_text=decision.document_id,
+            what="document",
+            lock=True,
+        )
+        message = _message(decision.message)
+        _move_document(tx, document, decision.outcome, document.user_id, decision.reason, message)
+        await tx.session.flush()
+        return document
+
+    return await perform(
+        db,
+        platform_id=platform_id,
+        operation="decideDocument",
+        key=decision.idempotency_key,
+        payload=input_payload(decision),
+        model=KycDocument,
+        work=work,
+    )

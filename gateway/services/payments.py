@@ -4,13 +4,16 @@
   `ACTIVE -> CANCELED`.
 - A pay-in credits an account from outside: by bank wire (the payer quotes the pay-in's wire
   reference) or by direct debit against an ACTIVE mandate of the account's user.
-  `CREATED -> PENDING -> SUCCEEDED | FAILED`; funds are credited only on SUCCEEDED.
+  `CREATED -> PENDING -> SUCCEEDED | FAILED`; funds are credited only on SUCCEEDED. A
+  direct debit that succeeded may still be charged back (`SUCCEEDED -> CHARGED_BACK`).
 - A pay-out sends funds to one of the user's bank accounts; it needs a VALIDATED user and
   account. Funds leave the balance when it is created (entry PAY_OUT) and come back if it fails
-  (entry PAY_OUT_RETURN). `CREATED -> PENDING -> SUCCEEDED | FAILED`.
+  (entry PAY_OUT_RETURN). `CREATED -> PENDING -> SUCCEEDED | FAILED`, and
+  `SUCCEEDED -> RETURNED` when the receiving bank sends it back.
 
-The decisions (mandate activation, settlement) come from outside the gateway: `sandbox.py`
-stands in for them on sandbox platforms.
+The decisions (mandate activation, settlement, returns, charge-backs) come from outside the
+gateway and live in `settlement.py`: operators call them on every platform, and `sandbox.py`
+stands in for the outside world on sandbox platforms through the same functions.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Stand-ins for the outside world on sandbox platforms: compliance decisions, mandate
 activation, pay-in and pay-out settlement. On a production platform every one of them is
 `Forbidden` and changes nothing: there, decisions come from operators or upstream connectors.
+Each is a thin caller of the services operators use (kyc.decide_validation, settlement.py):
+one state machine, whoever decides.
 
 The settler (off unless configured) makes these decisions by itself for items older than a
 delay, so statuses move in front of a person trying the playground. Several gateway
@@ -19,28 +21,23 @@ from typing import Any, TypeVar
 
 from gateway.domain.credentials import SETTLER
 from gateway.domain.enums import (
-    EntryKind,
     Environment,
-    EventType,
     MandateStatus,
-    PayInMethod,
     PayInStatus,
     PayOutStatus,
     ValidationStatus,
 )
 from gateway.domain.errors import Forbidden, Rejected
-from gateway.domain.states import MANDATE, PAY_IN, PAY_OUT, check_transition
+from gateway.services import settlement
 from gateway.services.acting import acting_as
 from gateway.services.kyc import decide_validation
-from gateway.services.ledger import check_can_move_money, post, post_settlement, users_of
 from gateway.services.lookups import find
 from gateway.services.unit_of_work import Tx, perform
-from gateway.store import accounts as account_rows
 from gateway.store import sandbox as sandbox_queue
 from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import DirectDebitMandate, PayIn, PayOut
-from gateway.store.tables import Account, Model, Platform, User
+from gateway.store.tables import Model, Platform, User
 
 logger = logging.getLogger("gateway.sandbox")
 M = TypeVar("M", bound=Model)
@@ -89,7 +86,7 @@ async def simulate_validation(
         user = await find(
             tx.session, User, platform_id=tx.platform_id, id_text=user_id, what="user", lock=True
         )
-        return await decide_validation(tx, user, outcome, reason)
+        return await decide_validation(tx, user, outcome, message=reason)
 
     return await _simulate(db, platform_id, "simulateValidation", User, work)
 
@@ -106,93 +103,9 @@ async def simulate_mandate(
             what="mandate",
             lock=True,
         )
-        target = MandateStatus.ACTIVE if succeeded else MandateStatus.FAILED
-        check_transition(MANDATE, mandate.status, target, "The mandate")
-        previous, mandate.status, mandate.updated_at = mandate.status, target, utcnow()
-        event = EventType.MANDATE_ACTIVATED if succeeded else EventType.MANDATE_FAILED
-        tx.emit(event, mandate, user_id=mandate.user_id, previous=previous, status=target)
-        await tx.session.flush()
-        return mandate
+        return await settlement.settle_mandate(tx, mandate, succeeded, None)
 
     return await _simulate(db, platform_id, "simulateMandate", DirectDebitMandate, work)
-
-
-def _to_pending(tx: Tx, row: PayIn | PayOut, event: EventType, user_id: uuid.UUID) -> None:
-    """Submitted to the bank: CREATED -> PENDING, on the way to a decision."""
-    if row.status.value == "CREATED":
-        previous = row.status
-        row.status = PayInStatus.PENDING if isinstance(row, PayIn) else PayOutStatus.PENDING
-        row.updated_at = utcnow()
-        tx.emit(event, row, user_id=user_id, previous=previous, status=row.status)
-
-
-async def settle_pay_in(tx: Tx, pay_in: PayIn, succeeded: bool, reason: str | None) -> PayIn:
-    """Decide a pay-in: credit the account on success (settlement account on the other leg)."""
-    account = await find(
-        tx.session,
-        Account,
-        platform_id=tx.platform_id,
-        id_text=str(pay_in.credited_account_id),
-        what="account",
-        lock=True,
-    )
-    _to_pending(tx, pay_in, EventType.PAY_IN_PENDING, account.user_id)
-    target = PayInStatus.SUCCEEDED if succeeded else PayInStatus.FAILED
-    check_transition(PAY_IN, pay_in.status, target, "The pay-in")
-    direct_debit = pay_in.method is PayInMethod.DIRECT_DEBIT
-    if succeeded:
-        check_can_move_money(account, (await users_of(tx, [account]))[account.user_id], "credited")
-        await post(tx, account, delta=pay_in.amount, kind=EntryKind.PAY_IN, operation=pay_in)
-        await post_settlement(
-            tx,
-            currency=pay_in.currency,
-            delta=-pay_in.amount,
-            kind=EntryKind.PAY_IN,
-            operation=pay_in,
-        )
-        event = EventType.DIRECT_DEBIT_SUCCESSFUL if direct_debit else EventType.PAY_IN_SUCCESSFUL
-    else:
-        pay_in.failure_reason = (reason or "Refused by the bank.")[:500]
-        event = EventType.DIRECT_DEBIT_FAILED if direct_debit else EventType.PAY_IN_FAILED
-    previous, pay_in.status, pay_in.updated_at = pay_in.status, target, utcnow()
-    tx.emit(event, pay_in, user_id=account.user_id, previous=previous, status=target)
-    await tx.session.flush()
-    return pay_in
-
-
-async def settle_pay_out(tx: Tx, pay_out: PayOut, succeeded: bool, reason: str | None) -> PayOut:
-    """Decide a pay-out: on failure the funds come back to the account (PAY_OUT_RETURN)."""
-    account = await find(
-        tx.session,
-        Account,
-        platform_id=tx.platform_id,
-        id_text=str(pay_out.debited_account_id),
-        what="account",
-        lock=True,
-    )
-    _to_pending(tx, pay_out, EventType.PAY_OUT_PENDING, account.user_id)
-    target = PayOutStatus.SUCCEEDED if succeeded else PayOutStatus.FAILED
-    check_transition(PAY_OUT, pay_out.status, target, "The pay-out")
-    await account_rows.move_reserved(tx.session, account_id=account.id, delta=-pay_out.amount)
-    if succeeded:
-        event = EventType.PAY_OUT_SUCCESSFUL
-    else:
-        pay_out.failure_reason = (reason or "Rejected by the receiving bank.")[:500]
-        await post(
-            tx, account, delta=pay_out.amount, kind=EntryKind.PAY_OUT_RETURN, operation=pay_out
-        )
-        await post_settlement(
-            tx,
-            currency=pay_out.currency,
-            delta=-pay_out.amount,
-            kind=EntryKind.PAY_OUT_RETURN,
-            operation=pay_out,
-        )
-        event = EventType.PAY_OUT_FAILED
-    previous, pay_out.status, pay_out.updated_at = pay_out.status, target, utcnow()
-    tx.emit(event, pay_out, user_id=account.user_id, previous=previous, status=target)
-    await tx.session.flush()
-    return pay_out
 
 
 async def simulate_pay_in(
@@ -212,7 +125,7 @@ async def simulate_pay_in(
             what="pay-in",
             lock=True,
         )
-        return await settle_pay_in(tx, pay_in, succeeded, reason)
+        return await settlement.settle_pay_in(tx, pay_in, succeeded, reason)
 
     return await _simulate(db, platform_id, "simulatePayIn", PayIn, work)
 
@@ -234,7 +147,7 @@ async def simulate_pay_out(
             what="pay-out",
             lock=True,
         )
-        return await settle_pay_out(tx, pay_out, succeeded, reason)
+        return await settlement.settle_pay_out(tx, pay_out, succeeded, reason)
 
     return await _simulate(db, platform_id, "simulatePayOut", PayOut, work)
 

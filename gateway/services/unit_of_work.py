@@ -63,8 +63,11 @@ class Tx:
         previous: Any = None,
         status: Any = None,
         changed_fields: list[str] | None = None,
+        reasons: list[str] | None = None,
+        message: str | None = None,
     ) -> None:
-        """Record a state change of `obj` (a table row) to append when the work succeeds."""
+        """Record a state change of `obj` (a table row) to append when the work succeeds;
+        a decision's refusal reasons and free message go with it."""
         self.events.append(
             Event(
                 id=new_id(),
@@ -79,6 +82,8 @@ class Tx:
                 status=_status_text(status),
                 changed_fields=changed_fields,
                 occurred_at=utcnow(),
+                reasons=reasons,
+                message=message,
                 **self.actor_columns,
             )
         )

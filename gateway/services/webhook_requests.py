@@ -58,6 +58,8 @@ def event_payload(event: Event) -> dict[str, Any]:
             "previousStatus": event.previous_status,
             "status": event.status,
             "changedFields": event.changed_fields,
+            "reasons": event.reasons,
+            "message": event.message,
             "occurredAt": rfc3339(event.occurred_at),
         },
     }

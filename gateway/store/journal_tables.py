@@ -50,6 +50,10 @@ class Event(ActorColumns, table=True):
     # The input names of the fields an update changed (USER_UPDATED, PERSON_UPDATED).
     changed_fields: list[str] | None = Field(default=None, sa_type=sa.JSON)
     occurred_at: dt.datetime = _created_at()
+    # A decision's refusal reasons (RefusalReason names) and free message, or a payment's
+    # failure reason; plain nullable columns (added in place to this append-only table).
+    reasons: list[str] | None = Field(default=None, sa_type=sa.JSON)
+    message: str | None = Field(default=None, max_length=500)
 
 
 class IdempotencyRecord(ActorColumns, table=True):

@@ -143,6 +143,7 @@ class DirectDebitMandate(SQLModel, table=True):
     user_id: uuid.UUID
     bank_account_id: uuid.UUID
     status: MandateStatus = Field(sa_type=_enum(MandateStatus))
+    failure_reason: str | None = Field(default=None, max_length=500)
     created_at: dt.datetime = _created_at()
     updated_at: dt.datetime = _created_at()
 
@@ -161,6 +162,9 @@ class PayIn(SQLModel, table=True):
         sa.CheckConstraint(
             "(method = 'DIRECT_DEBIT') = (mandate_id IS NOT NULL)", name="mandate_iff_direct_debit"
         ),
+        sa.CheckConstraint(
+            "amount_received IS NULL OR amount_received > 0", name="amount_received_positive"
+        ),
     )
 
     id: uuid.UUID = Field(primary_key=True)
@@ -173,6 +177,11 @@ class PayIn(SQLModel, table=True):
     wire_reference: str | None = Field(default=None, max_length=35)
     status: PayInStatus = Field(sa_type=_enum(PayInStatus))
     failure_reason: str | None = Field(default=None, max_length=500)
+    # A recorded wire: what arrived (same currency; credited instead of `amount`), when the
+    # bank booked it, and the bank's own reference of the transaction.
+    amount_received: int | None = Field(default=None, sa_type=sa.BigInteger)
+    value_date: dt.date | None = None
+    bank_reference: str | None = Field(default=None, max_length=100)
     created_at: dt.datetime = _created_at()
     updated_at: dt.datetime = _created_at()
 

@@ -29,6 +29,7 @@ from gateway.domain.enums import (
     DocumentType,
     Environment,
     PersonKind,
+    RefusalReason,
     UserKind,
     UserStatus,
     ValidationStatus,
@@ -131,6 +132,9 @@ class User(SQLModel, table=True):
     tokens_valid_after: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Why an operator blocked the user (blockUser); cleared when it is unblocked.
     blocked_reason: str | None = Field(default=None, max_length=500)
+    # The last validation decision's reasons (RefusalReason names) and free message.
+    validation_reasons: list[str] | None = Field(default=None, sa_type=sa.JSON)
+    validation_message: str | None = Field(default=None, max_length=500)
 
 
 class Person(SQLModel, table=True):
@@ -244,7 +248,9 @@ class KycDocument(SQLModel, table=True):
     content_type: str = Field(max_length=100)
     size_bytes: int
     sha256: str = Field(max_length=64)
-    refused_reason: str | None = Field(default=None, max_length=500)
+    refused_reason: str | None = Field(default=None, max_length=500)  # text shown to people
+    refusal_reason: RefusalReason | None = Field(default=None, sa_type=_enum(RefusalReason))
+    refusal_message: str | None = Field(default=None, max_length=500)
     # The day the document stops being valid (an identity card's end date): from that day on
     # a VALIDATED document goes OUT_OF_DATE (services/document_expiry.py).
     expires_on: dt.date | None = None

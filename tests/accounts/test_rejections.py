@@ -10,6 +10,7 @@ from gateway.store.engine import Database
 from tests.conftest import PlatformHandle
 from tests.support.accounts import add_bank_account, open_account, read_account
 from tests.support.calls import field_paths, mutate, rejected, state, success
+from tests.support.decisions import operator_of
 from tests.support.documents import (
     ADD_BANK_ACCOUNT,
     BLOCK_ACCOUNT,
@@ -20,7 +21,7 @@ from tests.support.documents import (
     UNBLOCK_ACCOUNT,
 )
 from tests.support.inputs import pay_out_input, transfer_input, wire_input
-from tests.support.lifecycle import block_user, operator
+from tests.support.lifecycle import block_user
 from tests.support.payments import Funded, create_pay_out, funded_account, settle_pay_out
 from tests.support.users import create_natural_user
 
@@ -84,7 +85,7 @@ async def test_a_blocked_users_accounts_cannot_move_money(
     client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle, pair: tuple[Funded, Funded]
 ) -> None:
     payer, payee = pair
-    await block_user(client, await operator(db, sandbox), payer.user_id)
+    await block_user(client, await operator_of(db, sandbox), payer.user_id)
     ids = (payer.account_id, payee.account_id)
     before = await state(client, sandbox, *ids)
 

@@ -20,15 +20,10 @@ from gateway.settings import Settings
 from gateway.store.engine import Database
 from gateway.store.tables import KycDocument
 from tests.support.calls import field_paths, mutate, node, rejected, success, top_level_error
+from tests.support.decisions import operator_of, operator_validates
 from tests.support.documents import MARK_DOCUMENT_OUT_OF_DATE
 from tests.support.events import events, summary
-from tests.support.kyc import (
-    operator_validates,
-    request_validation,
-    simulate_validation,
-    submit_document,
-)
-from tests.support.lifecycle import operator
+from tests.support.kyc import request_validation, simulate_validation, submit_document
 from tests.support.platforms import PlatformHandle
 from tests.support.users import create_legal_user, create_natural_user, read_user
 
@@ -52,7 +47,7 @@ async def _validated_user(
         decided = await simulate_validation(client, platform, user_id, "VALIDATED")
         success(decided, "SimulateSuccess")
     else:
-        await operator_validates(db, platform, user_id)
+        await operator_validates(client, db, platform, user_id)
     return user_id, document["id"]
 
 
@@ -110,7 +105,7 @@ async def test_a_new_document_and_a_new_decision_validate_the_user_again(
 async def test_an_operator_marks_a_validated_document_out_of_date_once(
     client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle
 ) -> None:
-    officer = await operator(db, sandbox)
+    officer = await operator_of(db, sandbox)
     user_id, document_id = await _validated_user(client, sandbox)
 
     marked = await mutate(client, officer, MARK_DOCUMENT_OUT_OF_DATE, {"documentId": document_id})
@@ -126,7 +121,7 @@ async def test_an_operator_marks_a_validated_document_out_of_date_once(
 async def test_only_a_validated_document_goes_out_of_date_and_only_by_an_operator(
     client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle
 ) -> None:
-    officer = await operator(db, sandbox)
+    officer = await operator_of(db, sandbox)
     user_id = await create_natural_user(client, sandbox)
     created = success(
         await submit_document(client, sandbox, user_id=user_id), "SubmitDocumentSuccess"
@@ -143,7 +138,7 @@ async def test_only_a_validated_document_goes_out_of_date_and_only_by_an_operato
 async def test_a_document_not_required_goes_out_of_date_without_a_new_review(
     client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle
 ) -> None:
-    officer = await operator(db, sandbox)
+    officer = await operator_of(db, sandbox)
     user_id = await create_natural_user(client, sandbox)
     extra = await submit_document(client, sandbox, user_id=user_id, document_type="ADDRESS_PROOF")
     success(await submit_document(client, sandbox, user_id=user_id), "SubmitDocumentSuccess")
@@ -196,7 +191,7 @@ async def test_the_app_sweeps_production_platforms_by_itself(
 async def test_a_legal_representatives_expired_identity_proof_is_required_again(
     client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle
 ) -> None:
-    officer = await operator(db, sandbox)
+    officer = await operator_of(db, sandbox)
     legal = await create_legal_user(client, sandbox)
     for document_type in ("REGISTRATION_PROOF", "UBO_DECLARATION"):
         entity = await submit_document(

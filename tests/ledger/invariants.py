@@ -12,7 +12,9 @@ entries and operations in one snapshot and proves, for that platform:
 (e) every operation has exactly its legs and nothing else: a transfer -x on the debited
     account and +x on the credited one; a SUCCEEDED pay-in +x on the account and -x on
     settlement, and no entry at all before that; a pay-out its PAY_OUT legs (-x on the
-    account, +x on settlement), plus PAY_OUT_RETURN legs (+x, -x) iff it FAILED; every entry
+    account, +x on settlement), plus PAY_OUT_RETURN legs (+x, -x) iff it FAILED or was
+    RETURNED after success; a recorded wire's legs carry the amount received; a CHARGED_BACK
+    direct debit its PAY_IN legs plus CHARGEBACK legs (-x, +x); every entry
     belongs to one of these operations, in the currency of its account;
 (f) each user account's `reserved` is the sum of its pay-outs still in flight (CREATED or
     PENDING), which may come back, and its balance plus that stays within MINOR_UNITS_MAX,
@@ -136,6 +138,7 @@ async def _snapshot(db: Database, platform_id: uuid.UUID) -> _Snapshot:
                 "id",
                 "credited_account_id",
                 "amount",
+                "amount_received",
                 "currency",
                 "status",
             ),
@@ -211,10 +214,16 @@ def _expected_legs(snapshot: _Snapshot) -> dict[tuple[str, uuid.UUID], Counter[L
         )
     for p in snapshot.pay_ins:
         legs: list[Leg] = []
-        if p.status is PayInStatus.SUCCEEDED:
+        credited = p.amount_received or p.amount  # a recorded wire credits what arrived
+        if p.status in (PayInStatus.SUCCEEDED, PayInStatus.CHARGED_BACK):
             legs = [
-                _leg(EntryKind.PAY_IN, str(p.credited_account_id), p.amount),
-                _leg(EntryKind.PAY_IN, _settlement(p.currency), -p.amount),
+                _leg(EntryKind.PAY_IN, str(p.credited_account_id), credited),
+                _leg(EntryKind.PAY_IN, _settlement(p.currency), -credited),
+            ]
+        if p.status is PayInStatus.CHARGED_BACK:
+            legs += [
+                _leg(EntryKind.CHARGEBACK, str(p.credited_account_id), -credited),
+                _leg(EntryKind.CHARGEBACK, _settlement(p.currency), credited),
             ]
         expected["PayIn", p.id] = Counter(legs)
     for p in snapshot.pay_outs:
@@ -222,7 +231,7 @@ def _expected_legs(snapshot: _Snapshot) -> dict[tuple[str, uuid.UUID], Counter[L
             _leg(EntryKind.PAY_OUT, str(p.debited_account_id), -p.amount),
             _leg(EntryKind.PAY_OUT, _settlement(p.currency), p.amount),
         ]
-        if p.status is PayOutStatus.FAILED:
+        if p.status in (PayOutStatus.FAILED, PayOutStatus.RETURNED):
             legs += [
                 _leg(EntryKind.PAY_OUT_RETURN, str(p.debited_account_id), p.amount),
                 _leg(EntryKind.PAY_OUT_RETURN, _settlement(p.currency), -p.amount),

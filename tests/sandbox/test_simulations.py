@@ -10,11 +10,11 @@ from gateway.store.engine import Database
 from tests.conftest import PlatformHandle
 from tests.support.accounts import add_bank_account, open_account, read_account
 from tests.support.calls import mutate, rejected, state, success
+from tests.support.decisions import operator_records_wire, operator_validates
 from tests.support.documents import CREATE_PAY_OUT
 from tests.support.events import events
 from tests.support.inputs import pay_out_input
 from tests.support.kyc import (
-    operator_validates,
     request_validation,
     simulate_validation,
     submit_document,
@@ -22,7 +22,6 @@ from tests.support.kyc import (
 from tests.support.payments import (
     create_mandate,
     create_wire,
-    operator_settles_pay_in,
     settle_pay_in,
     settle_pay_out,
     simulate_mandate,
@@ -89,11 +88,10 @@ async def test_simulating_a_pay_out_on_production_is_forbidden_and_returns_nothi
     user_id = await create_natural_user(client, production)
     success(await submit_document(client, production, user_id=user_id), "SubmitDocumentSuccess")
     success(await request_validation(client, production, user_id), "RequestValidationSuccess")
-    await operator_validates(db, production, user_id)
+    await operator_validates(client, db, production, user_id)
     account_id = await open_account(client, production, user_id)
-    await operator_settles_pay_in(
-        db, production, await create_wire(client, production, account_id, 900)
-    )
+    pay_in_id = await create_wire(client, production, account_id, 900)
+    await operator_records_wire(client, db, production, pay_in_id, 900)
     bank_account_id = await add_bank_account(client, production, user_id)
     input = pay_out_input(account_id, bank_account_id, 400)
     pay_out = success(

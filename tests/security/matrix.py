@@ -61,8 +61,8 @@ ID_ROLES: Mapping[str, str] = {
     "mandateId": "mandate",
     "payInId": "pay_in",
     "payOutId": "pay_out",
-    "DeleteWebhookEndpointInput.id": "webhook_endpoint",
     "documentId": "document",
+    "DeleteWebhookEndpointInput.id": "webhook_endpoint",
 }
 
 # ID input fields that may name another user's object of the same platform: paying another
@@ -113,6 +113,9 @@ EXAMPLES: Mapping[str, Any] = {
     "ownershipPercentage": 30.0,
     "expiresInSeconds": 900,
     "method": "DIRECT_DEBIT",  # the mandate id is filled too: the combination must be valid
+    # Reasons are filled too, and go with refusals only.
+    "DecideUserValidationInput.outcome": "REFUSED",
+    "DecideDocumentInput.outcome": "REFUSED",
     "Boolean": False,
     "Int": 1,
     "Float": 1.0,

@@ -71,6 +71,13 @@ EVENTS_QUERY = document("EventsPage")
 EVENT_NODE_QUERY = document("EventNode")
 PLATFORM_LISTS_QUERY = document("PlatformLists")
 COUNTS_QUERY = document("PlatformCounts")
+DECIDE_USER_VALIDATION = document("DecideUserValidation")
+DECIDE_DOCUMENT = document("DecideDocument")
+DECIDE_MANDATE = document("DecideMandate")
+RECORD_WIRE_PAY_IN = document("RecordWirePayIn")
+FAIL_WIRE_PAY_IN = document("FailWirePayIn")
+SETTLE_DIRECT_DEBIT = document("SettleDirectDebit")
+DECIDE_PAY_OUT = document("DecidePayOut")
 
 # The fragment that selects each Node type's own fields, by type name.
 FRAGMENTS = {

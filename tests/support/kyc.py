@@ -1,7 +1,7 @@
-"""KYC through the API: files to upload, documents, validation requests, decisions.
+"""KYC through the API: files to upload, documents, validation requests, sandbox decisions.
 
 On a PRODUCTION platform the decision comes from a compliance officer, never from
-`simulateValidation`: `operator_validates` calls the service code an operator's tool calls.
+`simulateValidation`: see tests/support/decisions.py for the operator's mutations.
 """
 
 from __future__ import annotations
@@ -11,12 +11,6 @@ from typing import Any
 
 import httpx
 
-from gateway.domain.enums import ValidationStatus
-from gateway.services.kyc import decide_validation
-from gateway.services.lookups import find
-from gateway.services.unit_of_work import Tx, perform
-from gateway.store.engine import Database
-from gateway.store.tables import User
 from tests.support.calls import mutate, success
 from tests.support.documents import REQUEST_VALIDATION, SIMULATE_VALIDATION, SUBMIT_DOCUMENT
 from tests.support.platforms import PlatformHandle
@@ -106,23 +100,3 @@ async def validate(client: httpx.AsyncClient, platform: PlatformHandle, user_id:
     success(await submit_document(client, platform, user_id=user_id), "SubmitDocumentSuccess")
     success(await request_validation(client, platform, user_id), "RequestValidationSuccess")
     success(await simulate_validation(client, platform, user_id, "VALIDATED"), "SimulateSuccess")
-
-
-async def operator_validates(db: Database, platform: PlatformHandle, user_id: str) -> None:
-    """What a compliance officer's decision does on a production platform."""
-
-    async def work(tx: Tx) -> User:
-        user = await find(
-            tx.session, User, platform_id=tx.platform_id, id_text=user_id, what="user", lock=True
-        )
-        return await decide_validation(tx, user, ValidationStatus.VALIDATED, None)
-
-    await perform(
-        db,
-        platform_id=platform.id,
-        operation="operator",
-        key=None,
-        payload={},
-        model=User,
-        work=work,
-    )

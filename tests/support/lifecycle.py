@@ -6,15 +6,9 @@ from typing import Any
 
 import httpx
 
-from gateway.domain.enums import ApiKeyRole
-from gateway.store.engine import Database
 from tests.support.calls import mutate, success
 from tests.support.documents import BLOCK_USER, CLOSE_USER, UNBLOCK_USER
-from tests.support.platforms import PlatformHandle, key_with_role
-
-
-async def operator(db: Database, platform: PlatformHandle) -> PlatformHandle:
-    return await key_with_role(db, platform, ApiKeyRole.OPERATOR)
+from tests.support.platforms import PlatformHandle
 
 
 async def block_user(

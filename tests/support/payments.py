@@ -1,7 +1,7 @@
 """Mandates, pay-ins and pay-outs through the API, and funded accounts to start from.
 
-On a PRODUCTION platform a wire is settled by the bank connector, never by `simulatePayIn`:
-`operator_settles_pay_in` calls the service code that connector calls.
+On a PRODUCTION platform a wire is settled by treasury, never by `simulatePayIn`: see
+tests/support/decisions.py for the operator's mutations.
 """
 
 from __future__ import annotations
@@ -11,11 +11,6 @@ from typing import Any
 
 import httpx
 
-from gateway.services import sandbox as sandbox_service
-from gateway.services.lookups import find
-from gateway.services.unit_of_work import Tx, perform
-from gateway.store.engine import Database
-from gateway.store.ledger_tables import PayIn
 from tests.support.accounts import add_bank_account, open_account
 from tests.support.calls import mutate, success
 from tests.support.documents import (
@@ -126,28 +121,3 @@ async def create_pay_out(
     bank_account_id = await add_bank_account(client, platform, funded.user_id)
     input = pay_out_input(funded.account_id, bank_account_id, amount)
     return success(await mutate(client, platform, CREATE_PAY_OUT, input), "CreatePayOutSuccess")
-
-
-async def operator_settles_pay_in(db: Database, platform: PlatformHandle, pay_in_id: str) -> None:
-    """What the bank connector does when a wire arrives on a production platform."""
-
-    async def work(tx: Tx) -> PayIn:
-        pay_in = await find(
-            tx.session,
-            PayIn,
-            platform_id=tx.platform_id,
-            id_text=pay_in_id,
-            what="pay-in",
-            lock=True,
-        )
-        return await sandbox_service.settle_pay_in(tx, pay_in, True, None)
-
-    await perform(
-        db,
-        platform_id=platform.id,
-        operation="operator",
-        key=None,
-        payload={},
-        model=PayIn,
-        work=work,
-    )

@@ -24,6 +24,7 @@ from gateway.store.tables import ApiKey, User
 from tests.conftest import PlatformHandle, make_platform
 from tests.support import data, graphql
 from tests.support.calls import mutate, rejected, success, top_level_error
+from tests.support.decisions import operator_of
 from tests.support.documents import ADD_BANK_ACCOUNT, CREATE_USER
 from tests.support.inputs import (
     FR_IBAN,
@@ -33,7 +34,7 @@ from tests.support.inputs import (
     transfer_input,
     user_input,
 )
-from tests.support.lifecycle import block_user, operator, unblock_user
+from tests.support.lifecycle import block_user, unblock_user
 from tests.support.payments import funded_account
 from tests.support.server import LiveServer, serve
 from tests.support.tokens import CREATE_TOKEN, as_user, refused, user_token
@@ -224,7 +225,7 @@ async def test_token_lifetimes_outside_the_bounds_are_validation_rejections(
 async def test_a_token_for_a_blocked_user_is_neither_issued_nor_accepted(
     client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle
 ) -> None:
-    officer = await operator(db, sandbox)
+    officer = await operator_of(db, sandbox)
     user_id = await create_natural_user(client, sandbox)
     token = await user_token(client, sandbox, user_id)
     await block_user(client, officer, user_id)

@@ -12,6 +12,7 @@ from gateway.domain.enums import ApiKeyRole
 from gateway.store.engine import Database
 from tests.support.accounts import add_bank_account, read_account
 from tests.support.calls import mutate, rejected, state, success, top_level_error
+from tests.support.decisions import operator_of
 from tests.support.documents import (
     ADD_BANK_ACCOUNT,
     BLOCK_USER,
@@ -27,7 +28,7 @@ from tests.support.documents import (
 from tests.support.events import events, summary
 from tests.support.inputs import FR_IBAN, pay_out_input, transfer_input, wire_input
 from tests.support.kyc import request_validation, simulate_validation, submit_document
-from tests.support.lifecycle import block_user, close_user, operator, unblock_user
+from tests.support.lifecycle import block_user, close_user, unblock_user
 from tests.support.payments import (
     active_mandate,
     create_pay_out,
@@ -46,7 +47,7 @@ USER_EVENTS = ["USER_BLOCKED", "USER_UNBLOCKED", "USER_CLOSED"]
 async def test_an_operator_blocks_and_unblocks_a_user_and_the_reason_shows_meanwhile(
     client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle
 ) -> None:
-    officer = await operator(db, sandbox)
+    officer = await operator_of(db, sandbox)
     user_id = await create_natural_user(client, sandbox)
 
     blocked = await block_user(client, officer, user_id, "  Sanctions screening hit  ")
@@ -64,7 +65,7 @@ async def test_an_operator_blocks_and_unblocks_a_user_and_the_reason_shows_meanw
 async def test_blocking_twice_unblocking_an_active_user_and_a_long_reason_are_refused(
     client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle
 ) -> None:
-    officer = await operator(db, sandbox)
+    officer = await operator_of(db, sandbox)
     user_id = await create_natural_user(client, sandbox)
     refused = await mutate(client, officer, UNBLOCK_USER, {"userId": user_id})
     assert "ACTIVE" in rejected(refused, "InvalidStateRejection", "INVALID_STATE")["message"]
@@ -92,7 +93,7 @@ async def test_only_an_operator_blocks_and_neither_a_user_token_nor_a_readonly_k
 async def test_a_blocked_users_accounts_neither_send_nor_receive_until_unblocked(
     client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle
 ) -> None:
-    officer = await operator(db, sandbox)
+    officer = await operator_of(db, sandbox)
     payer = await funded_account(client, sandbox, 1_000, validated=True)
     payee = await funded_account(client, sandbox, 1_000, validated=True)
     mandate_id = await active_mandate(client, sandbox, payer.user_id)
@@ -137,7 +138,7 @@ async def test_a_blocked_users_accounts_neither_send_nor_receive_until_unblocked
 async def test_a_failed_pay_out_of_a_blocked_user_still_gives_the_funds_back(
     client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle
 ) -> None:
-    officer = await operator(db, sandbox)
+    officer = await operator_of(db, sandbox)
     funded = await funded_account(client, sandbox, 500, validated=True)
     pay_out = (await create_pay_out(client, sandbox, funded, 200))["payOut"]
     await block_user(client, officer, funded.user_id)
@@ -148,7 +149,7 @@ async def test_a_failed_pay_out_of_a_blocked_user_still_gives_the_funds_back(
 async def test_blocking_revokes_the_users_tokens_and_unblocking_needs_a_new_one(
     client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle
 ) -> None:
-    officer = await operator(db, sandbox)
+    officer = await operator_of(db, sandbox)
     user_id = await create_natural_user(client, sandbox)
     token = await user_token(client, sandbox, user_id)
     await block_user(client, officer, user_id)
@@ -161,7 +162,7 @@ async def test_blocking_revokes_the_users_tokens_and_unblocking_needs_a_new_one(
 async def test_closing_a_user_closes_its_accounts_cancels_its_mandates_and_revokes_tokens(
     client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle
 ) -> None:
-    officer = await operator(db, sandbox)
+    officer = await operator_of(db, sandbox)
     funded = await funded_account(client, sandbox, 0, validated=True)
     mandate_id = await active_mandate(client, sandbox, funded.user_id)
     token = await user_token(client, sandbox, funded.user_id)
@@ -192,7 +193,7 @@ async def test_closing_a_user_closes_its_accounts_cancels_its_mandates_and_revok
 async def test_a_closed_user_is_refused_by_every_mutation_that_names_it(
     client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle
 ) -> None:
-    officer = await operator(db, sandbox)
+    officer = await operator_of(db, sandbox)
     user_id = await create_natural_user(client, sandbox)
     bank_account_id = await add_bank_account(client, sandbox, user_id)
     success(await submit_document(client, sandbox, user_id=user_id), "SubmitDocumentSuccess")

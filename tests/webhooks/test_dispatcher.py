@@ -111,6 +111,8 @@ async def test_a_payload_is_the_event_in_the_standard_webhooks_shape(
             "previousStatus": None,
             "status": event.status,
             "changedFields": None,
+            "reasons": None,
+            "message": None,
             "occurredAt": rfc3339(event.occurred_at),
         },
     }

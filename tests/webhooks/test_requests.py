@@ -59,6 +59,8 @@ def test_a_request_is_signed_so_that_a_standard_webhooks_receiver_accepts_it() -
             "previousStatus": "PENDING",
             "status": "SUCCEEDED",
             "changedFields": None,
+            "reasons": None,
+            "message": None,
             "occurredAt": "2026-11-28T12:00:00.123Z",
         },
     }
