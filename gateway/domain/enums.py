@@ -72,10 +72,24 @@ class EntryKind(enum.Enum):
     PAY_IN = "PAY_IN"
     PAY_OUT = "PAY_OUT"
     PAY_OUT_RETURN = "PAY_OUT_RETURN"
+    # Money back and fees: reversals of transfers, refunds of pay-ins, the platform's fees.
+    TRANSFER_REVERSAL_OUT = "TRANSFER_REVERSAL_OUT"  # taken back from the credited account
+    TRANSFER_REVERSAL_IN = "TRANSFER_REVERSAL_IN"  # given back to the debited account
+    REFUND = "REFUND"  # a refund of a pay-in leaves the account (and enters settlement)
+    REFUND_RETURN = "REFUND_RETURN"  # a failed refund comes back
+    FEE = "FEE"  # a fee credited to the platform's fee account
+    FEE_REFUND = "FEE_REFUND"  # a fee given back, debited from the platform's fee account
 
 
 class TransferStatus(enum.Enum):
     SUCCEEDED = "SUCCEEDED"
+
+
+class RefundStatus(enum.Enum):
+    CREATED = "CREATED"
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
 
 
 class MandateStatus(enum.Enum):
@@ -154,3 +168,9 @@ class EventType(enum.Enum):
     ACCOUNT_UNBLOCKED = "ACCOUNT_UNBLOCKED"
     ACCOUNT_CLOSED = "ACCOUNT_CLOSED"
     BANK_ACCOUNT_CREATED = "BANK_ACCOUNT_CREATED"
+    # Money back and fees: reversals of transfers, refunds of pay-ins.
+    TRANSFER_REVERSED = "TRANSFER_REVERSED"
+    REFUND_CREATED = "REFUND_CREATED"
+    REFUND_PENDING = "REFUND_PENDING"
+    REFUND_SUCCESSFUL = "REFUND_SUCCESSFUL"
+    REFUND_FAILED = "REFUND_FAILED"

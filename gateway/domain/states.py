@@ -12,6 +12,7 @@ from gateway.domain.enums import (
     MandateStatus,
     PayInStatus,
     PayOutStatus,
+    RefundStatus,
     UserStatus,
     ValidationStatus,
 )
@@ -71,6 +72,13 @@ PAY_OUT: Mapping[PayOutStatus, frozenset[PayOutStatus]] = {
     PayOutStatus.PENDING: frozenset({PayOutStatus.SUCCEEDED, PayOutStatus.FAILED}),
     PayOutStatus.SUCCEEDED: frozenset(),
     PayOutStatus.FAILED: frozenset(),
+}
+
+REFUND: Mapping[RefundStatus, frozenset[RefundStatus]] = {
+    RefundStatus.CREATED: frozenset({RefundStatus.PENDING}),
+    RefundStatus.PENDING: frozenset({RefundStatus.SUCCEEDED, RefundStatus.FAILED}),
+    RefundStatus.SUCCEEDED: frozenset(),
+    RefundStatus.FAILED: frozenset(),
 }
 
 

@@ -1,5 +1,5 @@
 """Stand-ins for the outside world on sandbox platforms: compliance decisions, mandate
-activation, pay-in and pay-out settlement. On a production platform every one of them is
+activation, pay-in, pay-out and refund settlement. On a production platform every one of them is
 `Forbidden` and changes nothing: there, decisions come from operators or upstream connectors.
 
 The settler (off unless configured) makes these decisions by itself for items older than a
@@ -25,10 +25,12 @@ from gateway.domain.enums import (
     PayInMethod,
     PayInStatus,
     PayOutStatus,
+    RefundStatus,
     ValidationStatus,
 )
 from gateway.domain.errors import Forbidden, Rejected
 from gateway.domain.states import MANDATE, PAY_IN, PAY_OUT, check_transition
+from gateway.services import fees, refunds
 from gateway.services.kyc import decide_validation
 from gateway.services.ledger import check_can_move_money, post, post_settlement, users_of
 from gateway.services.lookups import find
@@ -37,7 +39,7 @@ from gateway.store import accounts as account_rows
 from gateway.store import sandbox as sandbox_queue
 from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
-from gateway.store.ledger_tables import DirectDebitMandate, PayIn, PayOut
+from gateway.store.ledger_tables import DirectDebitMandate, PayIn, PayOut, Refund
 from gateway.store.tables import Account, Model, Platform, User
 
 logger = logging.getLogger("gateway.sandbox")
@@ -140,7 +142,8 @@ async def settle_pay_in(tx: Tx, pay_in: PayIn, succeeded: bool, reason: str | No
     direct_debit = pay_in.method is PayInMethod.DIRECT_DEBIT
     if succeeded:
         check_can_move_money(account, (await users_of(tx, [account]))[account.user_id], "credited")
-        await post(tx, account, delta=pay_in.amount, kind=EntryKind.PAY_IN, operation=pay_in)
+        credited = pay_in.amount - pay_in.fee  # the fee comes out of the amount
+        await post(tx, account, delta=credited, kind=EntryKind.PAY_IN, operation=pay_in)
         await post_settlement(
             tx,
             currency=pay_in.currency,
@@ -148,6 +151,7 @@ async def settle_pay_in(tx: Tx, pay_in: PayIn, succeeded: bool, reason: str | No
             kind=EntryKind.PAY_IN,
             operation=pay_in,
         )
+        await fees.collect(tx, currency=pay_in.currency, fee=pay_in.fee, operation=pay_in)
         event = EventType.DIRECT_DEBIT_SUCCESSFUL if direct_debit else EventType.PAY_IN_SUCCESSFUL
     else:
         pay_in.failure_reason = (reason or "Refused by the bank.")[:500]
@@ -182,10 +186,11 @@ async def settle_pay_out(tx: Tx, pay_out: PayOut, succeeded: bool, reason: str |
         await post_settlement(
             tx,
             currency=pay_out.currency,
-            delta=-pay_out.amount,
+            delta=-(pay_out.amount - pay_out.fee),
             kind=EntryKind.PAY_OUT_RETURN,
             operation=pay_out,
         )
+        await fees.give_back(tx, currency=pay_out.currency, fee=pay_out.fee, operation=pay_out)
         event = EventType.PAY_OUT_FAILED
     previous, pay_out.status, pay_out.updated_at = pay_out.status, target, utcnow()
     tx.emit(event, pay_out, user_id=account.user_id, previous=previous, status=target)
@@ -292,6 +297,14 @@ async def settle_due(db: Database, *, delay_s: float, batch_max: int = SETTLER_B
             PayOut.status,
             [PayOutStatus.CREATED, PayOutStatus.PENDING],
             lambda p, i: simulate_pay_out(db, platform_id=p, pay_out_id=str(i), succeeded=True),
+        ),
+        (
+            Refund,
+            Refund.status,
+            [RefundStatus.CREATED, RefundStatus.PENDING],
+            lambda p, i: refunds.simulate_refund(
+                db, platform_id=p, refund_id=str(i), succeeded=True
+            ),
         ),
     ]
     for model, status, statuses, decide in sweeps:
