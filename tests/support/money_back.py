@@ -65,8 +65,9 @@ async def transfer(
     fee: int | None = None,
 ) -> str:
     """A transfer that succeeds (with a fee if given); its id."""
-    extra = {} if fee is None else {"fee": money(fee)}
-    new = transfer_input(debited, credited, amount, **extra)
+    new = transfer_input(debited, credited, amount)
+    if fee is not None:
+        new["fee"] = money(fee)
     payload = await mutate(client, platform, CREATE_TRANSFER, new)
     transfer_id: str = success(payload, "CreateTransferSuccess")["transfer"]["id"]
     return transfer_id
@@ -80,8 +81,10 @@ async def settled_pay_in(
     fee: int | None = None,
 ) -> str:
     """A bank wire (with a fee if given) that the sandbox bank settled; its id."""
-    extra = {} if fee is None else {"fee": money(fee)}
-    payload = await mutate(client, platform, CREATE_PAY_IN, wire_input(account_id, amount, **extra))
+    new = wire_input(account_id, amount)
+    if fee is not None:
+        new["fee"] = money(fee)
+    payload = await mutate(client, platform, CREATE_PAY_IN, new)
     pay_in_id: str = success(payload, "CreatePayInSuccess")["payIn"]["id"]
     success(await settle_pay_in(client, platform, pay_in_id, "SUCCEEDED"), "SimulateSuccess")
     return pay_in_id
