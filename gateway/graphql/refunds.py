@@ -134,15 +134,17 @@ RefundPayInPayload = Annotated[
 ]
 
 
-@strawberry.type
-class RefundPayInsSuccess:
+@strawberry.type(
+    description="The items' results: the request ran, each item succeeded or was rejected."
+)
+class RefundPayInsResults:
     results: list[RefundPayInPayload] = strawberry.field(
         description="One per item, in the order of the items."
     )
 
 
 RefundPayInsPayload = Annotated[
-    RefundPayInsSuccess | ValidationRejection, strawberry.union("RefundPayInsPayload")
+    RefundPayInsResults | ValidationRejection, strawberry.union("RefundPayInsPayload")
 ]
 
 
@@ -197,7 +199,7 @@ class RefundMutations:
             platform_id=info.context.platform.id,
             items=[_new(item) for item in input.items],
         )
-        return RefundPayInsSuccess(results=[_result(outcome) for outcome in outcomes])
+        return RefundPayInsResults(results=[_result(outcome) for outcome in outcomes])
 
     @strawberry.mutation(
         extensions=allow(OPERATOR),
