@@ -137,14 +137,14 @@ RefundPayInPayload = Annotated[
 @strawberry.type(
     description="The items' results: the request ran, each item succeeded or was rejected."
 )
-class RefundPayInsResults:
+class RefundPayInsSuccess:
     results: list[RefundPayInPayload] = strawberry.field(
         description="One per item, in the order of the items."
     )
 
 
 RefundPayInsPayload = Annotated[
-    RefundPayInsResults | ValidationRejection, strawberry.union("RefundPayInsPayload")
+    RefundPayInsSuccess | ValidationRejection, strawberry.union("RefundPayInsPayload")
 ]
 
 
@@ -199,7 +199,7 @@ class RefundMutations:
             platform_id=info.context.platform.id,
             items=[_new(item) for item in input.items],
         )
-        return RefundPayInsResults(results=[_result(outcome) for outcome in outcomes])
+        return RefundPayInsSuccess(results=[_result(outcome) for outcome in outcomes])
 
     @strawberry.mutation(
         extensions=allow(OPERATOR),
