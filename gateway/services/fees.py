@@ -11,6 +11,9 @@ GraphQL layer refuses it).
 A fee is given back (entry FEE_REFUND) by a reversal or refund that asks for it
 (`refundFee`), or by a pay-out that fails (it returns everything it took). The fee account
 must hold it, else InsufficientFunds; it never goes below zero, which the database checks too.
+Today nothing but fees given back leaves a fee account, and each operation gives back at most
+its own fee, so the account always holds what is asked; the guard stays for whatever draws on
+fee accounts later (a payout of the platform's fees).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from gateway.store.engine import Database
 from tests.ledger.invariants import assert_ledger_holds
 from tests.support.accounts import balance, entries, entry_lines, open_account
 from tests.support.calls import mutate, query, rejected, state, success, top_level_error
+from tests.support.documents import CLOSE_ACCOUNT
 from tests.support.inputs import money
 from tests.support.money_back import (
     DECIDE_REFUND,
@@ -194,3 +195,18 @@ async def test_the_sandbox_settler_decides_due_refunds(
     assert [r["status"] for r in read["payIn"]["refunds"]] == ["SUCCEEDED"]
     assert read["payIn"]["refunds"][0]["id"] == created["id"]
     await assert_ledger_holds(db, sandbox.id)
+
+
+async def test_an_account_with_a_refund_in_flight_cannot_close(
+    client: httpx.AsyncClient, sandbox: PlatformHandle
+) -> None:
+    account_id = await _account(client, sandbox)
+    pay_in_id = await settled_pay_in(client, sandbox, account_id, 500)
+    created = await refunded(client, sandbox, refund_input(pay_in_id))  # balance 0 now
+
+    closing = await mutate(client, sandbox, CLOSE_ACCOUNT, {"accountId": account_id})
+
+    rejected(closing, "InvalidStateRejection", "INVALID_STATE")
+    success(await simulate_refund(client, sandbox, created["id"], "SUCCEEDED"), "SimulateSuccess")
+    closed = await mutate(client, sandbox, CLOSE_ACCOUNT, {"accountId": account_id})
+    assert success(closed, "AccountStatusSuccess")["account"]["status"] == "CLOSED"
