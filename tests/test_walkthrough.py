@@ -311,6 +311,9 @@ async def walk_money_back(
         "ReverseTransfer", transferId=transfer_id, amount=eur(500), idempotencyKey="back-1"
     )
     assert reversal["reversal"]["transfer"]["reversedAmount"]["amount"] == 500
+    item = {"transferId": transfer_id, "amount": eur(500), "idempotencyKey": "back-2"}
+    (reversed_again,) = (await walk.run("ReverseTransfers", items=[item]))["results"]
+    assert reversed_again["__typename"] == "ReverseTransferSuccess", reversed_again
     refund = await walk.run(
         "RefundPayIn", payInId=pay_in_id, amount=eur(1_000), idempotencyKey="refund-1"
     )

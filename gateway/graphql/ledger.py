@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from gateway.domain.enums import EntryKind, TransferStatus
+from gateway.domain.errors import Rejected
 from gateway.graphql.access import BACKEND, OPERATOR, USER_TOKEN, allow, require_own
 from gateway.graphql.accounts import account_named_by
 from gateway.graphql.context import Info
@@ -29,10 +30,13 @@ from gateway.graphql.rejections import (
     InvalidStateRejection,
     NotFoundRejection,
     ValidationRejection,
+    as_rejection,
 )
 from gateway.graphql.relay import Node
 from gateway.graphql.scalars import DateTime
 from gateway.services import ledger, reversals
+from gateway.services.money_back import BULK_ITEMS_MAX
+from gateway.services.unit_of_work import Outcome
 from gateway.store import ledger_tables, tables
 
 if TYPE_CHECKING:
@@ -242,6 +246,46 @@ ReverseTransferPayload = Annotated[
 ]
 
 
+@strawberry.input
+class ReverseTransfersInput:
+    items: list[ReverseTransferInput] = strawberry.field(
+        description=f"1 to {BULK_ITEMS_MAX} reversals, each with its own key."
+    )
+
+
+@strawberry.type
+class ReverseTransfersSuccess:
+    results: list[ReverseTransferPayload] = strawberry.field(
+        description="One per item, in the order of the items."
+    )
+
+
+ReverseTransfersPayload = Annotated[
+    ReverseTransfersSuccess | ValidationRejection, strawberry.union("ReverseTransfersPayload")
+]
+
+
+def _new_reversal(input: ReverseTransferInput) -> reversals.NewReversal:
+    return reversals.NewReversal(
+        transfer_id=input.transfer_id,
+        amount=input.amount.amount if input.amount else None,
+        currency=input.amount.currency if input.amount else None,
+        refund_fee=input.refund_fee,
+        label=input.label,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+def _reversal_result(
+    outcome: Outcome[ledger_tables.TransferReversal] | Rejected,
+) -> ReverseTransferPayload:
+    if isinstance(outcome, Rejected):
+        rejection: ReverseTransferPayload = as_rejection(outcome)
+        return rejection
+    reversal = TransferReversal.of(outcome.value)
+    return ReverseTransferSuccess(reversal=reversal, idempotent_replay=outcome.replay)
+
+
 @strawberry.type
 class CreateTransferSuccess:
     transfer: Transfer
@@ -299,17 +343,24 @@ class TransferMutations:
     async def reverse_transfer(
         self, info: Info, input: ReverseTransferInput
     ) -> ReverseTransferPayload:
-        new = reversals.NewReversal(
-            transfer_id=input.transfer_id,
-            amount=input.amount.amount if input.amount else None,
-            currency=input.amount.currency if input.amount else None,
-            refund_fee=input.refund_fee,
-            label=input.label,
-            idempotency_key=input.idempotency_key,
-        )
         outcome = await reversals.reverse_transfer(
-            info.context.services.db, platform_id=info.context.platform.id, new=new
+            info.context.services.db,
+            platform_id=info.context.platform.id,
+            new=_new_reversal(input),
         )
-        return ReverseTransferSuccess(
-            reversal=TransferReversal.of(outcome.value), idempotent_replay=outcome.replay
+        return _reversal_result(outcome)
+
+    @strawberry.mutation(
+        extensions=allow(BACKEND, OPERATOR),
+        description=f"Reverse up to {BULK_ITEMS_MAX} transfers: one result per item, in order;"
+        " each item on its own (its own key; a rejection touches no other).",
+    )
+    async def reverse_transfers(
+        self, info: Info, input: ReverseTransfersInput
+    ) -> ReverseTransfersPayload:
+        outcomes = await reversals.reverse_transfers(
+            info.context.services.db,
+            platform_id=info.context.platform.id,
+            items=[_new_reversal(item) for item in input.items],
         )
+        return ReverseTransfersSuccess(results=[_reversal_result(o) for o in outcomes])

@@ -30,7 +30,7 @@ from gateway.domain.states import REFUND, check_transition
 from gateway.services import fees
 from gateway.services.ledger import check_can_move_money, post, post_settlement, users_of
 from gateway.services.lookups import find
-from gateway.services.reversals import room_left
+from gateway.services.money_back import BULK_ITEMS_MAX, each_on_its_own, room_left
 from gateway.services.unit_of_work import Outcome, Tx, input_payload, perform
 from gateway.store import accounts as account_rows
 from gateway.store import money_back
@@ -39,7 +39,7 @@ from gateway.store.engine import Database
 from gateway.store.ledger_tables import PayIn, Refund
 from gateway.store.tables import Account, Platform
 
-REFUNDS_PER_REQUEST_MAX = 500
+REFUNDS_PER_REQUEST_MAX = BULK_ITEMS_MAX
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,20 +129,12 @@ async def refund_pay_in(db: Database, *, platform_id: uuid.UUID, new: NewRefund)
 async def refund_pay_ins(
     db: Database, *, platform_id: uuid.UUID, items: Sequence[NewRefund]
 ) -> list[Outcome[Refund] | Rejected]:
-    """Each item refunded on its own (its own transaction and key), in order: its outcome, or
-    its rejection. More than REFUNDS_PER_REQUEST_MAX items, or none, is a ValidationFailed of
-    the whole request, before any item runs."""
-    checks = Checks()
-    if not 1 <= len(items) <= REFUNDS_PER_REQUEST_MAX:
-        checks.add("items", f"Must list 1 to {REFUNDS_PER_REQUEST_MAX} refunds.")
-    checks.done()
-    results: list[Outcome[Refund] | Rejected] = []
-    for item in items:
-        try:
-            results.append(await refund_pay_in(db, platform_id=platform_id, new=item))
-        except Rejected as rejection:
-            results.append(rejection)
-    return results
+    """Each refund on its own, in order: its outcome or its rejection (money_back)."""
+
+    async def run(item: NewRefund) -> Outcome[Refund]:
+        return await refund_pay_in(db, platform_id=platform_id, new=item)
+
+    return await each_on_its_own(items, run)
 
 
 def _to_pending(tx: Tx, refund: Refund, user_id: uuid.UUID) -> None:

@@ -11,6 +11,7 @@ idempotency record.
   hold it, else InsufficientFunds).
 - The credited account must hold the amount (else InsufficientFunds), and neither account may
   be blocked or closed.
+- `reverse_transfers` takes up to 500 reversals at once, each on its own (services/money_back).
 
 Legs: TRANSFER_REVERSAL_OUT (-x) on the transfer's credited account, TRANSFER_REVERSAL_IN
 (+x) on its debited account; with the fee, FEE_REFUND (-f) on the fee account and FEE_REFUND
@@ -20,16 +21,17 @@ Legs: TRANSFER_REVERSAL_OUT (-x) on the transfer's credited account, TRANSFER_RE
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gateway.domain.enums import EntryKind, EventType, TransferStatus
-from gateway.domain.errors import CurrencyMismatch, InvalidState
+from gateway.domain.errors import CurrencyMismatch, Rejected
 from gateway.domain.ids import new_id
 from gateway.domain.inputs import Checks, check_amount
-from gateway.domain.money import Money
 from gateway.services import fees
 from gateway.services.ledger import check_can_move_money, post, users_of
 from gateway.services.lookups import find
+from gateway.services.money_back import each_on_its_own, room_left
 from gateway.services.unit_of_work import Outcome, Tx, input_payload, perform
 from gateway.store import accounts as account_rows
 from gateway.store import money_back
@@ -53,19 +55,6 @@ def _check(new: NewReversal) -> None:
         check_amount(checks, "amount.amount", new.amount)
     checks.text("label", new.label, required=False)
     checks.done()
-
-
-def room_left(total: int, taken: int, asked: int | None, currency: str, what: str) -> int:
-    """The amount to move back: `asked`, or all that is left of `total` after `taken`."""
-    left = total - taken
-    if left <= 0:
-        raise InvalidState(f"The {what} has nothing left to give back.")
-    if asked is not None and asked > left:
-        left_money = Money(left, currency)
-        raise InvalidState(
-            f"Only {left_money.decimal} {currency} of the {what} can still be given back."
-        )
-    return left if asked is None else asked
 
 
 async def _reverse(tx: Tx, new: NewReversal) -> TransferReversal:
@@ -140,3 +129,14 @@ async def reverse_transfer(
         model=TransferReversal,
         work=work,
     )
+
+
+async def reverse_transfers(
+    db: Database, *, platform_id: uuid.UUID, items: Sequence[NewReversal]
+) -> list[Outcome[TransferReversal] | Rejected]:
+    """Each reversal on its own, in order: its outcome or its rejection (money_back)."""
+
+    async def run(item: NewReversal) -> Outcome[TransferReversal]:
+        return await reverse_transfer(db, platform_id=platform_id, new=item)
+
+    return await each_on_its_own(items, run)

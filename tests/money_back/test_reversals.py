@@ -6,13 +6,22 @@ from __future__ import annotations
 import httpx
 
 from gateway.domain.enums import ApiKeyRole
+from gateway.services.money_back import BULK_ITEMS_MAX
 from gateway.store.engine import Database
 from tests.ledger.invariants import assert_ledger_holds
 from tests.security.parties import user_token
 from tests.support import StatementCounter
 from tests.support.accounts import balance, entries, entry_lines
-from tests.support.calls import mutate, query, rejected, state, success, top_level_error
-from tests.support.documents import BLOCK_ACCOUNT
+from tests.support.calls import (
+    field_paths,
+    mutate,
+    query,
+    rejected,
+    state,
+    success,
+    top_level_error,
+)
+from tests.support.documents import BLOCK_ACCOUNT, document
 from tests.support.inputs import money
 from tests.support.money_back import (
     REVERSE_TRANSFER,
@@ -26,6 +35,7 @@ from tests.support.platforms import PlatformHandle, key_with_role
 
 REVERSED_EVENTS = """{ platform { events(types: [TRANSFER_REVERSED]) {
   nodes { objectId type previousStatus status } } } }"""
+REVERSE_TRANSFERS = document("ReverseTransfers")
 TRANSFERS_WITH_REVERSALS = """{ platform { transfers(first: 50) { nodes {
   id reversedAmount { amount } reversals { id amount { amount } transfer { id } } } } } }"""
 
@@ -218,3 +228,25 @@ async def test_the_reversals_of_a_page_of_transfers_cost_one_statement(
 
     assert len(listed["platform"]["transfers"]["nodes"]) == 5
     assert with_five == with_one
+
+
+async def test_reversals_in_bulk_answer_each_item_in_order_within_a_bounded_list(
+    client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle, pair: tuple[Funded, Funded]
+) -> None:
+    payer, payee = pair
+    first = await transfer(client, sandbox, payer.account_id, payee.account_id, 300)
+    second = await transfer(client, sandbox, payer.account_id, payee.account_id, 200)
+    items = [reversal_input(first), reversal_input(second, 201), reversal_input(second, 50)]
+
+    payload = await mutate(client, sandbox, REVERSE_TRANSFERS, {"items": items})
+    replayed = await mutate(client, sandbox, REVERSE_TRANSFERS, {"items": items})
+
+    kinds = [r["__typename"] for r in payload["results"]]
+    assert kinds == ["ReverseTransferSuccess", "InvalidStateRejection", "ReverseTransferSuccess"]
+    assert [r["__typename"] for r in replayed["results"]] == kinds
+    assert replayed["results"][2]["idempotentReplay"] is True
+    assert await _balances(client, sandbox, payer.account_id, payee.account_id) == [850, 150]
+    too_many = [reversal_input(first, 1)] * (BULK_ITEMS_MAX + 1)
+    refused = await mutate(client, sandbox, REVERSE_TRANSFERS, {"items": too_many})
+    assert field_paths(refused) == ["items"]
+    await assert_ledger_holds(db, sandbox.id)

@@ -93,7 +93,7 @@ OPERATOR_ONLY = frozenset({"decideRefund"})
 
 # Mutations answering one result per item of a list (field of the payload): the matrix checks
 # each item's result as it checks a payload.
-BULK_RESULTS: Mapping[str, str] = {"refundPayIns": "results"}
+BULK_RESULTS: Mapping[str, str] = {"refundPayIns": "results", "reverseTransfers": "results"}
 
 # Node types that the other user of the victim's platform shares with the victim.
 SHARED_WITHIN_A_PLATFORM = frozenset({"Platform"})
