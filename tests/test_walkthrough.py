@@ -311,6 +311,37 @@ class Walk:
         return payload
 
 
+async def walk_money_back(
+    walk: Walk, db: Database, platform: PlatformHandle, transfer_id: str, pay_in_id: str
+) -> None:
+    """Reverse part of the transfer, refund part of the pay-in twice (one by one and in bulk),
+    and decide the refunds: by the sandbox, then by an operator."""
+    reversal = await walk.run(
+        "ReverseTransfer", transferId=transfer_id, amount=eur(500), idempotencyKey="back-1"
+    )
+    assert reversal["reversal"]["transfer"]["reversedAmount"]["amount"] == 500
+    item = {"transferId": transfer_id, "amount": eur(500), "idempotencyKey": "back-2"}
+    (reversed_again,) = (await walk.run("ReverseTransfers", items=[item]))["results"]
+    assert reversed_again["__typename"] == "ReverseTransferSuccess", reversed_again
+    refund = await walk.run(
+        "RefundPayIn", payInId=pay_in_id, amount=eur(1_000), idempotencyKey="refund-1"
+    )
+    await walk.run("SimulateRefund", refundId=refund["refund"]["id"], outcome="SUCCEEDED")
+    item = {"payInId": pay_in_id, "amount": eur(1_000), "idempotencyKey": "refund-2"}
+    bulk = await walk.run("RefundPayIns", items=[item])
+    (result,) = bulk["results"]
+    backend, walk.headers = (
+        walk.headers,
+        (await key_with_role(db, platform, ApiKeyRole.OPERATOR)).headers,
+    )
+    await walk.run("DecideRefund", refundId=result["refund"]["id"], outcome="FAILED")
+    walk.headers = backend
+
+
+def eur(amount: int) -> dict[str, Any]:
+    return {"amount": amount, "currency": "EUR"}
+
+
 async def test_every_mutation_document_of_queries_runs_in_one_walk(
     client: httpx.AsyncClient, db: Database, platform: PlatformHandle
 ) -> None:
@@ -392,6 +423,7 @@ async def test_every_mutation_document_of_queries_runs_in_one_walk(
     )["payOut"]
     assert pay_out["debitedAccount"]["balance"]["amount"] == 90_000
     await walk.run("SimulatePayOut", payOutId=pay_out["id"], outcome="SUCCEEDED")
+    await walk_money_back(walk, db, platform, transfer["transfer"]["id"], pay_in["id"])
     mandate = (await walk.run("CreateMandate", userId=user_id, bankAccountId=bank["id"]))["mandate"]
     await walk.run("SimulateMandate", mandateId=mandate["id"], outcome="SUCCEEDED")
     await _operator_walk(walk, user_id, main["id"], bank["id"])

@@ -73,10 +73,24 @@ class EntryKind(enum.Enum):
     PAY_OUT = "PAY_OUT"
     PAY_OUT_RETURN = "PAY_OUT_RETURN"  # a pay-out that failed, or came back after success
     CHARGEBACK = "CHARGEBACK"  # a direct debit the payer's bank took back after success
+    # Money back and fees: reversals of transfers, refunds of pay-ins, the platform's fees.
+    TRANSFER_REVERSAL_OUT = "TRANSFER_REVERSAL_OUT"  # taken back from the credited account
+    TRANSFER_REVERSAL_IN = "TRANSFER_REVERSAL_IN"  # given back to the debited account
+    REFUND = "REFUND"  # a refund of a pay-in leaves the account (and enters settlement)
+    REFUND_RETURN = "REFUND_RETURN"  # a failed refund comes back
+    FEE = "FEE"  # a fee credited to the platform's fee account
+    FEE_REFUND = "FEE_REFUND"  # a fee given back, debited from the platform's fee account
 
 
 class TransferStatus(enum.Enum):
     SUCCEEDED = "SUCCEEDED"
+
+
+class RefundStatus(enum.Enum):
+    CREATED = "CREATED"
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
 
 
 class MandateStatus(enum.Enum):
@@ -186,3 +200,9 @@ class EventType(enum.Enum):
     # Operator decisions: what comes back after a success.
     PAY_OUT_RETURNED = "PAY_OUT_RETURNED"
     DIRECT_DEBIT_CHARGED_BACK = "DIRECT_DEBIT_CHARGED_BACK"
+    # Money back and fees: reversals of transfers, refunds of pay-ins.
+    TRANSFER_REVERSED = "TRANSFER_REVERSED"
+    REFUND_CREATED = "REFUND_CREATED"
+    REFUND_PENDING = "REFUND_PENDING"
+    REFUND_SUCCESSFUL = "REFUND_SUCCESSFUL"
+    REFUND_FAILED = "REFUND_FAILED"

@@ -12,6 +12,7 @@ from gateway.domain.enums import (
     MandateStatus,
     PayInStatus,
     PayOutStatus,
+    RefundStatus,
     UserStatus,
     ValidationStatus,
 )
@@ -77,6 +78,13 @@ PAY_OUT: Mapping[PayOutStatus, frozenset[PayOutStatus]] = {
     PayOutStatus.SUCCEEDED: frozenset({PayOutStatus.RETURNED}),
     PayOutStatus.FAILED: frozenset(),
     PayOutStatus.RETURNED: frozenset(),
+}
+
+REFUND: Mapping[RefundStatus, frozenset[RefundStatus]] = {
+    RefundStatus.CREATED: frozenset({RefundStatus.PENDING}),
+    RefundStatus.PENDING: frozenset({RefundStatus.SUCCEEDED, RefundStatus.FAILED}),
+    RefundStatus.SUCCEEDED: frozenset(),
+    RefundStatus.FAILED: frozenset(),
 }
 
 

@@ -63,6 +63,7 @@ class Loaders:
         self.reader = reader
         self._by_id: dict[type, Loader[uuid.UUID, Any]] = {}
         self._of_user: dict[type, DataLoader[uuid.UUID, list[Any]]] = {}
+        self._children: dict[tuple[type, str], DataLoader[uuid.UUID, list[Any]]] = {}
         self._node_tables: Mapping[str, Any] | None = None
         self._node_type: DataLoader[uuid.UUID, str | None] | None = None
         self.persons_of_user: Loader[uuid.UUID, list[Person]] = Loader(self._persons_of_users)
@@ -78,7 +79,8 @@ class Loaders:
         so what they cache is freed by the collector only; a request clears them when it ends,
         and the rows it read are freed at once."""
         named = [value for value in vars(self).values() if isinstance(value, DataLoader)]
-        for loader in (*named, *self._by_id.values(), *self._of_user.values()):
+        kept = (*self._by_id.values(), *self._of_user.values(), *self._children.values())
+        for loader in (*named, *kept):
             loader.clear_all()
 
     def node_type(self, tables: Mapping[str, Any]) -> DataLoader[uuid.UUID, str | None]:
@@ -99,6 +101,13 @@ class Loaders:
         if model not in self._of_user:
             self._of_user[model] = DataLoader(self._rows_of_user(model))
         return self._of_user[model]
+
+    def children(self, model: type, parent: str) -> DataLoader[uuid.UUID, list[Any]]:
+        """Every row of `model` whose `parent` column names the key, oldest first (a
+        transfer's reversals, a pay-in's refunds): one statement for all the keys of a tick."""
+        if (model, parent) not in self._children:
+            self._children[model, parent] = DataLoader(self._rows_of_parents(model, parent))
+        return self._children[model, parent]
 
     @property
     def user(self) -> Loader[uuid.UUID, User | None]:
@@ -136,6 +145,17 @@ class Loaders:
                 grouped[row.user_id].append(row)
             self.prime(model, rows)
             return [grouped[user_id] for user_id in user_ids]
+
+        return batch
+
+    def _rows_of_parents(self, model: type, parent: str) -> Batch:
+        async def batch(parent_ids: list[uuid.UUID]) -> list[list[Any]]:
+            grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
+            rows: list[Any] = await self.reader.of_parents(model, parent, parent_ids)
+            for row in rows:
+                grouped[getattr(row, parent)].append(row)
+            self.prime(model, rows)
+            return [grouped[parent_id] for parent_id in parent_ids]
 
         return batch
 

@@ -8,14 +8,21 @@ funds back if it fails.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from gateway.domain.enums import MandateStatus, PayInMethod, PayInStatus, PayOutStatus
+from gateway.domain.enums import (
+    MandateStatus,
+    PayInMethod,
+    PayInStatus,
+    PayOutStatus,
+    RefundStatus,
+)
 from gateway.graphql.access import BACKEND, USER_TOKEN, allow, require_own
 from gateway.graphql.accounts import account_named_by
 from gateway.graphql.context import Info
+from gateway.graphql.fees import FEE_DESCRIPTION, fee_of
 from gateway.graphql.money import Money, MoneyInput
 from gateway.graphql.nodes import NODES
 from gateway.graphql.rejections import (
@@ -34,6 +41,7 @@ from gateway.store import ledger_tables, tables
 
 if TYPE_CHECKING:
     from gateway.graphql.accounts import Account, BankAccount
+    from gateway.graphql.refunds import Refund
     from gateway.graphql.users import User
 
 
@@ -85,6 +93,11 @@ NODES.register(DirectDebitMandate, table=ledger_tables.DirectDebitMandate)
 @strawberry.type
 class PayIn(Node):
     amount: Money
+    fee: Money = strawberry.field(
+        description="The platform's fee, taken out of the amount when the pay-in succeeds (zero"
+        " when none): the account is credited amount - fee (amountReceived - fee for a"
+        " recorded wire)."
+    )
     method: PayInMethod
     wire_reference: str | None = strawberry.field(
         description="BANK_WIRE only: the reference the payer must quote."
@@ -108,6 +121,7 @@ class PayIn(Node):
         return cls(
             id=strawberry.ID(str(row.id)),
             amount=Money.of(row.amount, row.currency),
+            fee=Money.of(row.fee, row.currency),
             method=row.method,
             wire_reference=row.wire_reference,
             status=row.status,
@@ -138,6 +152,27 @@ class PayIn(Node):
         )
         return mandate
 
+    async def _refund_rows(self, info: Info) -> list[ledger_tables.Refund]:
+        loader = info.context.loaders.children(ledger_tables.Refund, "pay_in_id")
+        rows: list[ledger_tables.Refund] = await loader.load(uuid.UUID(self.id))
+        return rows
+
+    @strawberry.field(description="Oldest first, failed ones included.")
+    async def refunds(
+        self, info: Info
+    ) -> list[Annotated[Refund, strawberry.lazy("gateway.graphql.refunds")]]:
+        refund: Any = NODES.converter("Refund")
+        return [refund(row) for row in await self._refund_rows(info)]
+
+    @strawberry.field(
+        description="The sum of the refunds that did not fail (fees given back not included);"
+        " at most what the account was credited: amount (or amountReceived) - fee."
+    )
+    async def refunded_amount(self, info: Info) -> Money:
+        rows = await self._refund_rows(info)
+        total = sum(row.amount for row in rows if row.status is not RefundStatus.FAILED)
+        return Money.of(total, self.amount.currency)
+
 
 NODES.register(PayIn, table=ledger_tables.PayIn)
 
@@ -145,6 +180,10 @@ NODES.register(PayIn, table=ledger_tables.PayIn)
 @strawberry.type
 class PayOut(Node):
     amount: Money
+    fee: Money = strawberry.field(
+        description="The platform's fee, taken out of the amount (zero when none): the bank"
+        " receives amount - fee."
+    )
     label: str | None
     status: PayOutStatus
     failure_reason: str | None
@@ -158,6 +197,7 @@ class PayOut(Node):
         return cls(
             id=strawberry.ID(str(row.id)),
             amount=Money.of(row.amount, row.currency),
+            fee=Money.of(row.fee, row.currency),
             label=row.label,
             status=row.status,
             failure_reason=row.failure_reason,
@@ -199,6 +239,7 @@ class CreatePayInInput:
         default=None, description="Required for DIRECT_DEBIT; the mandate must be ACTIVE."
     )
     idempotency_key: str
+    fee: MoneyInput | None = strawberry.field(default=None, description=FEE_DESCRIPTION)
 
 
 @strawberry.input
@@ -210,6 +251,7 @@ class CreatePayOutInput:
     amount: MoneyInput
     label: str | None = None
     idempotency_key: str
+    fee: MoneyInput | None = strawberry.field(default=None, description=FEE_DESCRIPTION)
 
 
 @strawberry.type
@@ -313,6 +355,7 @@ class PaymentMutations:
     async def create_pay_in(self, info: Info, input: CreatePayInInput) -> CreatePayInPayload:
         await require_own(info, tables.Account, input.credited_account_id, what="credited account")
         await require_own(info, ledger_tables.DirectDebitMandate, input.mandate_id, what="mandate")
+        fee, fee_currency = fee_of(info, input.fee)
         new = payments.NewPayIn(
             credited_account_id=input.credited_account_id,
             amount=input.amount.amount,
@@ -320,6 +363,8 @@ class PaymentMutations:
             method=input.method,
             mandate_id=input.mandate_id,
             idempotency_key=input.idempotency_key,
+            fee=fee,
+            fee_currency=fee_currency,
         )
         outcome = await payments.create_pay_in(
             info.context.services.db, platform_id=info.context.platform.id, new=new
@@ -338,6 +383,7 @@ class PaymentMutations:
         await require_own(
             info, ledger_tables.BankAccount, input.bank_account_id, what="bank account"
         )
+        fee, fee_currency = fee_of(info, input.fee)
         new = payments.NewPayOut(
             debited_account_id=input.debited_account_id,
             bank_account_id=input.bank_account_id,
@@ -345,6 +391,8 @@ class PaymentMutations:
             currency=input.amount.currency,
             label=input.label,
             idempotency_key=input.idempotency_key,
+            fee=fee,
+            fee_currency=fee_currency,
         )
         outcome = await payments.create_pay_out(
             info.context.services.db, platform_id=info.context.platform.id, new=new

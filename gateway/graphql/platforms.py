@@ -15,6 +15,7 @@ from gateway.domain.enums import Environment, EventType
 from gateway.domain.errors import InvalidArgument
 from gateway.domain.ids import parse_id
 from gateway.graphql.context import Info
+from gateway.graphql.fees import FeeAccount, fee_accounts
 from gateway.graphql.nodes import NODES
 from gateway.graphql.relay import (
     Connection,
@@ -153,6 +154,10 @@ class Platform(Node):
         rows = await info.context.loaders.reader.webhook_endpoints()
         convert = NODES.converter("WebhookEndpoint")
         return [convert(row) for row in rows]
+
+    @strawberry.field(description="The platform's fee accounts, one per currency, by currency.")
+    async def fee_accounts(self, info: Info) -> list[FeeAccount]:
+        return await fee_accounts(info)
 
 
 NODES.register(Platform, table=None)

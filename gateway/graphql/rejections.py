@@ -127,3 +127,12 @@ EXCEPTION_HANDLERS = [
         lambda e: _simple(e, IdempotencyConflictRejection),
     ),
 ]
+
+
+def as_rejection(error: errors.Rejected) -> Any:
+    """The rejection type of `error`, for a result that is not a field of its own (one item
+    of a bulk mutation's list)."""
+    for handler in EXCEPTION_HANDLERS:
+        if isinstance(error, handler.exception_type):
+            return handler.handle(error, field=None, info=None)
+    raise error

@@ -1,7 +1,7 @@
 """The Strawberry schema, composed from one module per noun.
 
-Each noun module (platforms, users, persons, kyc, accounts, ledger, payments, events,
-webhooks, tokens, sandbox, decisions) holds its types, inputs, payloads, resolvers and
+Each noun module (platforms, users, persons, kyc, accounts, ledger, payments, refunds, fees,
+events, webhooks, tokens, sandbox, decisions) holds its types, inputs, payloads, resolvers and
 mutations, and registers its Node types in the node registry (nodes.py). An edge to another
 noun's type is a `strawberry.lazy` annotation whose object the registry builds. A noun module
 imports another at run time only for a function or an input it uses (platforms -> users ->
@@ -32,6 +32,7 @@ from gateway.graphql.nodes import NodeQueries
 from gateway.graphql.payments import PaymentMutations
 from gateway.graphql.persons import LegalPerson, NaturalPerson, PersonMutations
 from gateway.graphql.platforms import PlatformQueries
+from gateway.graphql.refunds import RefundMutations
 from gateway.graphql.rejections import EXCEPTION_HANDLERS
 from gateway.graphql.runtime.direct_resolvers import install_direct_resolvers
 from gateway.graphql.runtime.documents import DocumentCache, DocumentStore
@@ -61,6 +62,7 @@ class Mutation(
     AccountStatusMutations,
     TransferMutations,
     PaymentMutations,
+    RefundMutations,
     WebhookMutations,
     SandboxMutations,
     TokenMutations,

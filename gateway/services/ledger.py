@@ -7,6 +7,12 @@ platform's settlement account for the currency. A user account's balance moves o
 entry carrying the balance after it. The database checks the same invariants again (CHECK
 constraints, append-only triggers), and the tests check them after every concurrent run.
 
+A movement may carry a platform fee, taken out of its amount and credited to the platform's
+fee account for the currency in the same transaction (`post_fee`, entry FEE); a fee given back
+(a reversal or refund with `refundFee`) is an entry FEE_REFUND, refused when the fee account
+does not hold it. Fee accounts never go below zero. See services/fees.py, which writes the
+fee legs.
+
 Concurrency: the accounts of a movement are row-locked in id order before anything is read
 for a decision (PostgreSQL), inside a BEGIN IMMEDIATE transaction (SQLite); so two movements
 on the same accounts run one after the other and never overdraw, lose or double-count.
@@ -23,8 +29,9 @@ from gateway.domain.errors import CurrencyMismatch, InsufficientFunds, InvalidSt
 from gateway.domain.ids import new_id, parse_id
 from gateway.domain.inputs import Checks, check_amount
 from gateway.domain.money import MINOR_UNITS_MAX, Money
+from gateway.services import fees
 from gateway.services.lookups import object_id
-from gateway.services.unit_of_work import Outcome, Tx, input_payload, perform
+from gateway.services.unit_of_work import Outcome, Tx, perform
 from gateway.store import accounts as account_rows
 from gateway.store import users
 from gateway.store.engine import Database
@@ -40,6 +47,8 @@ class NewTransfer:
     currency: str
     idempotency_key: str
     label: str | None = None
+    fee: int | None = None
+    fee_currency: str | None = None
 
 
 async def post(
@@ -128,6 +137,7 @@ def _check_transfer(new: NewTransfer) -> None:
     debited, credited = parse_id(new.debited_account_id), parse_id(new.credited_account_id)
     if new.debited_account_id == new.credited_account_id or (debited and debited == credited):
         checks.add("creditedAccountId", "Debited and credited accounts must differ.")
+    fees.check_fee(checks, new.fee, new.amount)
     checks.done()
 
 
@@ -155,9 +165,11 @@ async def create_transfer(
                 f"The transfer is in {new.currency}; the accounts hold {debited.currency}"
                 f" and {credited.currency}."
             )
+        fees.check_fee_currency(new.fee_currency, new.currency)
         owners = await users_of(tx, [debited, credited])
         check_can_move_money(debited, owners[debited.user_id], "debited")
         check_can_move_money(credited, owners[credited.user_id], "credited")
+        fee = new.fee or 0
         transfer = Transfer(
             id=new_id(),
             platform_id=tx.platform_id,
@@ -165,11 +177,15 @@ async def create_transfer(
             credited_account_id=credited.id,
             amount=new.amount,
             currency=new.currency,
+            fee=fee,
             label=(new.label or "").strip() or None,
             status=TransferStatus.SUCCEEDED,
         )
         await post(tx, debited, delta=-new.amount, kind=EntryKind.TRANSFER_OUT, operation=transfer)
-        await post(tx, credited, delta=new.amount, kind=EntryKind.TRANSFER_IN, operation=transfer)
+        await post(
+            tx, credited, delta=new.amount - fee, kind=EntryKind.TRANSFER_IN, operation=transfer
+        )
+        await fees.collect(tx, currency=new.currency, fee=fee, operation=transfer)
         tx.session.add(transfer)
         await tx.session.flush()
         tx.emit(
@@ -186,7 +202,7 @@ async def create_transfer(
         platform_id=platform_id,
         operation="createTransfer",
         key=new.idempotency_key,
-        payload=input_payload(new),
+        payload=fees.payload_of(new),
         model=Transfer,
         work=work,
     )

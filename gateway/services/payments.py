@@ -14,6 +14,10 @@
 The decisions (mandate activation, settlement, returns, charge-backs) come from outside the
 gateway and live in `settlement.py`: operators call them on every platform, and `sandbox.py`
 stands in for the outside world on sandbox platforms through the same functions.
+
+Fees (services/fees.py) come out of the amount: a pay-in's fee is collected when it succeeds
+(the account gets amount - fee), a pay-out's when it is created (the bank gets amount - fee);
+a failed pay-out returns everything, its fee included.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from gateway.domain.enums import (
 from gateway.domain.errors import CurrencyMismatch, InvalidState, NotFound
 from gateway.domain.ids import new_id
 from gateway.domain.inputs import Checks, check_amount
+from gateway.services import fees
 from gateway.services.ledger import (
     check_can_move_money,
     check_currency_allowed,
@@ -68,6 +73,8 @@ class NewPayIn:
     method: PayInMethod
     idempotency_key: str
     mandate_id: str | None = None
+    fee: int | None = None
+    fee_currency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +85,8 @@ class NewPayOut:
     currency: str
     idempotency_key: str
     label: str | None = None
+    fee: int | None = None
+    fee_currency: str | None = None
 
 
 def wire_reference() -> str:
@@ -141,6 +150,7 @@ def _check_pay_in(new: NewPayIn) -> None:
         checks.add("mandateId", "A DIRECT_DEBIT pay-in needs the id of an ACTIVE mandate.")
     if new.method is PayInMethod.BANK_WIRE and new.mandate_id:
         checks.add("mandateId", "A BANK_WIRE pay-in takes no mandate.")
+    fees.check_fee(checks, new.fee, new.amount)
     checks.done()
 
 
@@ -175,6 +185,7 @@ async def create_pay_in(db: Database, *, platform_id: uuid.UUID, new: NewPayIn) 
         )
         if new.currency != account.currency:
             raise CurrencyMismatch(f"The account holds {account.currency}, not {new.currency}.")
+        fees.check_fee_currency(new.fee_currency, new.currency)
         owners = await users_of(tx, [account])
         check_can_move_money(account, owners[account.user_id], "credited")
         mandate = None
@@ -187,6 +198,7 @@ async def create_pay_in(db: Database, *, platform_id: uuid.UUID, new: NewPayIn) 
             credited_account_id=account.id,
             amount=new.amount,
             currency=new.currency,
+            fee=new.fee or 0,
             method=new.method,
             mandate_id=mandate.id if mandate else None,
             wire_reference=wire_reference() if new.method is PayInMethod.BANK_WIRE else None,
@@ -202,7 +214,7 @@ async def create_pay_in(db: Database, *, platform_id: uuid.UUID, new: NewPayIn) 
         platform_id=platform_id,
         operation="createPayIn",
         key=new.idempotency_key,
-        payload=input_payload(new),
+        payload=fees.payload_of(new),
         model=PayIn,
         work=work,
     )
@@ -212,6 +224,7 @@ def _check_pay_out(new: NewPayOut) -> None:
     checks = Checks()
     check_amount(checks, "amount.amount", new.amount)
     checks.text("label", new.label, required=False)
+    fees.check_fee(checks, new.fee, new.amount)
     checks.done()
 
 
@@ -242,6 +255,7 @@ async def create_pay_out(
             raise NotFound(f"No bank account {new.bank_account_id!r} for the account's user.")
         if new.currency != account.currency:
             raise CurrencyMismatch(f"The account holds {account.currency}, not {new.currency}.")
+        fees.check_fee_currency(new.fee_currency, new.currency)
         user = (await users_of(tx, [account]))[account.user_id]
         check_can_move_money(account, user, "debited")
         if user.validation_status is not ValidationStatus.VALIDATED:
@@ -255,14 +269,17 @@ async def create_pay_out(
             bank_account_id=bank_account.id,
             amount=new.amount,
             currency=new.currency,
+            fee=new.fee or 0,
             label=(new.label or "").strip() or None,
             status=PayOutStatus.CREATED,
         )
         await post(tx, account, delta=-new.amount, kind=EntryKind.PAY_OUT, operation=pay_out)
         await account_rows.move_reserved(tx.session, account_id=account.id, delta=new.amount)
+        sent = new.amount - pay_out.fee
         await post_settlement(
-            tx, currency=new.currency, delta=new.amount, kind=EntryKind.PAY_OUT, operation=pay_out
+            tx, currency=new.currency, delta=sent, kind=EntryKind.PAY_OUT, operation=pay_out
         )
+        await fees.collect(tx, currency=new.currency, fee=pay_out.fee, operation=pay_out)
         tx.session.add(pay_out)
         await tx.session.flush()
         tx.emit(EventType.PAY_OUT_CREATED, pay_out, user_id=account.user_id, status=pay_out.status)
@@ -273,7 +290,7 @@ async def create_pay_out(
         platform_id=platform_id,
         operation="createPayOut",
         key=new.idempotency_key,
-        payload=input_payload(new),
+        payload=fees.payload_of(new),
         model=PayOut,
         work=work,
     )

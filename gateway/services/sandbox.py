@@ -1,5 +1,5 @@
 """Stand-ins for the outside world on sandbox platforms: compliance decisions, mandate
-activation, pay-in and pay-out settlement. On a production platform every one of them is
+activation, pay-in, pay-out and refund settlement. On a production platform every one of them is
 `Forbidden` and changes nothing: there, decisions come from operators or upstream connectors.
 Each is a thin caller of the services operators use (kyc.decide_validation, settlement.py):
 one state machine, whoever decides.
@@ -25,10 +25,11 @@ from gateway.domain.enums import (
     MandateStatus,
     PayInStatus,
     PayOutStatus,
+    RefundStatus,
     ValidationStatus,
 )
 from gateway.domain.errors import Forbidden, Rejected
-from gateway.services import settlement
+from gateway.services import refunds, settlement
 from gateway.services.acting import acting_as
 from gateway.services.kyc import decide_validation
 from gateway.services.lookups import find
@@ -36,7 +37,7 @@ from gateway.services.unit_of_work import Tx, perform
 from gateway.store import sandbox as sandbox_queue
 from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
-from gateway.store.ledger_tables import DirectDebitMandate, PayIn, PayOut
+from gateway.store.ledger_tables import DirectDebitMandate, PayIn, PayOut, Refund
 from gateway.store.tables import Model, Platform, User
 
 logger = logging.getLogger("gateway.sandbox")
@@ -212,6 +213,14 @@ async def _settle_due(db: Database, *, delay_s: float, batch_max: int) -> int:
             PayOut.status,
             [PayOutStatus.CREATED, PayOutStatus.PENDING],
             lambda p, i: simulate_pay_out(db, platform_id=p, pay_out_id=str(i), succeeded=True),
+        ),
+        (
+            Refund,
+            Refund.status,
+            [RefundStatus.CREATED, RefundStatus.PENDING],
+            lambda p, i: refunds.simulate_refund(
+                db, platform_id=p, refund_id=str(i), succeeded=True
+            ),
         ),
     ]
     for model, status, statuses, decide in sweeps:

@@ -16,7 +16,9 @@ object's current state is an `InvalidState` naming that state.
   wire in another currency than the pay-in's is a `CurrencyMismatch` and changes nothing:
   the operator fails the pay-in and the bank sends the wire back.
 - A charge-back (DIRECT_DEBIT only): `SUCCEEDED -> CHARGED_BACK`; the amount credited leaves
-  the account again (entry CHARGEBACK, the settlement account credited). The payer's bank
+  the account again (entry CHARGEBACK), the platform's fee leaves its fee account, and the
+  settlement account is credited with both: the payer's bank takes back the whole pay-in, less
+  what refunds already sent back to the payer. The payer's bank
   takes it whatever the account's or user's status. If the account no longer holds it, the
   charge-back is `InsufficientFunds` naming what is available and nothing changes: the
   operator blocks the user (nothing more leaves) and records the charge-back once the funds
@@ -26,7 +28,11 @@ object's current state is an `InvalidState` naming that state.
   back after success: the funds come back with their own entries, of the same kind
   PAY_OUT_RETURN (it is the same movement, the pay-out's money coming home; a pay-out has at
   most one such pair, and its status and event, PAY_OUT_FAILED or PAY_OUT_RETURNED, tell a
-  failure from a return), whatever the account's status.
+  failure from a return), whatever the account's status. Either way the fee comes back too:
+  a pay-out that does not reach its bank keeps nothing of what it took.
+- Fees (services/fees.py) come out of the amount: a pay-in's fee is collected when it
+  succeeds (the account gets the amount received minus the fee; a recorded wire must exceed
+  the fee).
 
 Every decision writes its event, with the reason as the event's message.
 """
@@ -47,13 +53,20 @@ from gateway.domain.enums import (
     PayInStatus,
     PayOutStatus,
 )
-from gateway.domain.errors import CurrencyMismatch, InsufficientFunds, InvalidState
+from gateway.domain.errors import (
+    CurrencyMismatch,
+    InsufficientFunds,
+    InvalidState,
+    ValidationFailed,
+)
 from gateway.domain.inputs import Checks, check_amount
 from gateway.domain.states import MANDATE, PAY_IN, PAY_OUT, check_transition
+from gateway.services import fees
 from gateway.services.ledger import check_can_move_money, post, post_settlement, users_of
 from gateway.services.lookups import find
 from gateway.services.unit_of_work import Outcome, Tx, input_payload, perform
 from gateway.store import accounts as account_rows
+from gateway.store import money_back
 from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import DirectDebitMandate, PayIn, PayOut
@@ -155,11 +168,14 @@ async def settle_pay_in(
             pay_in.amount_received = wire.amount
             pay_in.value_date = wire.value_date
             pay_in.bank_reference = (wire.bank_reference or "").strip() or None
-        credited = pay_in.amount_received or pay_in.amount
+        gross = pay_in.amount_received or pay_in.amount
+        credited = gross - pay_in.fee  # the fee comes out of the amount (services/fees.py)
+        assert credited > 0, "a recorded wire exceeds the pay-in's fee (record_wire checks)"
         await post(tx, account, delta=credited, kind=EntryKind.PAY_IN, operation=pay_in)
         await post_settlement(
-            tx, currency=pay_in.currency, delta=-credited, kind=EntryKind.PAY_IN, operation=pay_in
+            tx, currency=pay_in.currency, delta=-gross, kind=EntryKind.PAY_IN, operation=pay_in
         )
+        await fees.collect(tx, currency=pay_in.currency, fee=pay_in.fee, operation=pay_in)
         event = EventType.DIRECT_DEBIT_SUCCESSFUL if direct_debit else EventType.PAY_IN_SUCCESSFUL
     else:
         pay_in.failure_reason = message = _reason(reason, "Refused by the bank.")
@@ -181,6 +197,12 @@ async def record_wire(tx: Tx, pay_in: PayIn, wire: ReceivedWire) -> PayIn:
             f"The pay-in is in {pay_in.currency}; the wire brought {wire.currency}. Fail the"
             " pay-in and have the bank return the wire."
         )
+    if wire.amount <= pay_in.fee:
+        raise ValidationFailed.one(
+            "amountReceived.amount",
+            f"The pay-in's fee is {pay_in.fee} minor units: a wire of {wire.amount} would"
+            " credit nothing. Fail the pay-in and have the bank return the wire.",
+        )
     return await settle_pay_in(tx, pay_in, True, None, wire)
 
 
@@ -189,7 +211,13 @@ async def charge_back(tx: Tx, pay_in: PayIn, reason: str | None) -> PayIn:
     _require_method(pay_in, PayInMethod.DIRECT_DEBIT, "a charge-back")
     check_transition(PAY_IN, pay_in.status, PayInStatus.CHARGED_BACK, "The pay-in")
     account = await _account(tx, pay_in.credited_account_id)
-    amount = pay_in.amount_received or pay_in.amount
+    # What the account was credited and the platform's fee, less what refunds (in flight or
+    # succeeded) already sent back to the payer: the bank takes back the rest.
+    refunded, fee_refunded = await money_back.refunded_totals(tx.session, pay_in_id=pay_in.id)
+    amount = (pay_in.amount_received or pay_in.amount) - pay_in.fee - refunded
+    fee = pay_in.fee - fee_refunded
+    if amount + fee <= 0:
+        raise InvalidState("The pay-in was refunded in full: nothing is left to charge back.")
     try:
         await post(tx, account, delta=-amount, kind=EntryKind.CHARGEBACK, operation=pay_in)
     except InsufficientFunds as short:
@@ -199,8 +227,13 @@ async def charge_back(tx: Tx, pay_in: PayIn, reason: str | None) -> PayIn:
             available=short.available,
         ) from None
     await post_settlement(
-        tx, currency=pay_in.currency, delta=amount, kind=EntryKind.CHARGEBACK, operation=pay_in
+        tx,
+        currency=pay_in.currency,
+        delta=amount + fee,
+        kind=EntryKind.CHARGEBACK,
+        operation=pay_in,
     )
+    await fees.give_back(tx, currency=pay_in.currency, fee=fee, operation=pay_in)
     pay_in.failure_reason = _reason(reason, "Charged back by the payer's bank.")
     previous, pay_in.status, pay_in.updated_at = pay_in.status, PayInStatus.CHARGED_BACK, utcnow()
     tx.emit(
@@ -216,15 +249,18 @@ async def charge_back(tx: Tx, pay_in: PayIn, reason: str | None) -> PayIn:
 
 
 async def _give_back(tx: Tx, account: Account, pay_out: PayOut) -> None:
-    """The pay-out's funds come back: the account credited, the settlement account debited."""
+    """The pay-out's funds come back, its fee included: the account credited with everything
+    it gave, the settlement account debited with what the bank had (amount - fee), the fee
+    account with the fee."""
     await post(tx, account, delta=pay_out.amount, kind=EntryKind.PAY_OUT_RETURN, operation=pay_out)
     await post_settlement(
         tx,
         currency=pay_out.currency,
-        delta=-pay_out.amount,
+        delta=-(pay_out.amount - pay_out.fee),
         kind=EntryKind.PAY_OUT_RETURN,
         operation=pay_out,
     )
+    await fees.give_back(tx, currency=pay_out.currency, fee=pay_out.fee, operation=pay_out)
 
 
 async def settle_pay_out(tx: Tx, pay_out: PayOut, succeeded: bool, reason: str | None) -> PayOut:

@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
-from gateway.domain.enums import AccountStatus, PayInStatus, PayOutStatus
+from gateway.domain.enums import AccountStatus, PayInStatus, PayOutStatus, RefundStatus
 from gateway.domain.ids import new_id
 from gateway.domain.money import MINOR_UNITS_MAX
 from gateway.store.column_types import utcnow
-from gateway.store.ledger_tables import PayIn, PayOut, SettlementAccount
+from gateway.store.ledger_tables import PayIn, PayOut, Refund, SettlementAccount
 from gateway.store.statements import UNSYNCED, bind, dialect_of
 from gateway.store.tables import Account
 
@@ -146,7 +146,7 @@ async def created_accounts(session: AsyncSession, *, user_id: uuid.UUID) -> list
 
 
 async def has_operations_in_flight(session: AsyncSession, *, account_id: uuid.UUID) -> bool:
-    """Whether a pay-in or pay-out of the account is still CREATED or PENDING."""
+    """Whether a pay-in, pay-out or refund of the account is still CREATED or PENDING."""
     open_pay_ins = sa.select(col(PayIn.id)).where(
         col(PayIn.credited_account_id) == account_id,
         col(PayIn.status).in_([PayInStatus.CREATED, PayInStatus.PENDING]),
@@ -155,4 +155,9 @@ async def has_operations_in_flight(session: AsyncSession, *, account_id: uuid.UU
         col(PayOut.debited_account_id) == account_id,
         col(PayOut.status).in_([PayOutStatus.CREATED, PayOutStatus.PENDING]),
     )
-    return bool(await session.scalar(sa.select(sa.exists(open_pay_ins.union_all(open_pay_outs)))))
+    open_refunds = sa.select(col(Refund.id)).where(
+        col(Refund.debited_account_id) == account_id,
+        col(Refund.status).in_([RefundStatus.CREATED, RefundStatus.PENDING]),
+    )
+    in_flight = open_pay_ins.union_all(open_pay_outs, open_refunds)
+    return bool(await session.scalar(sa.select(sa.exists(in_flight))))

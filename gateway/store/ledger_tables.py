@@ -8,13 +8,19 @@ Invariants, checked here by the database and again by the services and the tests
 - an entry is never zero, never updated and never deleted (triggers refuse both; a correction
   is a new movement);
 - a user account's stored balance equals the sum of its entries and never goes below zero;
-- amounts of operations are strictly positive, and a transfer names two different accounts.
+- amounts of operations are strictly positive, and a transfer names two different accounts;
+- a fee is taken out of its operation's amount (0 <= fee < amount) and credited to the
+  platform's fee account for the currency, which never goes below zero;
+- an entry lands on exactly one of a user account, a settlement account or a fee account;
+- a reversal takes back at most what its transfer credited, a refund at most what its pay-in
+  credited (the services check the sums under a lock on the transfer or pay-in row).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -25,6 +31,7 @@ from gateway.domain.enums import (
     PayInMethod,
     PayInStatus,
     PayOutStatus,
+    RefundStatus,
     TransferStatus,
 )
 from gateway.domain.money import MINOR_UNITS_MAX
@@ -51,6 +58,38 @@ class SettlementAccount(SQLModel, table=True):
     created_at: dt.datetime = _created_at()
 
 
+class FeeAccount(SQLModel, table=True):
+    """The platform's fees in one currency, created on first use; never below zero."""
+
+    __tablename__ = "fee_accounts"
+    __table_args__ = (
+        sa.UniqueConstraint("platform_id", "currency"),
+        sa.UniqueConstraint("platform_id", "id"),
+        sa.CheckConstraint("balance >= 0", name="balance_not_negative"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    platform_id: uuid.UUID = Field(foreign_key="platforms.id")
+    currency: str = Field(max_length=3)
+    balance: int = Field(sa_type=sa.BigInteger, default=0)
+    created_at: dt.datetime = _created_at()
+
+
+def _fee() -> Any:
+    """What the platform takes out of the operation's amount (0: no fee)."""
+    return Field(default=0, sa_type=sa.BigInteger, sa_column_kwargs={"server_default": "0"})
+
+
+# Exactly one of the three places an entry may land (portable: no boolean arithmetic).
+ONE_ACCOUNT = (
+    " + ".join(
+        f"(CASE WHEN {column} IS NULL THEN 0 ELSE 1 END)"
+        for column in ("account_id", "settlement_account_id", "fee_account_id")
+    )
+    + " = 1"
+)
+
+
 class LedgerEntry(ActorColumns, table=True):
     __tablename__ = "ledger_entries"
     __table_args__ = (
@@ -63,9 +102,10 @@ class LedgerEntry(ActorColumns, table=True):
         sa.Index("ix_ledger_entries_account_id", "account_id", "id"),
         sa.Index("ix_ledger_entries_operation_id", "operation_id"),
         sa.CheckConstraint("amount <> 0", name="amount_not_zero"),
-        sa.CheckConstraint(
-            "(account_id IS NULL) <> (settlement_account_id IS NULL)", name="one_account"
+        sa.ForeignKeyConstraint(
+            ["platform_id", "fee_account_id"], ["fee_accounts.platform_id", "fee_accounts.id"]
         ),
+        sa.CheckConstraint(ONE_ACCOUNT, name="one_account"),
         sa.CheckConstraint(
             "account_id IS NULL OR balance_after >= 0", name="user_balance_not_negative"
         ),
@@ -79,11 +119,12 @@ class LedgerEntry(ActorColumns, table=True):
     platform_id: uuid.UUID = Field(foreign_key="platforms.id")
     account_id: uuid.UUID | None = None
     settlement_account_id: uuid.UUID | None = None
+    fee_account_id: uuid.UUID | None = None
     currency: str = Field(max_length=3)
     kind: EntryKind = Field(sa_type=_enum(EntryKind))
     amount: int = Field(sa_type=sa.BigInteger)
     balance_after: int = Field(sa_type=sa.BigInteger)
-    operation_type: str = Field(max_length=16)  # Transfer | PayIn | PayOut
+    operation_type: str = Field(max_length=16)  # the operation's table (and node type) name
     operation_id: uuid.UUID
     created_at: dt.datetime = _created_at()
 
@@ -97,6 +138,7 @@ class Transfer(SQLModel, table=True):
         sa.Index("ix_transfers_platform_id", "platform_id", "id"),
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         sa.CheckConstraint("debited_account_id <> credited_account_id", name="two_accounts"),
+        sa.CheckConstraint("fee >= 0 AND fee < amount", name="fee_within_amount"),
     )
 
     id: uuid.UUID = Field(primary_key=True)
@@ -105,6 +147,7 @@ class Transfer(SQLModel, table=True):
     credited_account_id: uuid.UUID
     amount: int = Field(sa_type=sa.BigInteger)
     currency: str = Field(max_length=3)
+    fee: int = _fee()
     label: str | None = Field(default=None, max_length=200)
     status: TransferStatus = Field(sa_type=_enum(TransferStatus))
     created_at: dt.datetime = _created_at()
@@ -165,6 +208,7 @@ class PayIn(SQLModel, table=True):
         sa.CheckConstraint(
             "amount_received IS NULL OR amount_received > 0", name="amount_received_positive"
         ),
+        sa.CheckConstraint("fee >= 0 AND fee < amount", name="fee_within_amount"),
     )
 
     id: uuid.UUID = Field(primary_key=True)
@@ -172,6 +216,7 @@ class PayIn(SQLModel, table=True):
     credited_account_id: uuid.UUID
     amount: int = Field(sa_type=sa.BigInteger)
     currency: str = Field(max_length=3)
+    fee: int = _fee()
     method: PayInMethod = Field(sa_type=_enum(PayInMethod))
     mandate_id: uuid.UUID | None = None
     wire_reference: str | None = Field(default=None, max_length=35)
@@ -197,6 +242,7 @@ class PayOut(SQLModel, table=True):
         sa.Index("ix_pay_outs_platform_id", "platform_id", "id"),
         sa.Index("ix_pay_outs_status", "status"),
         sa.CheckConstraint("amount > 0", name="amount_positive"),
+        sa.CheckConstraint("fee >= 0 AND fee < amount", name="fee_within_amount"),
     )
 
     id: uuid.UUID = Field(primary_key=True)
@@ -205,8 +251,67 @@ class PayOut(SQLModel, table=True):
     bank_account_id: uuid.UUID
     amount: int = Field(sa_type=sa.BigInteger)
     currency: str = Field(max_length=3)
+    fee: int = _fee()
     label: str | None = Field(default=None, max_length=200)
     status: PayOutStatus = Field(sa_type=_enum(PayOutStatus))
+    failure_reason: str | None = Field(default=None, max_length=500)
+    created_at: dt.datetime = _created_at()
+    updated_at: dt.datetime = _created_at()
+
+
+class TransferReversal(SQLModel, table=True):
+    """All or part of a transfer moved back: from its credited account to its debited one,
+    with the transfer's fee when `fee_refunded` > 0. Immediate, like a transfer."""
+
+    __tablename__ = "transfer_reversals"
+    __table_args__ = (
+        sa.UniqueConstraint("platform_id", "id"),
+        sa.ForeignKeyConstraint(
+            ["platform_id", "transfer_id"], ["transfers.platform_id", "transfers.id"]
+        ),
+        sa.Index("ix_transfer_reversals_transfer_id", "transfer_id", "id"),
+        sa.Index("ix_transfer_reversals_platform_id", "platform_id", "id"),
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+        sa.CheckConstraint("fee_refunded >= 0", name="fee_refunded_not_negative"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    platform_id: uuid.UUID = Field(foreign_key="platforms.id")
+    transfer_id: uuid.UUID
+    amount: int = Field(sa_type=sa.BigInteger)
+    fee_refunded: int = Field(default=0, sa_type=sa.BigInteger)
+    currency: str = Field(max_length=3)
+    label: str | None = Field(default=None, max_length=200)
+    status: TransferStatus = Field(sa_type=_enum(TransferStatus))
+    created_at: dt.datetime = _created_at()
+
+
+class Refund(SQLModel, table=True):
+    """Funds of a SUCCEEDED pay-in sent back to the payer: a pay-out of its own, debited from
+    the pay-in's account when created, given back if it fails."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        sa.UniqueConstraint("platform_id", "id"),
+        sa.ForeignKeyConstraint(
+            ["platform_id", "pay_in_id"], ["pay_ins.platform_id", "pay_ins.id"]
+        ),
+        _account_fk("debited_account_id"),
+        sa.Index("ix_refunds_pay_in_id", "pay_in_id", "id"),
+        sa.Index("ix_refunds_platform_id", "platform_id", "id"),
+        sa.Index("ix_refunds_status", "status"),
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+        sa.CheckConstraint("fee_refunded >= 0", name="fee_refunded_not_negative"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    platform_id: uuid.UUID = Field(foreign_key="platforms.id")
+    pay_in_id: uuid.UUID
+    debited_account_id: uuid.UUID  # the pay-in's credited account
+    amount: int = Field(sa_type=sa.BigInteger)
+    fee_refunded: int = Field(default=0, sa_type=sa.BigInteger)
+    currency: str = Field(max_length=3)
+    status: RefundStatus = Field(sa_type=_enum(RefundStatus))
     failure_reason: str | None = Field(default=None, max_length=500)
     created_at: dt.datetime = _created_at()
     updated_at: dt.datetime = _created_at()

@@ -24,7 +24,7 @@ from gateway.store import readers
 from gateway.store.delivery_tables import WebhookAttempt, WebhookDelivery
 from gateway.store.engine import Database, ReadConnection
 from gateway.store.journal_tables import Event, WebhookEndpoint
-from gateway.store.ledger_tables import LedgerEntry
+from gateway.store.ledger_tables import FeeAccount, LedgerEntry
 from gateway.store.readers import UserCriteria
 from gateway.store.tables import Account, Person, User
 
@@ -109,6 +109,26 @@ class PlatformReader:
                 user_ids=user_ids,
             )
             return rows
+
+    async def of_parents(
+        self, model: type[M], parent: str, parent_ids: Sequence[uuid.UUID]
+    ) -> list[M]:
+        async with self._reading() as connection:
+            rows: list[M] = await readers.rows_of_parents(
+                connection,
+                model=model,
+                parent=parent,
+                platform_id=self.platform_id,
+                user_id=self.user_id,
+                parent_ids=parent_ids,
+            )
+            return rows
+
+    async def fee_accounts(self) -> list[FeeAccount]:
+        async with self._reading() as connection:
+            return await readers.fee_accounts(
+                connection, platform_id=self.platform_id, user_id=self.user_id
+            )
 
     async def page(self, model: Any, page: PageRequest) -> Page[Any]:
         async with self._reading() as connection:

@@ -24,9 +24,7 @@ from gateway.domain.enums import EventType, UserKind, ValidationStatus
 from gateway.domain.pagination import Page, PageRequest
 from gateway.store.delivery_tables import WebhookAttempt, WebhookDelivery
 from gateway.store.journal_tables import Event, WebhookEndpoint
-from gateway.store.ledger_tables import (
-    LedgerEntry,
-)
+from gateway.store.ledger_tables import FeeAccount, LedgerEntry
 from gateway.store.pagination import Order, grouped_pages, keyset_page
 from gateway.store.records import Reads, columns, record_type, records
 from gateway.store.scope import visible_to
@@ -197,6 +195,41 @@ async def rows_of_users(
         .order_by(model.id)
     )
     return records(model, (await connection.execute(statement)).all())
+
+
+async def rows_of_parents(
+    connection: Reads,
+    *,
+    model: Any,
+    parent: str,
+    platform_id: uuid.UUID,
+    parent_ids: Sequence[uuid.UUID],
+    user_id: uuid.UUID | None = None,
+) -> list[Any]:
+    """Every row of `model` whose `parent` column names one of `parent_ids`, oldest first
+    (a transfer's reversals, a pay-in's refunds)."""
+    statement = (
+        sa.select(*columns(model))
+        .where(
+            model.platform_id == platform_id,
+            getattr(model, parent).in_(parent_ids),
+            visible_to(model, user_id),
+        )
+        .order_by(model.id)
+    )
+    return records(model, (await connection.execute(statement)).all())
+
+
+async def fee_accounts(
+    connection: Reads, *, platform_id: uuid.UUID, user_id: uuid.UUID | None = None
+) -> list[Any]:
+    """The platform's fee accounts, by currency (none under a user token)."""
+    statement = (
+        sa.select(*columns(FeeAccount))
+        .where(col(FeeAccount.platform_id) == platform_id, visible_to(FeeAccount, user_id))
+        .order_by(col(FeeAccount.currency))
+    )
+    return records(FeeAccount, (await connection.execute(statement)).all())
 
 
 async def platform_page(

@@ -6,10 +6,12 @@ id, so a row outside the user's subtree reads exactly like a row that does not e
 
 - the user itself; its persons, accounts, bank accounts, mandates and KYC documents;
 - the ledger entries, pay-ins and pay-outs of its accounts;
-- transfers that debit or credit one of its accounts (both parties see a transfer);
+- transfers that debit or credit one of its accounts (both parties see a transfer), and the
+  reversals of those transfers; the refunds of its pay-ins;
 - events about its subtree (`user_id`), or naming it as a transfer's other party
   (`counterpart_user_id`);
-- nothing of the platform's webhooks or API keys, which belong to the platform alone.
+- nothing of the platform's webhooks, API keys and fee accounts, which belong to the platform
+  alone.
 """
 
 from __future__ import annotations
@@ -22,10 +24,18 @@ from sqlmodel import col
 
 from gateway.store.delivery_tables import WebhookAttempt, WebhookDelivery
 from gateway.store.journal_tables import Event, WebhookEndpoint
-from gateway.store.ledger_tables import LedgerEntry, PayIn, PayOut, Transfer
+from gateway.store.ledger_tables import (
+    FeeAccount,
+    LedgerEntry,
+    PayIn,
+    PayOut,
+    Refund,
+    Transfer,
+    TransferReversal,
+)
 from gateway.store.tables import Account, ApiKey, User
 
-_PLATFORM_ONLY = (WebhookEndpoint, WebhookDelivery, WebhookAttempt, ApiKey)
+_PLATFORM_ONLY = (WebhookEndpoint, WebhookDelivery, WebhookAttempt, FeeAccount, ApiKey)
 
 
 def own_account_ids(user_id: uuid.UUID) -> Any:
@@ -46,6 +56,11 @@ def visible_to(model: Any, user_id: uuid.UUID | None) -> Any:
             col(Transfer.debited_account_id).in_(accounts),
             col(Transfer.credited_account_id).in_(accounts),
         )
+    if model is TransferReversal:
+        visible = sa.select(col(Transfer.id)).where(visible_to(Transfer, user_id))
+        return col(TransferReversal.transfer_id).in_(visible.scalar_subquery())
+    if model is Refund:
+        return col(Refund.debited_account_id).in_(own_account_ids(user_id))
     if model is PayIn:
         return col(PayIn.credited_account_id).in_(own_account_ids(user_id))
     if model is PayOut:

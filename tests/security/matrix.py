@@ -8,7 +8,8 @@ input, walked down to its leaves. What the schema cannot say is kept in small ta
 - `ID_ROLES`: which of a party's objects an ID input field names (by field name, or by
   `Input.field` where the name alone says nothing, as for `id`);
 - `NODE_ROLES`: which of a party's objects stands for each Node type;
-- `EXAMPLES`: valid values for the non-ID leaves whose type alone does not give one.
+- `EXAMPLES`: valid values for the non-ID leaves whose type alone does not give one (and
+  for an input-object field to fill as given rather than walk).
 
 `coverage_gaps(schema)` (plans.py) lists what a new field or type would leave uncovered; the
 guard test fails on it, so the matrix grows with the schema instead of silently missing the new
@@ -62,6 +63,8 @@ ID_ROLES: Mapping[str, str] = {
     "payInId": "pay_in",
     "payOutId": "pay_out",
     "documentId": "document",
+    "transferId": "transfer",
+    "refundId": "refund",
     "DeleteWebhookEndpointInput.id": "webhook_endpoint",
 }
 
@@ -80,12 +83,19 @@ NODE_ROLES: Mapping[str, str] = {
     "Transfer": "transfer",
     "PayIn": "pay_in",
     "PayOut": "pay_out",
+    "TransferReversal": "reversal",
+    "Refund": "refund",
     "BankAccount": "bank_account",
     "DirectDebitMandate": "mandate",
     "KycDocument": "document",
     "Event": "event",
     "WebhookEndpoint": "webhook_endpoint",
 }
+
+
+# Mutations answering one result per item of a list (field of the payload): the matrix checks
+# each item's result as it checks a payload.
+BULK_RESULTS: Mapping[str, str] = {"refundPayIns": "results", "reverseTransfers": "results"}
 
 # Node types that the other user of the victim's platform shares with the victim.
 SHARED_WITHIN_A_PLATFORM = frozenset({"Platform"})
@@ -116,6 +126,7 @@ EXAMPLES: Mapping[str, Any] = {
     # Reasons are filled too, and go with refusals only.
     "DecideUserValidationInput.outcome": "REFUSED",
     "DecideDocumentInput.outcome": "REFUSED",
+    "fee": None,  # an input object left out: the fee (0 < fee < amount) is no id to aim
     "Boolean": False,
     "Int": 1,
     "Float": 1.0,

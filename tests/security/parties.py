@@ -16,6 +16,7 @@ from tests.support.calls import mutate, query, success
 from tests.support.documents import CREATE_PAY_OUT, CREATE_TRANSFER, document
 from tests.support.inputs import DE_IBAN, FR_IBAN, pay_out_input, transfer_input
 from tests.support.kyc import request_validation, simulate_validation, submit_document
+from tests.support.money_back import refund_input, refunded, reversal_input, reverse
 from tests.support.payments import create_mandate, fund, simulate_mandate
 from tests.support.users import create_legal_user, create_natural_user, read_user
 
@@ -37,6 +38,8 @@ ATTACKER_ROLES = frozenset(
         "mandate",
         "document",
         "event",
+        "reversal",
+        "refund",
     }
 )
 VICTIM_ROLES = ATTACKER_ROLES | {"representative", "webhook_endpoint", "platform"}
@@ -62,9 +65,10 @@ class Party:
 
 
 async def build_party(client: httpx.AsyncClient, key: PlatformHandle, *, legal: bool) -> Party:
-    """A VALIDATED user with two accounts, a settled pay-in, a transfer between them, a bank
-    account with an ACTIVE mandate, a pending pay-out and KYC documents; LEGAL (a legal holder
-    and a natural representative) or NATURAL."""
+    """A VALIDATED user with two accounts, a settled pay-in (partly refunded: a refund in
+    flight), a transfer between them (partly reversed), a bank account with an ACTIVE mandate,
+    a pending pay-out and KYC documents; LEGAL (a legal holder and a natural representative)
+    or NATURAL."""
     objects = await _onboarded(client, key, legal=legal)
     user_id = objects["user"]
     account, second = (
@@ -84,6 +88,9 @@ async def build_party(client: httpx.AsyncClient, key: PlatformHandle, *, legal: 
     )
     objects["pay_out"] = success(pay_out, "CreatePayOutSuccess")["payOut"]["id"]
     objects["ledger_entry"] = (await entries(client, key, account))[0]["id"]
+    reversal = await reverse(client, key, reversal_input(objects["transfer"], 100))
+    objects["reversal"] = success(reversal, "ReverseTransferSuccess")["reversal"]["id"]
+    objects["refund"] = (await refunded(client, key, refund_input(objects["pay_in"], 100)))["id"]
     objects["event"] = await _event_about(client, key, objects["transfer"])
     return Party(handle=key, objects=objects)
 

@@ -136,7 +136,13 @@ class _Filler:
         fields = sorted(t.fields.items())
         if is_one_of(t):
             fields = fields[:1]  # one member only; the first, by name
-        return {name: self.value(f.type, (*path, name), t.name, name) for name, f in fields}
+        return {
+            name: self.example(t.name, name, _MISSING)
+            if isinstance(get_named_type(f.type), GraphQLInputObjectType)
+            and self.example(t.name, name, _MISSING) is not _MISSING
+            else self.value(f.type, (*path, name), t.name, name)
+            for name, f in fields
+        }
 
     def example(self, owner: str, name: str, default: Any) -> Any:
         for key in (f"{owner}.{name}", name):

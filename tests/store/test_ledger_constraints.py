@@ -1,4 +1,5 @@
-"""The database refuses what the ledger services must never write."""
+"""The database refuses what the ledger services must never write (fees and reversals
+included)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlmodel import col
 from gateway.domain.enums import EntryKind, TransferStatus
 from gateway.domain.ids import new_id
 from gateway.store.engine import Database
-from gateway.store.ledger_tables import LedgerEntry, Transfer
+from gateway.store.ledger_tables import FeeAccount, LedgerEntry, Transfer, TransferReversal
 from gateway.store.tables import Account
 from tests.conftest import make_platform
 
@@ -109,3 +110,76 @@ async def test_a_transfer_moves_a_positive_amount_between_two_accounts(
     )
     with pytest.raises(IntegrityError):
         await _insert(db, transfer)
+
+
+async def _second_account(db: Database, platform_id: uuid.UUID, account: Account) -> Account:
+    other = Account(
+        id=new_id(),
+        platform_id=platform_id,
+        user_id=account.user_id,
+        currency="EUR",
+        status=account.status,
+    )
+    await _insert(db, other)
+    return other
+
+
+async def test_a_fee_account_never_goes_below_zero(db: Database) -> None:
+    platform_id, _ = await _account(db)
+    below = FeeAccount(id=new_id(), platform_id=platform_id, currency="EUR", balance=-1)
+    with pytest.raises(IntegrityError):
+        await _insert(db, below)
+
+
+async def test_an_entry_lands_on_a_fee_account_alone(db: Database) -> None:
+    platform_id, account = await _account(db)
+    fee_account = FeeAccount(id=new_id(), platform_id=platform_id, currency="EUR", balance=0)
+    await _insert(db, fee_account)
+    fee = {"fee_account_id": fee_account.id, "kind": EntryKind.FEE}
+    await _insert(db, _entry(platform_id, account, account_id=None, **fee))
+    with pytest.raises(IntegrityError):
+        await _insert(db, _entry(platform_id, account, **fee))
+
+
+@pytest.mark.parametrize("fee", [5, 6, -1])
+async def test_a_fee_stays_below_its_operations_amount(db: Database, fee: int) -> None:
+    platform_id, account = await _account(db)
+    other = await _second_account(db, platform_id, account)
+    transfer = Transfer(
+        id=new_id(),
+        platform_id=platform_id,
+        debited_account_id=account.id,
+        credited_account_id=other.id,
+        amount=5,
+        fee=fee,
+        currency="EUR",
+        status=TransferStatus.SUCCEEDED,
+    )
+    with pytest.raises(IntegrityError):
+        await _insert(db, transfer)
+    await _insert(db, Transfer(**{**transfer.model_dump(), "id": new_id(), "fee": 4}))
+
+
+async def test_a_reversal_moves_a_positive_amount(db: Database) -> None:
+    platform_id, account = await _account(db)
+    other = await _second_account(db, platform_id, account)
+    transfer = Transfer(
+        id=new_id(),
+        platform_id=platform_id,
+        debited_account_id=account.id,
+        credited_account_id=other.id,
+        amount=5,
+        currency="EUR",
+        status=TransferStatus.SUCCEEDED,
+    )
+    await _insert(db, transfer)
+    reversal = TransferReversal(
+        id=new_id(),
+        platform_id=platform_id,
+        transfer_id=transfer.id,
+        amount=0,
+        currency="EUR",
+        status=TransferStatus.SUCCEEDED,
+    )
+    with pytest.raises(IntegrityError):
+        await _insert(db, reversal)
