@@ -33,6 +33,7 @@ from gateway.store.engine import Database
 from gateway.store.migrate import upgrade
 from tests.conftest import PlatformHandle
 from tests.support.platforms import key_with_role
+from tests.support.walk import MUTATIONS, Walk
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -68,12 +69,6 @@ REQUIREMENTS = [
     "IDENTITY_PROOF of Ada Lovelace (legal representative) is missing.",
 ]
 
-QUERIES = ROOT / "queries"
-MUTATIONS = {
-    path.stem: path.read_text()
-    for path in sorted(QUERIES.glob("*.graphql"))
-    if "\nmutation " in path.read_text()
-}
 ADDRESS = {"line1": "12 rue de la Paix", "postalCode": "75002", "city": "Paris", "country": "FR"}
 ADA = {
     "firstName": "Ada",
@@ -262,58 +257,7 @@ async def test_the_readme_walk_through_holds_when_the_settler_decides_first(
             await walk_through(ReadmeWalk(client, headers, run=1), settle)
 
 
-class Walk:
-    def __init__(
-        self, client: httpx.AsyncClient, platform: PlatformHandle, operator: PlatformHandle
-    ) -> None:
-        self.client = client
-        self.headers = platform.headers
-        self.operator_headers = operator.headers  # the back-office's decisions
-        self.ran: set[str] = set()
-
-    async def run(self, name: str, **input_fields: Any) -> Any:
-        return await self._send(name, input_fields, self.headers)
-
-    async def decide(self, name: str, **input_fields: Any) -> Any:
-        return await self._send(name, input_fields, self.operator_headers)
-
-    async def _send(self, name: str, input_fields: Any, headers: dict[str, str]) -> Any:
-        response = await self.client.post(
-            "/graphql",
-            json={"query": MUTATIONS[name], "variables": {"input": input_fields}},
-            headers=headers,
-        )
-        return self._payload(name, response)
-
-    async def upload(self, name: str, content: bytes, **input_fields: Any) -> Any:
-        operations = {
-            "query": MUTATIONS[name],
-            "variables": {"input": {**input_fields, "file": None}},
-        }
-        response = await self.client.post(
-            "/graphql",
-            data={
-                "operations": json.dumps(operations),
-                "map": json.dumps({"0": ["variables.input.file"]}),
-            },
-            files={"0": ("sample.pdf", content, "application/pdf")},
-            headers=self.headers,
-        )
-        return self._payload(name, response)
-
-    def _payload(self, name: str, response: httpx.Response) -> Any:
-        assert response.status_code == 200, response.text
-        body = response.json()
-        assert "errors" not in body, body
-        payload = next(iter(body["data"].values()))
-        assert payload["__typename"].endswith("Success"), (name, payload)
-        self.ran.add(name)
-        return payload
-
-
-async def walk_money_back(
-    walk: Walk, db: Database, platform: PlatformHandle, transfer_id: str, pay_in_id: str
-) -> None:
+async def walk_money_back(walk: Walk, transfer_id: str, pay_in_id: str) -> None:
     """Reverse part of the transfer, refund part of the pay-in twice (one by one and in bulk),
     and decide the refunds: by the sandbox, then by an operator."""
     reversal = await walk.run(
@@ -330,12 +274,7 @@ async def walk_money_back(
     item = {"payInId": pay_in_id, "amount": eur(1_000), "idempotencyKey": "refund-2"}
     bulk = await walk.run("RefundPayIns", items=[item])
     (result,) = bulk["results"]
-    backend, walk.headers = (
-        walk.headers,
-        (await key_with_role(db, platform, ApiKeyRole.OPERATOR)).headers,
-    )
-    await walk.run("DecideRefund", refundId=result["refund"]["id"], outcome="FAILED")
-    walk.headers = backend
+    await walk.decide("DecideRefund", refundId=result["refund"]["id"], outcome="FAILED")
 
 
 def eur(amount: int) -> dict[str, Any]:
@@ -423,7 +362,7 @@ async def test_every_mutation_document_of_queries_runs_in_one_walk(
     )["payOut"]
     assert pay_out["debitedAccount"]["balance"]["amount"] == 90_000
     await walk.run("SimulatePayOut", payOutId=pay_out["id"], outcome="SUCCEEDED")
-    await walk_money_back(walk, db, platform, transfer["transfer"]["id"], pay_in["id"])
+    await walk_money_back(walk, transfer["transfer"]["id"], pay_in["id"])
     mandate = (await walk.run("CreateMandate", userId=user_id, bankAccountId=bank["id"]))["mandate"]
     await walk.run("SimulateMandate", mandateId=mandate["id"], outcome="SUCCEEDED")
     await _operator_walk(walk, user_id, main["id"], bank["id"])
