@@ -51,7 +51,7 @@ async def _variables(
         user["accounts"]["nodes"][0]["id"],
         found["platform"]["id"],
     ]
-    variables = {"id": user["id"], "ids": ids, "first": 5}
+    variables = {"id": user["id"], "ids": ids, "first": 5, "objectId": user["id"]}
     if path.stem == "AccountEntries":
         variables["id"] = user["accounts"]["nodes"][0]["id"]
     return variables
