@@ -164,9 +164,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         settler = None
         if settings.settler_delay_s is not None:
             settler = asyncio.create_task(run_settler(database, delay_s=settings.settler_delay_s))
-        expiry = asyncio.create_task(
-            run_document_expiry(database, interval_s=settings.document_expiry_interval_s)
-        )
+        expiry = None
+        if settings.document_expiry:
+            expiry = asyncio.create_task(
+                run_document_expiry(database, interval_s=settings.document_expiry_interval_s)
+            )
         dispatcher = None
         if settings.webhook_delivery:
             from gateway.services.delivery_policy import DeliveryPolicy
@@ -181,17 +183,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         try:
             yield
         finally:
-            if dispatcher is not None:
-                dispatcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await dispatcher
-            expiry.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await expiry
-            if settler is not None:
-                settler.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await settler
+            for task in (dispatcher, expiry, settler):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await hub.stop()
             await rate_limits.aclose()
             if db is None:

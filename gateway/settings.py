@@ -121,6 +121,11 @@ class Settings(BaseSettings):
         description="Sandbox settler: decide pending sandbox items older than this (off when"
         " unset; `serve --demo` sets 5).",
     )
+    document_expiry: bool = Field(
+        default=True,
+        description="Run the sweep that turns expired VALIDATED documents OUT_OF_DATE from this"
+        " instance (at start, then every `document_expiry_interval_s`).",
+    )
     document_expiry_interval_s: float = Field(
         default=3600.0,
         gt=0,

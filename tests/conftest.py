@@ -127,6 +127,9 @@ def settings(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Settings
         migrate_on_start=True,
         documents_dir=documents,
         gc_tuning=False,  # many apps in one process: nothing to freeze for good
+        # The expiry sweep reads at start: off, so that it never lands among the statements a
+        # test counts; tests/kyc/test_expiry.py turns it on where it is the subject.
+        document_expiry=False,
         rate_limit_requests=100_000,  # tests/ledger's storms send thousands of requests per key
     )
 

@@ -175,7 +175,9 @@ async def test_the_app_sweeps_production_platforms_by_itself(
             .where(col(KycDocument.id) == uuid.UUID(document_id))
             .values(expires_on=TODAY - dt.timedelta(days=1))
         )
-    quick = settings.model_copy(update={"document_expiry_interval_s": 0.05})
+    quick = settings.model_copy(
+        update={"document_expiry": True, "document_expiry_interval_s": 0.05}
+    )
     async with LifespanManager(create_app(quick, db=db)) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
