@@ -25,7 +25,6 @@ from gateway.domain.states import ACCOUNT, check_transition
 from gateway.services.lookups import find
 from gateway.services.unit_of_work import Outcome, Tx, input_payload, perform
 from gateway.store import accounts as account_rows
-from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import BankAccount
 from gateway.store.tables import Account, Platform, User
@@ -184,10 +183,7 @@ async def _apply_account_change(tx: Tx, account: Account, change: AccountChange)
         if account.balance != 0:
             raise InvalidState("An account can be closed only at a zero balance.")
         await _check_nothing_in_flight(tx, account)
-    previous = account.status
-    account.status = target
-    account.updated_at = utcnow()
-    tx.emit(event, account, user_id=account.user_id, previous=previous, status=target)
+    tx.move(account, target, event, user_id=account.user_id)
 
 
 async def change_account_status(

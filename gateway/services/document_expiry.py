@@ -47,15 +47,11 @@ EXPIRY_BATCH_MAX = 100
 def retire_document(tx: Tx, document: KycDocument) -> None:
     """VALIDATED -> OUT_OF_DATE (within the caller's transaction)."""
     check_transition(DOCUMENT, document.status, DocumentStatus.OUT_OF_DATE, "The document")
-    previous = document.status
-    document.status = DocumentStatus.OUT_OF_DATE
-    document.updated_at = utcnow()
-    tx.emit(
-        EventType.DOCUMENT_OUT_OF_DATE,
+    tx.move(
         document,
+        DocumentStatus.OUT_OF_DATE,
+        EventType.DOCUMENT_OUT_OF_DATE,
         user_id=document.user_id,
-        previous=previous,
-        status=document.status,
     )
 
 

@@ -22,7 +22,6 @@ from typing import Any
 
 from gateway.domain.enums import EntryKind
 from gateway.domain.errors import CurrencyMismatch, InsufficientFunds
-from gateway.domain.ids import new_id
 from gateway.domain.inputs import Checks
 from gateway.domain.money import Money
 from gateway.services.unit_of_work import Tx, input_payload
@@ -67,20 +66,14 @@ async def post_fee(
             "The platform's fee account does not hold the fee to give back.",
             available=Money(account.balance, currency),
         )
-    entry = LedgerEntry(
-        id=new_id(),
-        platform_id=tx.platform_id,
-        fee_account_id=account.id,
+    return tx.add_entry(
+        where={"fee_account_id": account.id},
         currency=currency,
         kind=kind,
-        amount=delta,
+        delta=delta,
         balance_after=balance,
-        operation_type=type(operation).__name__,
-        operation_id=operation.id,
-        **tx.actor_columns,
+        operation=operation,
     )
-    tx.session.add(entry)
-    return entry
 
 
 async def collect(tx: Tx, *, currency: str, fee: int, operation: Any) -> None:

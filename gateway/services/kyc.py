@@ -258,18 +258,14 @@ def _move_document(
     message: str | None = None,
 ) -> None:
     check_transition(DOCUMENT, document.status, target, "The document")
-    previous = document.status
-    document.status = target
-    document.updated_at = utcnow()
     if target is DocumentStatus.REFUSED:
         document.refusal_reason, document.refusal_message = reason, message
         document.refused_reason = message or (reason.value if reason else "Refused by compliance.")
-    tx.emit(
-        _DOCUMENT_EVENTS[target],
+    tx.move(
         document,
+        target,
+        _DOCUMENT_EVENTS[target],
         user_id=user_id,
-        previous=previous,
-        status=target,
         reasons=[reason.value] if reason else None,
         message=message if target is DocumentStatus.REFUSED else None,
     )

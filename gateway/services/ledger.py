@@ -66,20 +66,14 @@ async def post(
             "The account's balance does not cover this amount.",
             available=Money(account.balance, account.currency),
         )
-    entry = LedgerEntry(
-        id=new_id(),
-        platform_id=tx.platform_id,
-        account_id=account.id,
+    return tx.add_entry(
+        where={"account_id": account.id},
         currency=account.currency,
         kind=kind,
-        amount=delta,
+        delta=delta,
         balance_after=balance,
-        operation_type=type(operation).__name__,
-        operation_id=operation.id,
-        **tx.actor_columns,
+        operation=operation,
     )
-    tx.session.add(entry)
-    return entry
 
 
 async def post_settlement(
@@ -92,20 +86,14 @@ async def post_settlement(
     balance = await account_rows.move_settlement_balance(
         tx.session, settlement_account_id=settlement.id, delta=delta
     )
-    entry = LedgerEntry(
-        id=new_id(),
-        platform_id=tx.platform_id,
-        settlement_account_id=settlement.id,
+    return tx.add_entry(
+        where={"settlement_account_id": settlement.id},
         currency=currency,
         kind=kind,
-        amount=delta,
+        delta=delta,
         balance_after=balance,
-        operation_type=type(operation).__name__,
-        operation_id=operation.id,
-        **tx.actor_columns,
+        operation=operation,
     )
-    tx.session.add(entry)
-    return entry
 
 
 async def users_of(tx: Tx, accounts: list[Account]) -> dict[uuid.UUID, User]:

@@ -38,7 +38,6 @@ from gateway.domain.states import ACCOUNT, MANDATE, USER, check_transition
 from gateway.services.lookups import find
 from gateway.services.unit_of_work import Tx, input_payload, perform
 from gateway.store import lifecycle as lifecycle_rows
-from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import DirectDebitMandate
 from gateway.store.tables import User
@@ -67,10 +66,7 @@ async def _locked_user(tx: Tx, user_id: str) -> User:
 
 def _move_user(tx: Tx, user: User, target: UserStatus, event: EventType) -> None:
     check_transition(USER, user.status, target, "The user")
-    previous = user.status
-    user.status = target
-    user.updated_at = utcnow()
-    tx.emit(event, user, user_id=user.id, previous=previous, status=target)
+    tx.move(user, target, event, user_id=user.id)
 
 
 async def _perform_user_change(
@@ -145,30 +141,12 @@ async def _close_accounts(tx: Tx, user: User) -> None:
         if account.status is AccountStatus.CLOSED:
             continue
         check_transition(ACCOUNT, account.status, AccountStatus.CLOSED, "The account")
-        previous = account.status
-        account.status = AccountStatus.CLOSED
-        account.updated_at = utcnow()
-        tx.emit(
-            EventType.ACCOUNT_CLOSED,
-            account,
-            user_id=user.id,
-            previous=previous,
-            status=AccountStatus.CLOSED,
-        )
+        tx.move(account, AccountStatus.CLOSED, EventType.ACCOUNT_CLOSED, user_id=user.id)
 
 
 def _cancel(tx: Tx, mandate: DirectDebitMandate) -> None:
     check_transition(MANDATE, mandate.status, MandateStatus.CANCELED, "The mandate")
-    previous = mandate.status
-    mandate.status = MandateStatus.CANCELED
-    mandate.updated_at = utcnow()
-    tx.emit(
-        EventType.MANDATE_CANCELED,
-        mandate,
-        user_id=mandate.user_id,
-        previous=previous,
-        status=mandate.status,
-    )
+    tx.move(mandate, MandateStatus.CANCELED, EventType.MANDATE_CANCELED, user_id=mandate.user_id)
 
 
 async def close_user(db: Database, *, platform_id: uuid.UUID, change: UserChange) -> User:

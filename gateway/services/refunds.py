@@ -34,7 +34,6 @@ from gateway.services.money_back import BULK_ITEMS_MAX, each_on_its_own, room_le
 from gateway.services.unit_of_work import Outcome, Tx, input_payload, perform
 from gateway.store import accounts as account_rows
 from gateway.store import money_back
-from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import PayIn, Refund
 from gateway.store.tables import Account, Platform
@@ -140,14 +139,7 @@ async def refund_pay_ins(
 def _to_pending(tx: Tx, refund: Refund, user_id: uuid.UUID) -> None:
     """Submitted to the bank: CREATED -> PENDING, on the way to a decision."""
     if refund.status is RefundStatus.CREATED:
-        previous, refund.status, refund.updated_at = refund.status, RefundStatus.PENDING, utcnow()
-        tx.emit(
-            EventType.REFUND_PENDING,
-            refund,
-            user_id=user_id,
-            previous=previous,
-            status=refund.status,
-        )
+        tx.move(refund, RefundStatus.PENDING, EventType.REFUND_PENDING, user_id=user_id)
 
 
 async def settle_refund(tx: Tx, refund: Refund, succeeded: bool, reason: str | None) -> Refund:
@@ -175,8 +167,7 @@ async def settle_refund(tx: Tx, refund: Refund, succeeded: bool, reason: str | N
         )
         await fees.collect(tx, currency=refund.currency, fee=refund.fee_refunded, operation=refund)
         event = EventType.REFUND_FAILED
-    previous, refund.status, refund.updated_at = refund.status, target, utcnow()
-    tx.emit(event, refund, user_id=account.user_id, previous=previous, status=target)
+    tx.move(refund, target, event, user_id=account.user_id)
     await tx.session.flush()
     return refund
 

@@ -67,7 +67,6 @@ from gateway.services.lookups import find
 from gateway.services.unit_of_work import Outcome, Tx, input_payload, perform
 from gateway.store import accounts as account_rows
 from gateway.store import money_back
-from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import DirectDebitMandate, PayIn, PayOut
 from gateway.store.tables import Account, Model
@@ -113,10 +112,8 @@ def _check_can_succeed(pay_in: PayIn) -> None:
 def _to_pending(tx: Tx, row: PayIn | PayOut, event: EventType, user_id: uuid.UUID) -> None:
     """Submitted to the bank: CREATED -> PENDING, on the way to a decision."""
     if row.status.value == "CREATED":
-        previous = row.status
-        row.status = PayInStatus.PENDING if isinstance(row, PayIn) else PayOutStatus.PENDING
-        row.updated_at = utcnow()
-        tx.emit(event, row, user_id=user_id, previous=previous, status=row.status)
+        pending = PayInStatus.PENDING if isinstance(row, PayIn) else PayOutStatus.PENDING
+        tx.move(row, pending, event, user_id=user_id)
 
 
 async def settle_mandate(
@@ -127,14 +124,12 @@ async def settle_mandate(
     check_transition(MANDATE, mandate.status, target, "The mandate")
     if not active:
         mandate.failure_reason = _reason(reason, "Refused by the payer's bank.")
-    previous, mandate.status, mandate.updated_at = mandate.status, target, utcnow()
     event = EventType.MANDATE_ACTIVATED if active else EventType.MANDATE_FAILED
-    tx.emit(
-        event,
+    tx.move(
         mandate,
+        target,
+        event,
         user_id=mandate.user_id,
-        previous=previous,
-        status=target,
         message=mandate.failure_reason,
     )
     await tx.session.flush()
@@ -180,10 +175,7 @@ async def settle_pay_in(
     else:
         pay_in.failure_reason = message = _reason(reason, "Refused by the bank.")
         event = EventType.DIRECT_DEBIT_FAILED if direct_debit else EventType.PAY_IN_FAILED
-    previous, pay_in.status, pay_in.updated_at = pay_in.status, target, utcnow()
-    tx.emit(
-        event, pay_in, user_id=account.user_id, previous=previous, status=target, message=message
-    )
+    tx.move(pay_in, target, event, user_id=account.user_id, message=message)
     await tx.session.flush()
     return pay_in
 
@@ -235,13 +227,11 @@ async def charge_back(tx: Tx, pay_in: PayIn, reason: str | None) -> PayIn:
     )
     await fees.give_back(tx, currency=pay_in.currency, fee=fee, operation=pay_in)
     pay_in.failure_reason = _reason(reason, "Charged back by the payer's bank.")
-    previous, pay_in.status, pay_in.updated_at = pay_in.status, PayInStatus.CHARGED_BACK, utcnow()
-    tx.emit(
-        EventType.DIRECT_DEBIT_CHARGED_BACK,
+    tx.move(
         pay_in,
+        PayInStatus.CHARGED_BACK,
+        EventType.DIRECT_DEBIT_CHARGED_BACK,
         user_id=account.user_id,
-        previous=previous,
-        status=pay_in.status,
         message=pay_in.failure_reason,
     )
     await tx.session.flush()
@@ -277,10 +267,7 @@ async def settle_pay_out(tx: Tx, pay_out: PayOut, succeeded: bool, reason: str |
         pay_out.failure_reason = message = _reason(reason, "Rejected by the receiving bank.")
         await _give_back(tx, account, pay_out)
         event = EventType.PAY_OUT_FAILED
-    previous, pay_out.status, pay_out.updated_at = pay_out.status, target, utcnow()
-    tx.emit(
-        event, pay_out, user_id=account.user_id, previous=previous, status=target, message=message
-    )
+    tx.move(pay_out, target, event, user_id=account.user_id, message=message)
     await tx.session.flush()
     return pay_out
 
@@ -291,13 +278,11 @@ async def return_pay_out(tx: Tx, pay_out: PayOut, reason: str | None) -> PayOut:
     account = await _account(tx, pay_out.debited_account_id)
     await _give_back(tx, account, pay_out)
     pay_out.failure_reason = _reason(reason, "Returned by the receiving bank.")
-    previous, pay_out.status, pay_out.updated_at = pay_out.status, PayOutStatus.RETURNED, utcnow()
-    tx.emit(
-        EventType.PAY_OUT_RETURNED,
+    tx.move(
         pay_out,
+        PayOutStatus.RETURNED,
+        EventType.PAY_OUT_RETURNED,
         user_id=account.user_id,
-        previous=previous,
-        status=pay_out.status,
         message=pay_out.failure_reason,
     )
     await tx.session.flush()

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from gateway.domain.credentials import Actor
-from gateway.domain.enums import EventType
+from gateway.domain.enums import EntryKind, EventType
 from gateway.domain.errors import IdempotencyConflict, Rejected, ValidationFailed
 from gateway.domain.fingerprint import fingerprint
 from gateway.domain.ids import new_id
@@ -32,6 +32,7 @@ from gateway.store import idempotency
 from gateway.store.column_types import utcnow
 from gateway.store.engine import Database, Session
 from gateway.store.journal_tables import IDEMPOTENCY_KEY_LENGTH_MAX, Event
+from gateway.store.ledger_tables import LedgerEntry
 from gateway.store.notify import notify_in_transaction
 from gateway.store.tables import Model
 
@@ -87,6 +88,53 @@ class Tx:
                 **self.actor_columns,
             )
         )
+
+    def move(
+        self,
+        row: Any,
+        target: Any,
+        event_type: EventType,
+        *,
+        user_id: uuid.UUID | None,
+        **event_details: Any,
+    ) -> Any:
+        """Move a row's `status` to `target` (the caller checked the transition), stamp its
+        `updated_at`, and record the event of the change; returns the previous status.
+        `event_details`: what `emit` takes besides (reasons, message, changed fields)."""
+        previous = row.status
+        row.status = target
+        row.updated_at = utcnow()
+        self.emit(
+            event_type, row, user_id=user_id, previous=previous, status=target, **event_details
+        )
+        return previous
+
+    def add_entry(
+        self,
+        *,
+        where: dict[str, Any],
+        currency: str,
+        kind: EntryKind,
+        delta: int,
+        balance_after: int,
+        operation: Any,
+    ) -> LedgerEntry:
+        """One immutable ledger entry of `operation` (a table row), by this actor: `where` names
+        its account (`account_id`, `settlement_account_id` or `fee_account_id`)."""
+        entry = LedgerEntry(
+            id=new_id(),
+            platform_id=self.platform_id,
+            **where,
+            currency=currency,
+            kind=kind,
+            amount=delta,
+            balance_after=balance_after,
+            operation_type=type(operation).__name__,
+            operation_id=operation.id,
+            **self.actor_columns,
+        )
+        self.session.add(entry)
+        return entry
 
     async def flush_events(self) -> None:
         if not self.events:
