@@ -18,7 +18,9 @@ object's current state is an `InvalidState` naming that state.
 - A charge-back (DIRECT_DEBIT only): `SUCCEEDED -> CHARGED_BACK`; the amount credited leaves
   the account again (entry CHARGEBACK), the platform's fee leaves its fee account, and the
   settlement account is credited with both: the payer's bank takes back the whole pay-in, less
-  what refunds already sent back to the payer. The payer's bank
+  what refunds (in flight or succeeded) already sent back to the payer. A pay-in refunded in
+  full without its fee loses only the fee (no CHARGEBACK entry on the account); one refunded
+  in full, fee included, has nothing left and is an `InvalidState`. The payer's bank
   takes it whatever the account's or user's status. If the account no longer holds it, the
   charge-back is `InsufficientFunds` naming what is available and nothing changes: the
   operator blocks the user (nothing more leaves) and records the charge-back once the funds
@@ -211,7 +213,8 @@ async def charge_back(tx: Tx, pay_in: PayIn, reason: str | None) -> PayIn:
     if amount + fee <= 0:
         raise InvalidState("The pay-in was refunded in full: nothing is left to charge back.")
     try:
-        await post(tx, account, delta=-amount, kind=EntryKind.CHARGEBACK, operation=pay_in)
+        if amount:  # a pay-in refunded in full but not its fee: only the fee is taken back
+            await post(tx, account, delta=-amount, kind=EntryKind.CHARGEBACK, operation=pay_in)
     except InsufficientFunds as short:
         raise InsufficientFunds(
             f"The account holds {short.available.amount} of the {amount} minor units charged"
