@@ -18,9 +18,11 @@ object's current state is an `InvalidState` naming that state.
 - A charge-back (DIRECT_DEBIT only): `SUCCEEDED -> CHARGED_BACK`; the amount credited leaves
   the account again (entry CHARGEBACK), the platform's fee leaves its fee account, and the
   settlement account is credited with both: the payer's bank takes back the whole pay-in, less
-  what refunds (in flight or succeeded) already sent back to the payer. A pay-in refunded in
-  full without its fee loses only the fee (no CHARGEBACK entry on the account); one refunded
-  in full, fee included, has nothing left and is an `InvalidState`. The payer's bank
+  what its SUCCEEDED refunds already sent back to the payer. While a refund of the pay-in is
+  in flight the charge-back is an `InvalidState` (the refund may still fail and bring its
+  money back: decide it first). A pay-in refunded in full without its fee loses only the fee
+  (no CHARGEBACK entry on the account); one refunded in full, fee included, has nothing left
+  and is an `InvalidState`. The payer's bank
   takes it whatever the account's or user's status. If the account no longer holds it, the
   charge-back is `InsufficientFunds` naming what is available and nothing changes: the
   operator blocks the user (nothing more leaves) and records the charge-back once the funds
@@ -205,13 +207,22 @@ async def charge_back(tx: Tx, pay_in: PayIn, reason: str | None) -> PayIn:
     _require_method(pay_in, PayInMethod.DIRECT_DEBIT, "a charge-back")
     check_transition(PAY_IN, pay_in.status, PayInStatus.CHARGED_BACK, "The pay-in")
     account = await _account(tx, pay_in.credited_account_id)
-    # What the account was credited and the platform's fee, less what refunds (in flight or
-    # succeeded) already sent back to the payer: the bank takes back the rest.
+    if await money_back.refunds_in_flight(tx.session, pay_in_id=pay_in.id):
+        raise InvalidState(
+            "A refund of this pay-in is still in flight: decide it first (a refund that fails"
+            " comes back to the account, and the charge-back then takes it).",
+            state=pay_in.status.value,
+        )
+    # What the account was credited and the platform's fee, less what succeeded refunds
+    # already sent back to the payer: the bank takes back the rest.
     refunded, fee_refunded = await money_back.refunded_totals(tx.session, pay_in_id=pay_in.id)
     amount = (pay_in.amount_received or pay_in.amount) - pay_in.fee - refunded
     fee = pay_in.fee - fee_refunded
     if amount + fee <= 0:
-        raise InvalidState("The pay-in was refunded in full: nothing is left to charge back.")
+        raise InvalidState(
+            "The pay-in was refunded in full: nothing is left to charge back.",
+            state=pay_in.status.value,
+        )
     try:
         if amount:  # a pay-in refunded in full but not its fee: only the fee is taken back
             await post(tx, account, delta=-amount, kind=EntryKind.CHARGEBACK, operation=pay_in)

@@ -25,6 +25,15 @@ async def reversed_totals(session: AsyncSession, *, transfer_id: uuid.UUID) -> t
     return int(amount), int(fee)
 
 
+async def refunds_in_flight(session: AsyncSession, *, pay_in_id: uuid.UUID) -> int:
+    """How many of the pay-in's refunds are still CREATED or PENDING."""
+    statement = sa.select(sa.func.count()).where(
+        col(Refund.pay_in_id) == pay_in_id,
+        col(Refund.status).in_([RefundStatus.CREATED, RefundStatus.PENDING]),
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
 async def refunded_totals(session: AsyncSession, *, pay_in_id: uuid.UUID) -> tuple[int, int]:
     """(amount, fee) of the pay-in's refunds that did not fail (in flight or succeeded)."""
     statement = sa.select(

@@ -227,9 +227,9 @@ async def test_a_failed_or_returned_pay_out_gives_its_fee_back(
 # (refund amount or None for no refund, refundFee, refund decided SUCCEEDED first)
 CHARGE_BACKS = {
     "no-refund": (None, False, False),
-    "partial-refund-in-flight": (300, False, False),
+    "partial-refund-succeeded": (300, False, True),
     "partial-refund-with-fee-succeeded": (300, True, True),
-    "full-refund-without-fee": (900, False, False),
+    "full-refund-without-fee-succeeded": (900, False, True),
 }
 
 
@@ -284,15 +284,17 @@ async def test_a_pay_in_refunded_in_full_with_its_fee_cannot_be_charged_back(
     pay_in_id = await _direct_debit(client, any_platform, customer, 1_000, 100)
     whole = await refunded(client, any_platform, refund_input(pay_in_id, refund_fee=True))
     assert (whole["amount"]["amount"], whole["feeRefunded"]["amount"]) == (900, 100)
+    decision = {"refundId": whole["id"], "outcome": "SUCCEEDED"}
+    success(await mutate(client, customer.operator, DECIDE_REFUND, decision), "DecideRefundSuccess")
     before = await state(client, any_platform, pay_in_id, customer.account_id)
     fees_before = await fee_balances(client, any_platform)
     settlement_before = (await assert_ledger_holds(db, any_platform.id)).settlement_balances
 
     payload = await settle_direct_debit(client, customer.operator, pay_in_id, "CHARGED_BACK")
 
-    assert (
-        "refunded in full" in rejected(payload, "InvalidStateRejection", "INVALID_STATE")["message"]
-    )
+    refusal = rejected(payload, "InvalidStateRejection", "INVALID_STATE")
+    assert "refunded in full" in refusal["message"]
+    assert refusal["currentState"] == "SUCCEEDED"
     assert await state(client, any_platform, pay_in_id, customer.account_id) == before
     assert fees_before == await fee_balances(client, any_platform) == {"EUR": 0}
     assert await decision_events(client, any_platform, "DIRECT_DEBIT_CHARGED_BACK") == []
@@ -302,3 +304,29 @@ async def test_a_pay_in_refunded_in_full_with_its_fee_cannot_be_charged_back(
     ]
     summary = await assert_ledger_holds(db, any_platform.id)
     assert summary.settlement_balances == settlement_before
+
+
+async def test_a_charge_back_waits_for_a_refund_in_flight_then_takes_what_it_left(
+    client: httpx.AsyncClient, db: Database, any_platform: PlatformHandle
+) -> None:
+    customer = await _customer(client, db, any_platform)
+    pay_in_id = await _direct_debit(client, any_platform, customer, 1_000, 100)
+    in_flight = await refunded(client, any_platform, refund_input(pay_in_id, 300, refund_fee=True))
+    before = await state(client, any_platform, pay_in_id, customer.account_id)
+
+    payload = await settle_direct_debit(client, customer.operator, pay_in_id, "CHARGED_BACK")
+
+    refusal = rejected(payload, "InvalidStateRejection", "INVALID_STATE")
+    assert "in flight" in refusal["message"]
+    assert refusal["currentState"] == "SUCCEEDED"
+    assert await state(client, any_platform, pay_in_id, customer.account_id) == before
+    # The payer's bank refused the refund: its money came back, and the charge-back takes all.
+    decision = {"refundId": in_flight["id"], "outcome": "FAILED"}
+    success(await mutate(client, customer.operator, DECIDE_REFUND, decision), "DecideRefundSuccess")
+    settlement_before = (await assert_ledger_holds(db, any_platform.id)).settlement_balances["EUR"]
+    charged = await settle_direct_debit(client, customer.operator, pay_in_id, "CHARGED_BACK")
+    assert success(charged, "DecidePayInSuccess")["payIn"]["status"] == "CHARGED_BACK"
+    assert await balance(client, any_platform, customer.account_id) == 0
+    assert await fee_balances(client, any_platform) == {"EUR": 0}
+    summary = await assert_ledger_holds(db, any_platform.id)
+    assert summary.settlement_balances["EUR"] == settlement_before + 1_000
