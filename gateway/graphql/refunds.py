@@ -34,7 +34,7 @@ from gateway.graphql.rejections import (
 from gateway.graphql.relay import Node
 from gateway.graphql.sandbox import SettlementOutcome, SimulatePayload, SimulateSuccess
 from gateway.graphql.scalars import DateTime
-from gateway.services import refunds
+from gateway.services import refunds, sandbox
 from gateway.services.unit_of_work import Outcome
 from gateway.store import ledger_tables
 
@@ -220,7 +220,7 @@ class RefundMutations:
         description="Sandbox: settle a refund (funds come back on FAILED).",
     )
     async def simulate_refund(self, info: Info, input: SimulateRefundInput) -> SimulatePayload:
-        refund = await refunds.simulate_refund(
+        refund = await sandbox.simulate_refund(
             info.context.services.db,
             platform_id=info.context.platform.id,
             refund_id=input.refund_id,

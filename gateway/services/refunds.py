@@ -9,7 +9,7 @@
   REFUND_RETURN). `refund_fee` also sends the pay-in's fee (what is left of it) back to the
   payer, from the platform's fee account (FEE_REFUND; FEE again if the refund fails).
 - `CREATED -> PENDING -> SUCCEEDED | FAILED`, decided like a pay-out's: by an operator
-  (`decide_refund`), the sandbox (`simulate_refund`) or the sandbox settler, all through
+  (`decide_refund`), the sandbox (`sandbox.simulate_refund`) or the sandbox settler, all through
   `settle_refund`. Events REFUND_CREATED, REFUND_PENDING, REFUND_SUCCESSFUL, REFUND_FAILED.
 - `refund_pay_ins` takes up to REFUNDS_PER_REQUEST_MAX items (a failed crowdfunding campaign
   refunds its backers): each item is its own transaction with its own idempotency key, and
@@ -22,8 +22,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gateway.domain.enums import EntryKind, Environment, EventType, PayInStatus, RefundStatus
-from gateway.domain.errors import CurrencyMismatch, Forbidden, InvalidState, Rejected
+from gateway.domain.enums import EntryKind, EventType, PayInStatus, RefundStatus
+from gateway.domain.errors import CurrencyMismatch, InvalidState, Rejected
 from gateway.domain.ids import new_id
 from gateway.domain.inputs import Checks, check_amount
 from gateway.domain.states import REFUND, check_transition
@@ -36,7 +36,7 @@ from gateway.store import accounts as account_rows
 from gateway.store import money_back
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import PayIn, Refund
-from gateway.store.tables import Account, Platform
+from gateway.store.tables import Account
 
 REFUNDS_PER_REQUEST_MAX = BULK_ITEMS_MAX
 
@@ -172,22 +172,17 @@ async def settle_refund(tx: Tx, refund: Refund, succeeded: bool, reason: str | N
     return refund
 
 
-async def _decide(
+async def decide_refund(
     db: Database,
+    *,
     platform_id: uuid.UUID,
-    operation: str,
     refund_id: str,
     succeeded: bool,
-    reason: str | None,
-    *,
-    sandbox_only: bool,
+    reason: str | None = None,
 ) -> Refund:
+    """The bank's answer on a refund, as an operator records it (any platform)."""
+
     async def work(tx: Tx) -> Refund:
-        if sandbox_only:
-            platform = await tx.session.get(Platform, tx.platform_id)
-            assert platform is not None
-            if platform.environment is not Environment.SANDBOX:
-                raise Forbidden("Simulations run on sandbox platforms only.")
         refund = await find(
             tx.session,
             Refund,
@@ -201,38 +196,10 @@ async def _decide(
     outcome = await perform(
         db,
         platform_id=platform_id,
-        operation=operation,
+        operation="decideRefund",
         key=None,
         payload={},
         model=Refund,
         work=work,
     )
     return outcome.value
-
-
-async def decide_refund(
-    db: Database,
-    *,
-    platform_id: uuid.UUID,
-    refund_id: str,
-    succeeded: bool,
-    reason: str | None = None,
-) -> Refund:
-    """The bank's answer on a refund, as an operator records it (any platform)."""
-    return await _decide(
-        db, platform_id, "decideRefund", refund_id, succeeded, reason, sandbox_only=False
-    )
-
-
-async def simulate_refund(
-    db: Database,
-    *,
-    platform_id: uuid.UUID,
-    refund_id: str,
-    succeeded: bool,
-    reason: str | None = None,
-) -> Refund:
-    """Sandbox only: stand in for the payer's bank (Forbidden on a production platform)."""
-    return await _decide(
-        db, platform_id, "simulateRefund", refund_id, succeeded, reason, sandbox_only=True
-    )

@@ -92,6 +92,30 @@ async def simulate_validation(
     return await _simulate(db, platform_id, "simulateValidation", User, work)
 
 
+async def simulate_refund(
+    db: Database,
+    *,
+    platform_id: uuid.UUID,
+    refund_id: str,
+    succeeded: bool,
+    reason: str | None = None,
+) -> Refund:
+    """Stand in for the payer's bank on a refund."""
+
+    async def work(tx: Tx) -> Refund:
+        refund = await find(
+            tx.session,
+            Refund,
+            platform_id=tx.platform_id,
+            id_text=refund_id,
+            what="refund",
+            lock=True,
+        )
+        return await refunds.settle_refund(tx, refund, succeeded, reason)
+
+    return await _simulate(db, platform_id, "simulateRefund", Refund, work)
+
+
 async def simulate_mandate(
     db: Database, *, platform_id: uuid.UUID, mandate_id: str, succeeded: bool
 ) -> DirectDebitMandate:
@@ -218,9 +242,7 @@ async def _settle_due(db: Database, *, delay_s: float, batch_max: int) -> int:
             Refund,
             Refund.status,
             [RefundStatus.CREATED, RefundStatus.PENDING],
-            lambda p, i: refunds.simulate_refund(
-                db, platform_id=p, refund_id=str(i), succeeded=True
-            ),
+            lambda p, i: simulate_refund(db, platform_id=p, refund_id=str(i), succeeded=True),
         ),
     ]
     for model, status, statuses, decide in sweeps:

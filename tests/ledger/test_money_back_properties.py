@@ -38,8 +38,9 @@ from gateway.domain.enums import PayInMethod, PayOutStatus, RefundStatus
 from gateway.domain.errors import InsufficientFunds, InvalidState, Rejected
 from gateway.services.ledger import NewTransfer, create_transfer
 from gateway.services.payments import NewPayIn, NewPayOut, create_pay_in, create_pay_out
-from gateway.services.refunds import NewRefund, refund_pay_in, simulate_refund
+from gateway.services.refunds import NewRefund, refund_pay_in
 from gateway.services.reversals import NewReversal, reverse_transfer
+from gateway.services.sandbox import simulate_refund
 from gateway.store.engine import Database
 from gateway.store.files import DocumentFiles
 from tests.ledger.invariants import assert_ledger_holds

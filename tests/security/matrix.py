@@ -39,6 +39,7 @@ from graphql import (
     is_required_argument,
 )
 
+from gateway.graphql.access import declared_roles
 from gateway.graphql.nodes import NODES
 from tests.support.inputs import FR_BIC, FR_IBAN, new_key, unique
 from tests.support.kyc import PDF
@@ -208,10 +209,8 @@ def allowed_roles(f: GraphQLField) -> frozenset[str] | None:
     None when the field has no `@roles`."""
     definition = f.extensions.get("strawberry-definition")
     if definition is not None:
-        for directive in definition.directives:
-            if directive.__strawberry_directive__.graphql_name == ROLES_DIRECTIVE:
-                return frozenset(role.value for role in directive.allowed)
-        return None
+        declared = declared_roles(definition)
+        return None if declared is None else frozenset(role.value for role in declared)
     directives = (f.ast_node.directives if f.ast_node is not None else None) or ()
     for node in directives:
         if node.name.value == ROLES_DIRECTIVE:
