@@ -213,6 +213,12 @@ class Settings(BaseSettings):
         description="Add the cost to the `extensions` of every response (when off, only when"
         ' the request\'s `extensions` hold `{"cost": true}`).',
     )
+    compiled_reads: bool = Field(
+        default=True,
+        description="Run each read document through a plan compiled once (gateway.graphql"
+        ".compiled), which answers byte for byte as the general executor does; false sends every"
+        " document to the general executor.",
+    )
 
     @field_validator("cors_allowed_headers", "cors_extra_allowed_headers")
     @classmethod
