@@ -25,8 +25,12 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp
 
 from gateway import __version__
+from gateway.graphql.compiled import STATS
+from gateway.graphql.compiled.extension import CompiledExecutor
 from gateway.graphql.context import Services
+from gateway.graphql.runtime.lean import LeanQueries
 from gateway.graphql.runtime.limits import QueryLimits
+from gateway.graphql.runtime.limits.cache import MeasureCache
 from gateway.graphql.runtime.rate_limits import RateLimitPolicy, RateLimits
 from gateway.graphql.runtime.view import GraphQLView, error_response
 from gateway.graphql.runtime.websocket import SocketLimits
@@ -143,8 +147,18 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         any_origin_when_none_allowed=not production,
     )
     rate_limits = rate_limits_for(settings)
+    limits = query_limits_for(settings)
+    measures = MeasureCache()
+    compiled = CompiledExecutor() if settings.compiled_reads else None
+    schema = build_schema(
+        production=production, limits=limits, compiled=compiled, measures=measures
+    )
+    lean = None
+    if compiled is not None:
+        lean = LeanQueries(compiled, limits, measures, schema._schema)
     view = GraphQLView(
-        build_schema(production=production, limits=query_limits_for(settings)),
+        schema,
+        lean=lean,
         services=services,
         body_bytes_max=settings.request_body_bytes_max,
         socket=socket,
@@ -189,6 +203,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
             await hub.stop()
+            if compiled is not None:
+                logger.info("executors: %s", STATS.summary())
             await rate_limits.aclose()
             if db is None:
                 await database.dispose()

@@ -23,6 +23,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from gateway.graphql.access import check_every_mutation_declares_roles
 from gateway.graphql.accounts import AccountMutations, AccountStatusMutations
+from gateway.graphql.compiled.extension import CompiledExecutor, CompiledReads
 from gateway.graphql.context import OperationScope
 from gateway.graphql.decisions import DecisionMutations
 from gateway.graphql.events import Subscription
@@ -39,6 +40,7 @@ from gateway.graphql.runtime.documents import DocumentCache, DocumentStore
 from gateway.graphql.runtime.errors import ErrorPolicy, MaskingSchema, ProductionErrorPolicy
 from gateway.graphql.runtime.execution import FastLeafExecution
 from gateway.graphql.runtime.limits import QueryLimiter, QueryLimits
+from gateway.graphql.runtime.limits.cache import MeasureCache
 from gateway.graphql.runtime.operation_choice import OperationChoice
 from gateway.graphql.runtime.text_guard import TextGuard
 from gateway.graphql.sandbox import SandboxMutations
@@ -73,9 +75,16 @@ class Mutation(
 
 
 def build_schema(
-    *, production: bool = False, limits: QueryLimits | None = None
+    *,
+    production: bool = False,
+    limits: QueryLimits | None = None,
+    compiled: CompiledExecutor | None = None,
+    measures: MeasureCache | None = None,
 ) -> strawberry.Schema:
-    """`limits`: the query limits (gateway.graphql.runtime.limits), safe defaults when None."""
+    """`limits`: the query limits (gateway.graphql.runtime.limits), safe defaults when None,
+    measured into `measures` when given; `compiled`: queries run through its plans
+    (gateway.graphql.compiled), none when None."""
+    plans = [functools.partial(CompiledReads, executor=compiled)] if compiled else []
     policy = [ProductionErrorPolicy, DisableIntrospection] if production else [ErrorPolicy]
     schema = MaskingSchema(
         query=Query,
@@ -85,10 +94,11 @@ def build_schema(
         extensions=[
             *policy,
             OperationChoice,
-            QueryLimiter.factory(limits or QueryLimits()),
+            QueryLimiter.factory(limits or QueryLimits(), measures),
             TextGuard,
             OperationScope,
             functools.partial(DocumentCache, store=DocumentStore()),  # after QueryLimiter
+            *plans,  # last: runs after every other extension's on_execute
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         execution_context_class=FastLeafExecution,

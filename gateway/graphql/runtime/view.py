@@ -48,7 +48,9 @@ from strawberry.subscriptions import (
 )
 from strawberry.types.unset import UNSET, UnsetType
 
+from gateway.graphql.compiled import EXECUTION_HEADER, GENERAL
 from gateway.graphql.context import Context, Services
+from gateway.graphql.runtime.lean import LeanQueries
 from gateway.graphql.runtime.protocol import NegotiatingGraphQL
 from gateway.graphql.runtime.rate_limits import (
     RateLimitPolicy,
@@ -134,6 +136,7 @@ class GraphQLView(NegotiatingGraphQL):
         rate_limits: RateLimits | None = None,
         playground: bool = True,
         upload_preflight_required: bool = False,
+        lean: LeanQueries | None = None,
     ) -> None:
         limits = socket or SocketLimits()
         any_origin = ("*",) if limits.any_origin_when_none_allowed else ()
@@ -158,6 +161,7 @@ class GraphQLView(NegotiatingGraphQL):
         self.rate_limits = rate_limits or RateLimits(RateLimitPolicy.off())
         self.playground = playground
         self.uploads_need_preflight = upload_preflight_required
+        self.lean = lean
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -169,6 +173,11 @@ class GraphQLView(NegotiatingGraphQL):
         except ClientDisconnect:  # gone before its request was read: nobody to answer
             logger.info("client disconnected before the request body was read")
             return
+        execution = getattr(request.state, "execution", None)
+        if execution is None and getattr(request.state, "context", None) is not None:
+            execution = GENERAL  # executed, and no plan was asked
+        if execution is not None:
+            response.headers[EXECUTION_HEADER] = execution
         try:
             await response(scope, receive, send)
         finally:  # a streamed response (SSE) included
@@ -240,6 +249,10 @@ class GraphQLView(NegotiatingGraphQL):
             return error_response(413, "The request body is too large.", "PAYLOAD_TOO_LARGE")
         request = Request(request.scope, _capped(request.receive, limit))  # chunked bodies too
         try:
+            if self.lean is not None and request.method == "POST" and media_type != _MULTIPART:
+                answered = await self.lean.answer(self, request)  # the body is read once
+                if answered is not None:
+                    return answered
             return await self.run(request)
         except HTTPException as error:
             if isinstance(error.__cause__, InvalidOperationTypeError):  # a mutation over GET

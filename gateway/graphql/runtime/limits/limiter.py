@@ -19,7 +19,7 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
-from graphql import DocumentNode, GraphQLError
+from graphql import DocumentNode, GraphQLError, GraphQLSchema
 from strawberry.extensions import SchemaExtension
 
 from gateway.graphql.runtime.limits.aliases import check_aliases
@@ -49,6 +49,32 @@ def refusals(limits: QueryLimits, found: Measure, directives: int) -> list[Graph
     return [error for error in checked if error is not None]
 
 
+def checked(
+    limits: QueryLimits,
+    cache: MeasureCache,
+    schema: GraphQLSchema,
+    query: str,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+) -> tuple[list[GraphQLError], int | None]:
+    """The refusals of a parsed document with these variables, and its cost when accepted
+    (measured once per text and variables the cost depends on, then found in `cache`)."""
+    try:
+        facts = cache.facts_of(query, document)
+        key = measure_key(query, operation_name, facts, variables)
+        found = cache.measures.get(key) or measure(
+            schema, document, variables=variables, operation_name=operation_name
+        )
+    except RecursionError:
+        return [too_deep_to_measure(limits.depth_max)], None
+    errors = refusals(limits, found, facts.directives)
+    if errors:
+        return errors, None
+    cache.measures.put(key, found)
+    return [], found.cost
+
+
 class QueryLimiter(SchemaExtension):
     """Applies `QueryLimits` to each operation (see the module docstring)."""
 
@@ -60,8 +86,10 @@ class QueryLimiter(SchemaExtension):
         self.cost: int | None = None
 
     @classmethod
-    def factory(cls, limits: QueryLimits) -> Callable[[], QueryLimiter]:
-        return functools.partial(cls, limits=limits, cache=MeasureCache())
+    def factory(
+        cls, limits: QueryLimits, cache: MeasureCache | None = None
+    ) -> Callable[[], QueryLimiter]:
+        return functools.partial(cls, limits=limits, cache=cache or MeasureCache())
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
@@ -97,22 +125,16 @@ class QueryLimiter(SchemaExtension):
 
     def _check(self, document: DocumentNode) -> list[GraphQLError]:
         context = self.execution_context
-        query = context.query or ""
-        try:
-            facts = self.cache.facts_of(query, document)
-            key = measure_key(query, context.operation_name, facts, context.variables)
-            found = self.cache.measures.get(key) or measure(
-                context.schema._schema,
-                document,
-                variables=context.variables,
-                operation_name=context.operation_name,
-            )
-        except RecursionError:
-            return [too_deep_to_measure(self.limits.depth_max)]
-        errors = refusals(self.limits, found, facts.directives)
-        if not errors:
-            self.cost = found.cost
-            self.cache.measures.put(key, found)
+        errors, cost = checked(
+            self.limits,
+            self.cache,
+            context.schema._schema,
+            context.query or "",
+            document,
+            context.operation_name,
+            context.variables,
+        )
+        self.cost = cost
         return errors
 
     def get_results(self) -> dict[str, Any]:

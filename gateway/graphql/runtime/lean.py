@@ -1,0 +1,113 @@
+"""The lean HTTP path: a query whose plan already answered goes from bytes to bytes.
+
+Strawberry's view and pipeline cost more than a small query itself (request adapters, the
+extension runner's hooks, the result's conversions). Once the pipeline has let a document
+through and its plan has answered it (`CompiledExecutor.proven`: the text parsed, passed the
+limits and validation, and is a query), a later POST of the same text and operation name is
+served here: the body decoded with orjson, the same checks that depend on the request (NUL in
+the variables, the limits measured with these variables), the plan run with the caller's
+context, and the answer written once, with the cost report the pipeline would add.
+
+What this path does not serve in exactly the pipeline's way, it hands to the pipeline
+unanswered (`None`), which then answers as always: any body that is not a plain JSON object
+with a string `query`, a persisted-query request, a variable the limits or the text guard
+refuse, a stream asked for, a run the plan hands back. Everything around execution stays where
+it is, before this path: credentials, rate limits, request ids, CORS, body limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from graphql import GraphQLSchema
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.graphql.compiled import COMPILED, STATS
+from gateway.graphql.compiled.extension import CompiledExecutor
+from gateway.graphql.runtime.limits.cache import MeasureCache
+from gateway.graphql.runtime.limits.config import QueryLimits
+from gateway.graphql.runtime.limits.cost import cost_report
+from gateway.graphql.runtime.limits.limiter import checked
+from gateway.graphql.runtime.negotiation import negotiate
+from gateway.graphql.runtime.protocol import MEDIA_TYPES
+from gateway.graphql.runtime.text_guard import value_has_nul
+from gateway.services.acting import act_as
+
+if TYPE_CHECKING:
+    from gateway.graphql.runtime.view import GraphQLView
+
+
+@dataclass(frozen=True, slots=True)
+class LeanQueries:
+    """What the lean path shares with the pipeline: the plans, the limits and their cache."""
+
+    executor: CompiledExecutor
+    limits: QueryLimits
+    measures: MeasureCache
+    schema: GraphQLSchema
+
+    async def answer(self, view: GraphQLView, request: Request) -> Response | None:
+        """The response to a proven query, or None: the pipeline must answer."""
+        found = _request_data(await request.body())
+        if found is None:
+            return None
+        query, operation_name, variables, extensions = found
+        proven = self.executor.proven.get((query, operation_name))
+        if proven is None:
+            return None
+        document, chosen = proven
+        negotiation = negotiate(request.headers.get("accept"))
+        single = negotiation.single
+        if single is None or negotiation.stream is not None:
+            return None
+        if variables and value_has_nul(variables):
+            return None
+        errors, cost = checked(
+            self.limits, self.measures, self.schema, query, document, chosen, variables
+        )
+        if errors or cost is None:
+            return None
+        context = await view.get_context(request, None)
+        context.start_operation()
+        act_as(context.principal.actor)
+        data = await self.executor.data(self.schema, query, document, chosen, variables, context)
+        if data is None:
+            return None
+        STATS.compiled += 1
+        STATS.lean += 1
+        request.state.execution = COMPILED
+        result: dict[str, Any] = {"data": data}
+        report = cost_report(
+            cost, self.limits.cost_max, report_cost=self.limits.report_cost, asked=extensions
+        )
+        if report:
+            result["extensions"] = report
+        return Response(view.encode_json(result), media_type=MEDIA_TYPES[single])
+
+
+def _request_data(
+    body: bytes,
+) -> tuple[str, str | None, dict[str, Any] | None, dict[str, Any] | None] | None:
+    """(query, operationName, variables, extensions) of a plain JSON request, else None."""
+    if not body or body.lstrip()[:1] != b"{":
+        return None
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    query = payload.get("query")
+    name = payload.get("operationName")
+    variables = payload.get("variables")
+    extensions = payload.get("extensions")
+    if (
+        type(query) is not str
+        or not (name is None or type(name) is str)
+        or not (variables is None or type(variables) is dict)
+        or not (extensions is None or type(extensions) is dict)
+        or (extensions is not None and "persistedQuery" in extensions)
+    ):
+        return None
+    return query, name, variables, extensions
