@@ -26,6 +26,8 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
         if value is None:
             return None
         assert isinstance(value, dt.datetime)
+        if value.tzinfo is dt.UTC:  # asyncpg's timestamptz: nothing to convert
+            return value
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
