@@ -18,6 +18,7 @@ import contextlib
 import logging
 import random
 import sqlite3
+import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -25,7 +26,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -39,6 +40,7 @@ from gateway.store.notify import LocalNotifications, Notifications
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITE_ATTEMPTS_MAX = 8
 _RETRY_DELAY_S = 0.005
+PING_IDLE_S = 1.0  # see _ping_when_idle
 _TRANSIENT_PGCODES = {"40001", "40P01", "55P03"}
 
 T = TypeVar("T")
@@ -88,24 +90,47 @@ def create_engine(
 ) -> AsyncEngine:
     """An AsyncEngine for `url` (`sqlite+aiosqlite:///...` or `postgresql+asyncpg://...`).
     `autocommit` (PostgreSQL): the pool of the graph's reads, each statement on its own, whose
-    pre-ping is then one round trip instead of three (BEGIN, ping, ROLLBACK)."""
+    ping (see `_ping_when_idle`) is then one round trip instead of three (BEGIN, ping,
+    ROLLBACK)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, begin="BEGIN IMMEDIATE" if writer else "BEGIN", echo=echo)
     if parsed.get_backend_name() == "postgresql":
         if autocommit:
-            return create_async_engine(
-                url,
-                echo=echo,
-                pool_size=5,
-                max_overflow=10,
-                pool_pre_ping=True,
-                isolation_level="AUTOCOMMIT",
+            engine = create_async_engine(
+                url, echo=echo, pool_size=5, max_overflow=10, isolation_level="AUTOCOMMIT"
             )
-        return create_async_engine(
-            url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
-        )
+        else:
+            engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=20)
+        _ping_when_idle(engine)
+        return engine
     raise ValueError(f"unsupported database URL scheme: {parsed.drivername}")
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Check a pooled connection before use when it sat idle in the pool for more than
+    `PING_IDLE_S` (SQLAlchemy's pessimistic recipe with a grace period): a dead one is replaced
+    before any statement meets it, as `pool_pre_ping` does, without a round trip for each of
+    the several connections a request takes in quick succession. A server restart within the
+    grace period fails the statements of the connections used in it once; SQLAlchemy then
+    replaces every connection of the pool made before the failure."""
+
+    @sa.event.listens_for(engine.sync_engine, "connect")
+    def connected(_dbapi: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @sa.event.listens_for(engine.sync_engine, "checkin")
+    def returned(_dbapi: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @sa.event.listens_for(engine.sync_engine, "checkout")
+    def taken(dbapi: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("returned_at", 0.0) <= PING_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi)
+        except Exception as error:
+            raise DisconnectionError(str(error)) from error
 
 
 def is_transient(error: DBAPIError) -> bool:
@@ -168,9 +193,9 @@ class Database:
             yield session
 
     async def read_connection(self) -> AsyncConnection:
-        """A pooled connection for reads, each statement on its own (checked by the pool's
-        pre-ping when taken): autocommit on PostgreSQL, so a read costs one statement and no
-        BEGIN/ROLLBACK; on SQLite each statement's deferred transaction is ended by
+        """A pooled connection for reads, each statement on its own (pinged when taken after a
+        pause, see `_ping_when_idle`): autocommit on PostgreSQL, so a read costs one statement
+        and no BEGIN/ROLLBACK; on SQLite each statement's deferred transaction is ended by
         `end_read`. No snapshot outlives a statement, so a mutation's payload, read after
         its write, sees the write. Close it when done."""
         return await self.read_engine.connect()
@@ -239,7 +264,7 @@ class ReadConnection:
     one statement at a time (a connection runs one at a time; the batches of one level of a
     query are issued in the same tick and queue here), and returned to the pool as soon as no
     read is waiting for it, so a request never holds a connection while it computes or waits
-    for a write lock. One pre-ping per level of a query, not one per batch."""
+    for a write lock. A connection that sat idle is pinged when taken (`_ping_when_idle`)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.store import engine as engine_module
 from gateway.store.engine import Database, ReadConnection
 from tests.conftest import make_platform
 
@@ -133,3 +134,35 @@ async def test_a_write_cancelled_mid_statement_leaves_the_sqlite_file_writable(
         assert kept
     finally:
         await db.dispose()
+
+
+async def _backend_pid(db: Database) -> int:
+    async with db.reading() as connection:
+        pid: int = (await connection.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one()
+    return pid
+
+
+@pytest.fixture
+async def postgresql(postgresql_url: str) -> AsyncIterator[Database]:
+    db = Database.from_url(postgresql_url)
+    yield db
+    await db.dispose()
+
+
+@pytest.mark.parametrize("idle_s", [0.0, 60.0])
+async def test_a_connection_that_died_in_the_pool_is_replaced_when_it_sat_idle(
+    postgresql: Database, monkeypatch: pytest.MonkeyPatch, idle_s: float
+) -> None:
+    """Pinged when taken after `PING_IDLE_S` in the pool (0: always), not before: a connection
+    reused at once costs no round trip, and one that died while idle never reaches a read."""
+    db = postgresql
+    monkeypatch.setattr(engine_module, "PING_IDLE_S", idle_s)
+    pid = await _backend_pid(db)
+    async with db.transaction() as session:
+        await session.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    if idle_s == 0.0:
+        assert await _backend_pid(db) != pid  # replaced before the read
+    else:
+        with pytest.raises(DBAPIError):  # taken at once: not pinged, so the read meets it
+            await _backend_pid(db)
+        assert await _backend_pid(db) != pid  # and the pool replaced it after the failure
