@@ -14,13 +14,14 @@ opposite-direction flag are computed in the same statement:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from gateway.domain.lru import Lru
 from gateway.domain.pagination import Page, PageRequest
 from gateway.store.records import Reads, columns, record_type, records
 
@@ -79,16 +80,31 @@ def _page(items: Sequence[Any], page: PageRequest, *, total: int, beyond: bool) 
     )
 
 
-async def keyset_page(
-    connection: Reads,
-    *,
-    model: type[M],
-    where: Sequence[Any],
-    page: PageRequest,
-    order: Order | None = None,
-) -> Page[Any]:
-    """One page of `model` records matching `where` (by id ascending unless `order` says
-    else)."""
+# Statements built once per shape (see `keyset_page`): the cursors as bound parameters.
+AFTER, BEFORE, GROUP_IDS = "pg_after", "pg_before", "pg_group_ids"
+_shaped: Lru[Hashable, Any] = Lru(512)
+
+
+def _bound_page(page: PageRequest) -> tuple[PageRequest, dict[str, Any]]:
+    """`page` with its cursors as bound parameters, and their values."""
+    params: dict[str, Any] = {}
+    after: Any = None
+    before: Any = None
+    if page.after is not None:
+        after, params[AFTER] = sa.bindparam(AFTER), page.after
+    if page.before is not None:
+        before, params[BEFORE] = sa.bindparam(BEFORE), page.before
+    return PageRequest(page.size, page.forward, after, before), params
+
+
+def _page_shape(page: PageRequest) -> tuple[Any, ...]:
+    return (page.size, page.forward, page.after is None, page.before is None)
+
+
+def _keyset_statements(
+    model: Any, where: Sequence[Any], page: PageRequest, order: Order | None
+) -> tuple[Any, Any]:
+    """The page's statement, and the one that counts when the page is empty."""
     by = _order(model, order)
     total = sa.select(sa.func.count()).select_from(model).where(*where).scalar_subquery()
     beyond = sa.exists().where(*where, _beyond(by, page))
@@ -98,25 +114,45 @@ async def keyset_page(
         .order_by(by.fetch(page.forward))
         .limit(page.size + 1)
     )
-    rows = (await connection.execute(statement)).all()
-    if rows:
-        return _page(records(model, rows), page, total=rows[0][-2], beyond=bool(rows[0][-1]))
-    counts = await connection.execute(sa.select(total, beyond))
-    total_count, beyond_flag = counts.one()
-    return _page([], page, total=total_count, beyond=bool(beyond_flag))
+    return statement, sa.select(total, beyond)
 
 
-async def grouped_pages(
+async def keyset_page(
     connection: Reads,
     *,
     model: type[M],
-    group: Any,
-    group_ids: Sequence[uuid.UUID],
     where: Sequence[Any],
     page: PageRequest,
     order: Order | None = None,
-) -> dict[uuid.UUID, Page[Any]]:
-    """One page of `model` records per value of the `group` column, in a single statement."""
+    shape: Hashable | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> Page[Any]:
+    """One page of `model` records matching `where` (by id ascending unless `order` says
+    else). With a `shape` (a key naming `model`, `where` and `order`), `where` holds bound
+    parameters whose values are `params`, and the statements are built once per shape and
+    page shape: building a statement costs more than running it."""
+    if shape is None:
+        statement, counts = _keyset_statements(model, where, page, order)
+        values: dict[str, Any] = {}
+    else:
+        bound, values = _bound_page(page)
+        key = ("keyset", shape, _page_shape(page))
+        built = _shaped.get(key)
+        if built is None:
+            built = _keyset_statements(model, where, bound, order)
+            _shaped.put(key, built)
+        statement, counts = built
+        values.update(params or {})
+    rows = (await connection.execute(statement, values)).all()
+    if rows:
+        return _page(records(model, rows), page, total=rows[0][-2], beyond=bool(rows[0][-1]))
+    total_count, beyond_flag = (await connection.execute(counts, values)).one()
+    return _page([], page, total=total_count, beyond=bool(beyond_flag))
+
+
+def _grouped_statement(
+    model: Any, group: Any, group_ids: Any, where: Sequence[Any], page: PageRequest, order: Any
+) -> Any:
     by = _order(model, order)
     inside = sa.case((_window(by, page), 1), else_=0)
     fetch = by.fetch(page.forward)
@@ -134,17 +170,46 @@ async def grouped_pages(
         .subquery()
     )
     fields = [inner.c[column.key] for column in columns(model)]
-    statement = (
+    return (
         sa.select(*fields, inner.c.inside, inner.c.total, inner.c.beyond, inner.c[group.key])
         .where(
             sa.or_(sa.and_(inner.c.inside == 1, inner.c.pos <= page.size + 1), inner.c.carrier == 1)
         )
         .order_by(getattr(inner.c, group.key), inner.c.pos)
     )
+
+
+async def grouped_pages(
+    connection: Reads,
+    *,
+    model: type[M],
+    group: Any,
+    group_ids: Sequence[uuid.UUID],
+    where: Sequence[Any],
+    page: PageRequest,
+    order: Order | None = None,
+    shape: Hashable | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> dict[uuid.UUID, Page[Any]]:
+    """One page of `model` records per value of the `group` column, in a single statement
+    (`shape` and `params` as for `keyset_page`)."""
+    if shape is None:
+        statement = _grouped_statement(model, group, group_ids, where, page, order)
+        values: dict[str, Any] = {}
+    else:
+        bound, values = _bound_page(page)
+        key = ("grouped", shape, _page_shape(page))
+        statement = _shaped.get(key)
+        if statement is None:
+            ids: Any = sa.bindparam(GROUP_IDS, expanding=True)
+            statement = _grouped_statement(model, group, ids, where, bound, order)
+            _shaped.put(key, statement)
+        values.update(params or {})
+        values[GROUP_IDS] = list(group_ids)
     make = record_type(model)._make
-    width = len(fields)
+    width = len(columns(model))
     found: dict[uuid.UUID, tuple[list[Any], int, bool]] = {}
-    for row in (await connection.execute(statement)).all():
+    for row in (await connection.execute(statement, values)).all():
         is_inside, total, beyond, group_id = row[width:]
         items, _, _ = found.setdefault(group_id, ([], total, bool(beyond)))
         if is_inside:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from gateway.domain.enums import EventType, UserKind, ValidationStatus
+from gateway.domain.lru import Lru
 from gateway.domain.pagination import Page, PageRequest
 from gateway.store.delivery_tables import WebhookAttempt, WebhookDelivery
 from gateway.store.journal_tables import Event, WebhookEndpoint
@@ -38,6 +39,32 @@ def _node_condition(model: Any) -> Any:
     if model is WebhookEndpoint:
         return col(WebhookEndpoint.deleted_at).is_(None)
     return sa.true()
+
+
+# The graph's hottest reads are built once per shape, with the tenant and the keys as bound
+# parameters (building a statement costs more CPU than running it); see `_tenant`.
+_PLATFORM, _USER, _KEYS = "r_platform_id", "r_user_id", "r_keys"
+_built: Lru[Hashable, Any] = Lru(512)
+
+
+def _tenant(model: Any, platform_id: uuid.UUID, user_id: uuid.UUID | None) -> tuple[Any, ...]:
+    """(conditions, values, scoped): the platform and, under a user token, the user's scope,
+    as bound parameters; the same conditions serve every tenant of one shape."""
+    values: dict[str, Any] = {_PLATFORM: platform_id}
+    scope: Any = None
+    if user_id is not None:
+        values[_USER] = user_id
+        scope = sa.bindparam(_USER)
+    where = [model.platform_id == sa.bindparam(_PLATFORM), visible_to(model, scope)]
+    return where, values, user_id is not None
+
+
+def _once(key: Hashable, build: Callable[[], Any]) -> Any:
+    statement = _built.get(key)
+    if statement is None:
+        statement = build()
+        _built.put(key, statement)
+    return statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +106,15 @@ async def rows_by_ids(
     ids: Sequence[uuid.UUID],
     user_id: uuid.UUID | None = None,
 ) -> list[Any]:
-    statement = sa.select(*columns(model)).where(
-        model.platform_id == platform_id,
-        model.id.in_(ids),
-        _node_condition(model),
-        visible_to(model, user_id),
-    )
-    return records(model, (await connection.execute(statement)).all())
+    where, values, scoped = _tenant(model, platform_id, user_id)
+
+    def build() -> Any:
+        keys: Any = sa.bindparam(_KEYS, expanding=True)
+        return sa.select(*columns(model)).where(*where, model.id.in_(keys), _node_condition(model))
+
+    statement = _once(("by_ids", model, scoped), build)
+    values[_KEYS] = list(ids)
+    return records(model, (await connection.execute(statement, values)).all())
 
 
 async def node_types(
@@ -121,29 +150,47 @@ async def persons_of_users(
     user_id: uuid.UUID | None = None,
 ) -> list[Any]:
     """Every person of the given users, holder first, then in creation order."""
-    statement = (
-        sa.select(*columns(Person))
-        .where(
-            col(Person.platform_id) == platform_id,
-            col(Person.user_id).in_(user_ids),
-            visible_to(Person, user_id),
+    where, values, scoped = _tenant(Person, platform_id, user_id)
+
+    def build() -> Any:
+        keys: Any = sa.bindparam(_KEYS, expanding=True)
+        return (
+            sa.select(*columns(Person))
+            .where(*where, col(Person.user_id).in_(keys))
+            .order_by(col(Person.user_id), col(Person.is_holder).desc(), col(Person.id))
         )
-        .order_by(col(Person.user_id), col(Person.is_holder).desc(), col(Person.id))
-    )
-    return records(Person, (await connection.execute(statement)).all())
+
+    statement = _once(("persons_of_users", scoped), build)
+    values[_KEYS] = list(user_ids)
+    return records(Person, (await connection.execute(statement, values)).all())
+
+
+_EMAIL, _VALIDATION, _KIND = "r_email_key", "r_validation_status", "r_kind"
 
 
 def _user_conditions(
     platform_id: uuid.UUID, criteria: UserCriteria, user_id: uuid.UUID | None
-) -> list[Any]:
-    conditions: list[Any] = [col(User.platform_id) == platform_id, visible_to(User, user_id)]
+) -> tuple[list[Any], dict[str, Any], tuple[Any, ...]]:
+    """The users' conditions with bound parameters, their values, and their shape."""
+    where, values, scoped = _tenant(User, platform_id, user_id)
+    conditions: list[Any] = list(where)
     if criteria.email is not None:
-        conditions.append(col(User.email_key) == criteria.email.lower())
+        conditions.append(col(User.email_key) == sa.bindparam(_EMAIL))
+        values[_EMAIL] = criteria.email.lower()
     if criteria.validation_status is not None:
-        conditions.append(col(User.validation_status) == criteria.validation_status)
+        conditions.append(col(User.validation_status) == sa.bindparam(_VALIDATION))
+        values[_VALIDATION] = criteria.validation_status
     if criteria.kind is not None:
-        conditions.append(col(User.kind) == criteria.kind)
-    return conditions
+        conditions.append(col(User.kind) == sa.bindparam(_KIND))
+        values[_KIND] = criteria.kind
+    shape = (
+        "users",
+        scoped,
+        criteria.email is not None,
+        criteria.validation_status is not None,
+        criteria.kind is not None,
+    )
+    return conditions, values, shape
 
 
 async def users_page(
@@ -154,8 +201,10 @@ async def users_page(
     page: PageRequest,
     user_id: uuid.UUID | None = None,
 ) -> Page[Any]:
-    where = _user_conditions(platform_id, criteria, user_id)
-    return await keyset_page(connection, model=User, where=where, page=page)
+    where, values, shape = _user_conditions(platform_id, criteria, user_id)
+    return await keyset_page(
+        connection, model=User, where=where, page=page, shape=shape, params=values
+    )
 
 
 async def accounts_pages_of_users(
@@ -166,13 +215,16 @@ async def accounts_pages_of_users(
     page: PageRequest,
     user_id: uuid.UUID | None = None,
 ) -> dict[uuid.UUID, Page[Any]]:
+    where, values, scoped = _tenant(Account, platform_id, user_id)
     return await grouped_pages(
         connection,
         model=Account,
         group=col(Account.user_id),
         group_ids=user_ids,
-        where=[col(Account.platform_id) == platform_id, visible_to(Account, user_id)],
+        where=where,
         page=page,
+        shape=("accounts_of_users", scoped),
+        params=values,
     )
 
 
@@ -185,16 +237,15 @@ async def rows_of_users(
     user_id: uuid.UUID | None = None,
 ) -> list[Any]:
     """Every row of `model` belonging to the given users, oldest first."""
-    statement = (
-        sa.select(*columns(model))
-        .where(
-            model.platform_id == platform_id,
-            model.user_id.in_(user_ids),
-            visible_to(model, user_id),
-        )
-        .order_by(model.id)
-    )
-    return records(model, (await connection.execute(statement)).all())
+    where, values, scoped = _tenant(model, platform_id, user_id)
+
+    def build() -> Any:
+        keys: Any = sa.bindparam(_KEYS, expanding=True)
+        return sa.select(*columns(model)).where(*where, model.user_id.in_(keys)).order_by(model.id)
+
+    statement = _once(("of_users", model, scoped), build)
+    values[_KEYS] = list(user_ids)
+    return records(model, (await connection.execute(statement, values)).all())
 
 
 async def rows_of_parents(
@@ -240,8 +291,15 @@ async def platform_page(
     page: PageRequest,
     user_id: uuid.UUID | None = None,
 ) -> Page[Any]:
-    where = [model.platform_id == platform_id, visible_to(model, user_id)]
-    return await keyset_page(connection, model=model, where=where, page=page)
+    where, values, scoped = _tenant(model, platform_id, user_id)
+    return await keyset_page(
+        connection,
+        model=model,
+        where=where,
+        page=page,
+        shape=("platform_page", model, scoped),
+        params=values,
+    )
 
 
 async def entries_pages_of_accounts(
@@ -253,14 +311,17 @@ async def entries_pages_of_accounts(
     user_id: uuid.UUID | None = None,
 ) -> dict[uuid.UUID, Page[Any]]:
     """Each account's ledger entries, newest first, one page per account, one statement."""
+    where, values, scoped = _tenant(LedgerEntry, platform_id, user_id)
     return await grouped_pages(
         connection,
         model=LedgerEntry,
         group=col(LedgerEntry.account_id),
         group_ids=account_ids,
-        where=[col(LedgerEntry.platform_id) == platform_id, visible_to(LedgerEntry, user_id)],
+        where=where,
         page=page,
         order=Order(col(LedgerEntry.id), descending=True),
+        shape=("entries_of_accounts", scoped),
+        params=values,
     )
 
 

@@ -38,12 +38,13 @@ from gateway.store.tables import Account, ApiKey, User
 _PLATFORM_ONLY = (WebhookEndpoint, WebhookDelivery, WebhookAttempt, FeeAccount, ApiKey)
 
 
-def own_account_ids(user_id: uuid.UUID) -> Any:
+def own_account_ids(user_id: uuid.UUID | Any) -> Any:
     return sa.select(col(Account.id)).where(col(Account.user_id) == user_id).scalar_subquery()
 
 
-def visible_to(model: Any, user_id: uuid.UUID | None) -> Any:
-    """Rows of `model` that the user's token may see; every row when `user_id` is None."""
+def visible_to(model: Any, user_id: uuid.UUID | Any | None) -> Any:
+    """Rows of `model` that the user's token may see; every row when `user_id` is None. The
+    user is an id, or a bound parameter for a statement built once for every user."""
     if user_id is None:
         return sa.true()
     if model is User:

@@ -28,10 +28,10 @@ from graphql.execution import Executor
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from gateway.domain.lru import Lru
 from gateway.graphql.compiled import COMPILED, GENERAL, STATS
 from gateway.graphql.compiled.plan import Plan, Planner, Unsupported, directive_variables
 from gateway.graphql.compiled.run import HandBack, Run
-from gateway.graphql.runtime.documents import Lru
 
 logger = logging.getLogger("gateway.graphql.compiled")
 PLANS_CACHED_MAX = 256

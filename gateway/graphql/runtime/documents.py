@@ -11,39 +11,14 @@ cache, keyed by the variables it depends on) before validation. The caches are b
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Hashable, Iterator
-from typing import Generic, TypeVar
+from collections.abc import Iterator
 
 from graphql import DocumentNode
 from strawberry.extensions import SchemaExtension
 
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
+from gateway.domain.lru import Lru
+
 DOCUMENTS_CACHED_MAX = 256
-
-
-class Lru(Generic[K, V]):
-    """A dict that forgets its least recently used entry beyond `size_max` entries."""
-
-    def __init__(self, size_max: int = DOCUMENTS_CACHED_MAX) -> None:
-        self.size_max = size_max
-        self._entries: OrderedDict[K, V] = OrderedDict()
-
-    def get(self, key: K) -> V | None:
-        value = self._entries.get(key)
-        if value is not None:
-            self._entries.move_to_end(key)
-        return value
-
-    def put(self, key: K, value: V) -> None:
-        self._entries[key] = value
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.size_max:
-            self._entries.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 class DocumentStore:

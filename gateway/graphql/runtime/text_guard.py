@@ -15,7 +15,7 @@ from typing import Any
 from graphql import DocumentNode, GraphQLError, StringValueNode, Visitor, visit
 from strawberry.extensions import SchemaExtension
 
-from gateway.graphql.runtime.documents import Lru
+from gateway.domain.lru import Lru
 
 NUL = "\x00"
 MESSAGE = "Text may not contain the NUL character (U+0000)."

@@ -15,7 +15,7 @@ from typing import Any
 
 from graphql import ArgumentNode, DocumentNode, VariableNode, Visitor, visit
 
-from gateway.graphql.runtime.documents import Lru
+from gateway.domain.lru import Lru
 from gateway.graphql.runtime.limits.cost import SIZE_ARGUMENTS
 from gateway.graphql.runtime.limits.directives import count_directives
 from gateway.graphql.runtime.limits.walk import Measure
