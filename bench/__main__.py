@@ -26,12 +26,28 @@ from bench.baselines import pgbench_transfer
 from bench.config import DEFAULT_RESULTS_DIR, FULL, QUICK, WORK_DIR, Profile
 from bench.context import Bench
 from bench.results import ScenarioResult
-from bench.scenarios import fanout, nested_read, statements, transfers, trivial
+from bench.scenarios import (
+    fanout,
+    nested_read,
+    statements,
+    transfers,
+    trivial,
+    viewer_read,
+)
 from bench.servers import BenchError, Servers
 from bench.sqlcount import ServerLog
 from bench.tools import say
 
-SCENARIOS = ("nested_read", "trivial", "transfers_postgres", "transfers_sqlite", "fanout")
+SCENARIOS = (
+    "nested_read",
+    "nested_read_sqlite",
+    "nested_read_1000",
+    "viewer_read",
+    "trivial",
+    "transfers_postgres",
+    "transfers_sqlite",
+    "fanout",
+)
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
@@ -65,6 +81,9 @@ def _prepare(work_dir: Path) -> tuple[data.Store, data.Store]:
 def _scenarios(bench: Bench, only: list[str]) -> list[ScenarioResult]:
     runners: dict[str, Any] = {
         "nested_read": lambda: [nested_read.run(bench)],
+        "nested_read_sqlite": lambda: [nested_read.run_sqlite(bench)],
+        "nested_read_1000": lambda: [nested_read.run_large(bench)],
+        "viewer_read": lambda: [viewer_read.run(bench)],
         "trivial": lambda: [trivial.run(bench)],
         "transfers_postgres": lambda: [transfers.run_postgres(bench)],
         "transfers_sqlite": lambda: [transfers.run_sqlite(bench)],
@@ -82,6 +101,16 @@ _COUNTED = {  # scenario -> (server in the results, server in the counts, operat
         ("gateway", "gateway", "nested_read"),
         ("postgraphile", "postgraphile", "nested_read"),
         ("asyncpg-endpoint", "asyncpg-endpoint", "nested_read"),
+    ],
+    "nested_read_1000": [
+        ("gateway", "gateway", "nested_read_1000"),
+        ("postgraphile", "postgraphile", "nested_read_1000"),
+        ("asyncpg-endpoint", "asyncpg-endpoint", "nested_read_1000"),
+    ],
+    "viewer_read": [
+        ("gateway", "gateway", "viewer_read"),
+        ("postgraphile", "postgraphile", "viewer_read"),
+        ("asyncpg-endpoint", "asyncpg-endpoint", "viewer_read"),
     ],
     "trivial": [("gateway", "gateway", "trivial")],
     "transfers_postgres": [("gateway", "gateway", "transfer"), ("pgbench", "pgbench", "transfer")],
@@ -122,9 +151,7 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
             log=log,
             log_problem=log_problem,
         )
-        counts = statements.count_all(
-            bench, WORK_DIR / "transfer.sql", nested_read.postgraphile_body(bench)
-        )
+        counts = statements.count_all(bench, WORK_DIR / "transfer.sql")
         results = _scenarios(bench, args.only)
     _attach_statements(results, counts)
     host = machine.describe(node)

@@ -7,6 +7,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.results import Target
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 CACHE_DIR = BENCH_DIR / ".cache"
@@ -69,3 +71,18 @@ QUICK = Profile(
     fanout_rate=100,
     count_requests=5,
 )
+
+
+# What the gateway should reach, per scenario, as a ratio to a baseline measured in the same
+# run. The first target of a scenario is the one its chart bar shows. A missed target is
+# reported, never a failed run.
+TARGETS: dict[str, tuple[Target, ...]] = {
+    "nested_read": (Target("postgraphile", 1.5), Target("asyncpg-endpoint", 0.6)),
+    "nested_read_sqlite": (Target("sqlite-endpoint", 0.6),),
+    "nested_read_1000": (Target("asyncpg-endpoint", 0.6),),
+    "viewer_read": (Target("asyncpg-endpoint", 0.6),),
+    "trivial": (Target("raw-starlette", 0.3),),
+    "transfers_postgres": (Target("pgbench", 0.3),),
+    "transfers_sqlite": (Target("raw-sqlite3", 0.15),),
+    "fanout": (Target("raw-websocket", 0.3),),
+}

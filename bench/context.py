@@ -15,6 +15,19 @@ from bench.sqlcount import ServerLog
 from bench.tools import say
 
 
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The bench user a frontend acts for (bench/scenarios/viewer_read.py): a user token,
+    issued once per run through the gateway's `createUserToken`."""
+
+    user_id: str
+    token: str
+
+    @property
+    def authorization(self) -> str:
+        return f"Bearer {self.token}"
+
+
 @dataclass
 class Bench:
     profile: Profile
@@ -26,6 +39,7 @@ class Bench:
     node: Path
     log: ServerLog | None  # None: statements cannot be counted here (see sqlcount)
     log_problem: str = ""
+    viewer: Viewer | None = None  # prepared on first use (bench/scenarios/viewer_read.py)
     running: dict[str, Server] = field(default_factory=dict)
 
     @property
@@ -35,6 +49,15 @@ class Bench:
     @property
     def authorization(self) -> str:
         return f"Bearer {self.postgres.platform.api_key}"
+
+    @property
+    def large_authorization(self) -> str:
+        """The API key of "Bench 1000", the 1,000-user platform."""
+        return f"Bearer {self.postgres.large_api_key}"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.sqlite.url.removeprefix("sqlite+aiosqlite:///"))
 
     def server(self, name: str) -> Server:
         """The named long-lived server, started on first use (see `_SPECS`)."""
@@ -65,11 +88,16 @@ def _asyncpg(bench: Bench) -> ServerSpec:
     return specs.asyncpg_endpoint("asyncpg-endpoint", bench.pg.dsn(role_name("asyncpg")))
 
 
+def _sqlite_endpoint(bench: Bench) -> ServerSpec:
+    return specs.sqlite_endpoint("sqlite-endpoint", bench.sqlite_path)
+
+
 _SPECS: dict[str, Callable[[Bench], ServerSpec]] = {
     "gateway-pg": _gateway_pg,
     "gateway-sqlite": _gateway_sqlite,
     "postgraphile": _postgraphile,
     "asyncpg-endpoint": _asyncpg,
+    "sqlite-endpoint": _sqlite_endpoint,
     "raw-json": lambda _bench: specs.raw_json("raw-json"),
     "raw-websocket": lambda _bench: specs.ws_broadcaster("raw-websocket"),
 }

@@ -67,6 +67,7 @@ class Store:
     url: str
     platform: BenchPlatform  # the 100-user platform
     large_platform_id: uuid.UUID
+    large_api_key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +122,12 @@ async def _fill(db: Database) -> Store:
         )
         account_ids = [str(account_id) for account_id in ids]
     platform = BenchPlatform(small.platform.id, small.api_key, account_ids)
-    return Store(url=str(db.engine.url), platform=platform, large_platform_id=large.platform.id)
+    return Store(
+        url=str(db.engine.url),
+        platform=platform,
+        large_platform_id=large.platform.id,
+        large_api_key=large.api_key,
+    )
 
 
 async def _with_database(url: str) -> Store:
@@ -215,6 +221,7 @@ async def prepare_sqlite(path: Path, postgres: Store) -> Store:
         url=f"sqlite+aiosqlite:///{path}",
         platform=postgres.platform,
         large_platform_id=postgres.large_platform_id,
+        large_api_key=postgres.large_api_key,
     )
 
 

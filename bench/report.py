@@ -1,8 +1,9 @@
 """The bench's output: a markdown table, a JSON file and a PNG chart of the ratios.
 
 Written to the results folder (bench/results/ unless `--results` says otherwise):
-`results.json` (everything, per run), `results.md` (the tables), `results.png` (the ratios
-to each target's baseline, the targets drawn as lines).
+`results.json` (everything, per run), `results.md` (the tables: rates, latencies, executor,
+SQL statements, resident memory, checks), `results.png` (the ratios to each target's
+baseline, the targets drawn as lines).
 """
 
 from __future__ import annotations
@@ -29,18 +30,29 @@ def _latency(m: Measurement) -> str:
 def _rows(result: ScenarioResult) -> list[str]:
     rows = []
     for index, base in enumerate(result.baselines):
-        gateway = f"{_number(result.gateway.rate)} {result.gateway.unit}" if index == 0 else ""
-        latency = _latency(result.gateway) if index == 0 else ""
-        title = result.title if index == 0 else ""
+        first = index == 0
+        gateway = f"{_number(result.gateway.rate)} {result.gateway.unit}" if first else ""
+        latency = _latency(result.gateway) if first else ""
+        executor = (result.executor or "-") if first else ""
+        title = result.title if first else ""
         ratio = result.ratio(base.server)
-        is_target = base.server == result.target.baseline
-        target = f">= {result.target.ratio}x" if is_target else ""
-        met = ("yes" if result.target_met else "**no**") if is_target else ""
+        target = result.target_for(base.server)
+        wanted = f">= {target.ratio}x" if target else ""
+        met = ("yes" if result.met(target) else "**no**") if target else ""
         rows.append(
-            f"| {title} | {gateway} | {latency} | {base.server} | {_number(base.rate)} |"
-            f" {_latency(base)} | {_number(ratio, 2)}x | {target} | {met} |"
+            f"| {title} | {gateway} | {latency} | {executor} | {base.server} |"
+            f" {_number(base.rate)} | {_latency(base)} | {_number(ratio, 2)}x | {wanted} | {met} |"
         )
     return rows
+
+
+def _memory_table(results: list[ScenarioResult]) -> list[str]:
+    lines = ["| Scenario | Server | Resident memory after its runs (MiB) |", "|---|---|---:|"]
+    for result in results:
+        for m in [result.gateway, *result.baselines]:
+            if m.rss_mib is not None:
+                lines.append(f"| {result.title} | {m.server} | {_number(m.rss_mib, 1)} |")
+    return lines if len(lines) > 2 else []
 
 
 def _statements_table(statements: dict[str, Any]) -> list[str]:
@@ -80,38 +92,49 @@ def markdown(document: dict[str, Any], results: list[ScenarioResult]) -> str:
         f" Load average (1 min) before / after: {machine['load_average_before'][0]:.2f} /"
         f" {machine['load_average_after'][0]:.2f}.",
         "",
-        "| Scenario | Gateway | p50 / p99 ms | Baseline | Baseline rate | p50 / p99 ms | Ratio"
-        " | Target | Met |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---|",
+        "| Scenario | Gateway | p50 / p99 ms | Executor | Baseline | Baseline rate | p50 / p99 ms"
+        " | Ratio | Target | Met |",
+        "|---|---:|---:|---|---|---:|---:|---:|---:|---|",
     ]
     for result in results:
         lines += _rows(result)
-    lines += ["", *_statements_table(document["sql_statements"]), "", "Checks:", *_checks(results)]
+    lines += [
+        "",
+        "Executor: the gateway's `X-MPS-Execution` header on one request before the load"
+        " (`compiled`, `general`, or `missing`); `-` for a scenario that is not a read.",
+        "",
+        *_statements_table(document["sql_statements"]),
+        "",
+        *_memory_table(results),
+        "",
+        "Checks:",
+        *_checks(results),
+    ]
     return "\n".join(lines) + "\n"
 
 
 def chart(results: list[ScenarioResult], path: Path) -> None:
+    """One bar per target: the gateway's ratio to that target's baseline."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = [f"{r.title}\nvs {r.target.baseline}" for r in results]
-    ratios = [r.target_ratio or 0.0 for r in results]
-    figure, axis = plt.subplots(figsize=(10, 0.9 * len(results) + 1.5))
-    positions = range(len(results))
-    colours = ["#2e7d32" if r.target_met else "#c62828" for r in results]
+    bars = [(r, t) for r in results for t in r.targets]
+    labels = [f"{r.title}\nvs {t.baseline}" for r, t in bars]
+    ratios = [r.ratio(t.baseline) or 0.0 for r, t in bars]
+    figure, axis = plt.subplots(figsize=(10, 0.9 * len(bars) + 1.5))
+    positions = range(len(bars))
+    colours = ["#2e7d32" if r.met(t) else "#c62828" for r, t in bars]
     axis.barh(list(positions), ratios, color=colours, height=0.55)
-    for position, result, ratio in zip(positions, results, ratios, strict=True):
-        axis.plot(
-            [result.target.ratio] * 2, [position - 0.4, position + 0.4], color="black", linewidth=2
-        )
+    for position, (_result, target), ratio in zip(positions, bars, ratios, strict=True):
+        axis.plot([target.ratio] * 2, [position - 0.4, position + 0.4], color="black", linewidth=2)
         axis.text(ratio, position, f" {ratio:.2f}x", va="center", fontsize=9)
     axis.set_yticks(list(positions), labels, fontsize=8)
     axis.invert_yaxis()
     axis.set_xlabel("gateway / baseline (median); black line: target")
     axis.set_title("mps-gateway against its baselines (green: target met)")
-    axis.set_xlim(0, max([*ratios, *(r.target.ratio for r in results), 1.0]) * 1.15)
+    axis.set_xlim(0, max([*ratios, *(t.ratio for _r, t in bars), 1.0]) * 1.15)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)

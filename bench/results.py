@@ -2,6 +2,8 @@
 
 Every figure is kept per run; reports show medians (of 3 runs in the full profile). A ratio
 is the gateway's median divided by the baseline's median, measured in the same bench run.
+A server's resident memory is read after each of its runs (bench/machine.py: `rss_kib`); the
+reports show the largest reading.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class Measurement:
     rates: list[float] = field(default_factory=list)
     p50_ms: list[float] = field(default_factory=list)
     p99_ms: list[float] = field(default_factory=list)
+    rss_kib: list[int] = field(default_factory=list)  # after each run: process and children
     details: dict[str, Any] = field(default_factory=dict)  # counts, statements, settings
 
     @property
@@ -34,6 +37,10 @@ class Measurement:
     def p99(self) -> float | None:
         return statistics.median(self.p99_ms) if self.p99_ms else None
 
+    @property
+    def rss_mib(self) -> float | None:
+        return max(self.rss_kib) / 1024 if self.rss_kib else None
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "server": self.server,
@@ -44,6 +51,8 @@ class Measurement:
             "p99_ms": self.p99,
             "p50_ms_runs": self.p50_ms,
             "p99_ms_runs": self.p99_ms,
+            "rss_mib": self.rss_mib,
+            "rss_kib_runs": self.rss_kib,
             **self.details,
         }
 
@@ -71,9 +80,12 @@ class ScenarioResult:
     title: str
     gateway: Measurement
     baselines: list[Measurement]
-    target: Target
+    targets: tuple[Target, ...]  # the first is the scenario's headline (its chart bar)
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The gateway's X-MPS-Execution header on one request before the load (reads only):
+    # "compiled", "general", or "missing" when the response had none.
+    executor: str | None = None
 
     def baseline(self, server: str) -> Measurement:
         return next(m for m in self.baselines if m.server == server)
@@ -83,13 +95,23 @@ class ScenarioResult:
         return self.gateway.rate / base if base else None
 
     @property
+    def target(self) -> Target:
+        return self.targets[0]
+
+    def target_for(self, server: str) -> Target | None:
+        return next((t for t in self.targets if t.baseline == server), None)
+
+    def met(self, target: Target) -> bool:
+        ratio = self.ratio(target.baseline)
+        return ratio is not None and ratio >= target.ratio
+
+    @property
     def target_ratio(self) -> float | None:
         return self.ratio(self.target.baseline)
 
     @property
     def target_met(self) -> bool:
-        ratio = self.target_ratio
-        return ratio is not None and ratio >= self.target.ratio
+        return self.met(self.target)
 
     @property
     def passed(self) -> bool:
@@ -102,12 +124,16 @@ class ScenarioResult:
             "gateway": self.gateway.as_dict(),
             "baselines": [m.as_dict() for m in self.baselines],
             "ratios": {m.server: self.ratio(m.server) for m in self.baselines},
-            "target": {
-                "baseline": self.target.baseline,
-                "ratio": self.target.ratio,
-                "measured": self.target_ratio,
-                "met": self.target_met,
-            },
+            "targets": [
+                {
+                    "baseline": t.baseline,
+                    "ratio": t.ratio,
+                    "measured": self.ratio(t.baseline),
+                    "met": self.met(t),
+                }
+                for t in self.targets
+            ],
+            "executor": self.executor,
             "checks": [
                 {"name": c.name, "passed": c.passed, "detail": c.detail} for c in self.checks
             ],

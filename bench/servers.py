@@ -6,6 +6,9 @@ exception, Ctrl-C, or SIGTERM, which `__main__` turns into an exception): SIGTER
 group, then SIGKILL after a grace period. A server is used only once it answers its health
 probe; one that exits or stays silent fails the run with the tail of its log.
 
+A server's resident memory (`Server.rss_kib`) is the sum of VmRSS in /proc/<pid>/status over
+its process and every descendant (uvicorn's, Node's), read whenever the bench asks.
+
 Every Python server runs under the same uvicorn settings: one worker, the default event loop
 and HTTP implementation of uvicorn[standard] (uvloop, httptools), log level warning, no
 access log.
@@ -86,6 +89,10 @@ class Server:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.spec.port}/graphql"
+
+    def rss_kib(self) -> int:
+        """Resident memory of the server's process and its descendants, in KiB."""
+        return sum(_vm_rss_kib(pid) for pid in _process_tree(self.process.pid))
 
     def log_tail(self) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -179,3 +186,36 @@ def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
     """Signal the process group of a server we started (its own session, so only its own)."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signum)
+
+
+def _parent_pids() -> dict[int, int]:
+    """Every process's parent, from /proc/<pid>/stat (the field after the parenthesised name)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    return parents
+
+
+def _process_tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for pid, parent in _parent_pids().items():
+        children.setdefault(parent, []).append(pid)
+    tree, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        tree.append(pid)
+        pending += children.get(pid, [])
+    return tree
+
+
+def _vm_rss_kib(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    line = next((x for x in status.splitlines() if x.startswith("VmRSS:")), None)
+    return int(line.split()[1]) if line else 0  # "VmRSS:   123456 kB"; none for a zombie

@@ -47,6 +47,16 @@ def asyncpg_endpoint(name: str, dsn: str) -> ServerSpec:
     )
 
 
+def sqlite_endpoint(name: str, path: Path) -> ServerSpec:
+    port = free_port()
+    return ServerSpec(
+        name=name,
+        argv=uvicorn_argv("bench.baselines.sqlite_nested:create_app", port, factory=True),
+        port=port,
+        env={"BENCH_SQLITE_PATH": str(path)},
+    )
+
+
 def raw_json(name: str) -> ServerSpec:
     port = free_port()
     return ServerSpec(

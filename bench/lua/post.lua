@@ -1,5 +1,6 @@
--- POST one JSON body to /graphql, again and again; count the answers (see common.lua).
--- Arguments after `--`: <file with the JSON body> [<Authorization header value>]
+-- POST one JSON body to /graphql (or another path), again and again; count the answers (see
+-- common.lua). Arguments after `--`: <file with the JSON body> [<Authorization header value>]
+-- [<path>]
 package.path = debug.getinfo(1, "S").source:match("@(.*/)") .. "?.lua;" .. package.path
 require("common")
 
@@ -11,7 +12,8 @@ function init(args)
   file:close()
   local headers = { ["Content-Type"] = "application/json" }
   if args[2] and args[2] ~= "" then headers["Authorization"] = args[2] end
-  request_data = wrk.format("POST", "/graphql", headers, body)
+  local path = (args[3] and args[3] ~= "") and args[3] or "/graphql"
+  request_data = wrk.format("POST", path, headers, body)
 end
 
 function request()

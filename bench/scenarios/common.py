@@ -6,6 +6,7 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +19,8 @@ from bench.context import Bench
 from bench.data import role_name
 from bench.load import LoadResult, WrkLoad, checked, run_wrk
 from bench.results import Check, Measurement
-from bench.servers import BenchError
+from bench.servers import BenchError, Server
+from gateway.graphql.compiled import EXECUTION_HEADER
 from gateway.store.engine import Database
 from gateway.store.journal_tables import IdempotencyRecord
 from gateway.store.ledger_tables import Transfer
@@ -33,14 +35,29 @@ def query(name: str) -> str:
     return (QUERIES_DIR / f"{name}.graphql").read_text()
 
 
-def post(url: str, body: dict[str, Any], authorization: str | None = None) -> dict[str, Any]:
-    """One GraphQL request that must answer 200 without errors; its JSON."""
+def post_response(
+    url: str, body: dict[str, Any], authorization: str | None = None, path: str = "/graphql"
+) -> tuple[dict[str, Any], httpx.Response]:
+    """One GraphQL request that must answer 200 without errors; its JSON and the response."""
     headers = {"Authorization": authorization} if authorization else {}
-    response = httpx.post(f"{url}/graphql", json=body, headers=headers, timeout=REQUEST_TIMEOUT_S)
+    response = httpx.post(f"{url}{path}", json=body, headers=headers, timeout=REQUEST_TIMEOUT_S)
     answer: dict[str, Any] = response.json() if response.content else {}
     if response.status_code != 200 or answer.get("errors"):
-        raise BenchError(f"{url}: HTTP {response.status_code}: {response.text[:500]}")
-    return answer
+        raise BenchError(f"{url}{path}: HTTP {response.status_code}: {response.text[:500]}")
+    return answer, response
+
+
+def post(
+    url: str, body: dict[str, Any], authorization: str | None = None, path: str = "/graphql"
+) -> dict[str, Any]:
+    """One GraphQL request that must answer 200 without errors; its JSON."""
+    return post_response(url, body, authorization, path)[0]
+
+
+def executor_of(response: httpx.Response) -> str:
+    """Which of the gateway's executors answered: its X-MPS-Execution header, or "missing"."""
+    executor: str = response.headers.get(EXECUTION_HEADER, "missing")
+    return executor
 
 
 def wrk(bench: Bench, url: str, script: str, *args: str, connections: int) -> WrkLoad:
@@ -52,6 +69,23 @@ def wrk(bench: Bench, url: str, script: str, *args: str, connections: int) -> Wr
         threads=bench.profile.wrk_threads,
         duration_s=bench.profile.duration_s,
     )
+
+
+def post_load(
+    bench: Bench,
+    server: str,
+    body: Path,
+    authorization: str = "",
+    *,
+    connections: int,
+    path: str = "/graphql",
+) -> tuple[Server, WrkLoad]:
+    """The named server and wrk posting `body` to its `path` again and again."""
+    running = bench.server(server)
+    load = wrk(
+        bench, running.url, "post.lua", str(body), authorization, path, connections=connections
+    )
+    return running, load
 
 
 def measure(load: WrkLoad, into: Measurement, what: str) -> LoadResult:
@@ -92,16 +126,17 @@ def pgbench_transfers(
 
 
 def measure_turns(
-    bench: Bench, loads: dict[str, WrkLoad], unit: str, what: str
+    bench: Bench, loads: dict[str, tuple[Server, WrkLoad]], unit: str, what: str
 ) -> dict[str, Measurement]:
     """Each server's load warmed up once, then measured `runs` times, servers taking turns
-    within each run."""
+    within each run; each server's resident memory is read after each of its runs."""
     measurements = {name: Measurement(name, unit) for name in loads}
-    for name, load in loads.items():
+    for name, (_server, load) in loads.items():
         warm_up(bench, load, f"{what}, {name}")
     for _ in range(bench.profile.runs):
-        for name, load in loads.items():
+        for name, (server, load) in loads.items():
             measure(load, measurements[name], f"{what}, {name}")
+            measurements[name].rss_kib.append(server.rss_kib())
     return measurements
 
 

@@ -34,14 +34,13 @@ import asyncpg
 import httpx
 
 from bench.baselines.pgbench_transfer import run_pgbench
-from bench.config import PYTHON, REPO_DIR
+from bench.config import PYTHON, REPO_DIR, TARGETS
 from bench.context import Bench
-from bench.results import Check, Measurement, ScenarioResult, Target
+from bench.results import Check, Measurement, ScenarioResult
 from bench.scenarios.common import ledger_checks, ledger_counts, pgbench_transfers
 from bench.servers import BenchError
 from gateway.domain.pagination import encode_event_cursor
 
-TARGET = Target("raw-websocket", 0.3)
 UNIT = "events/s"
 SENDERS_MAX = 16  # requests in flight at once in the raw baseline's generator
 GENERATOR_CLIENTS = 4  # pgbench clients generating the gateway's events
@@ -234,14 +233,16 @@ def run(bench: Bench, clients: int) -> ScenarioResult:
     for _ in range(bench.profile.runs):
         gateway_round = _gateway_round(bench, clients)
         checks += _record(gateway, gateway_round)
+        gateway.rss_kib.append(bench.server("gateway-pg").rss_kib())
         checks += _record(raw, _raw_round(bench, clients, gateway_round.generated_rate))
+        raw.rss_kib.append(bench.server("raw-websocket").rss_kib())
     offered = bench.profile.fanout_rate * clients
     return ScenarioResult(
         key=f"fanout_{clients}",
         title=f"Subscription fan-out, {clients} subscribers",
         gateway=gateway,
         baselines=[raw],
-        target=TARGET,
+        targets=TARGETS["fanout"],
         checks=checks,
         notes=[
             f"{bench.profile.fanout_events} events per run, generated at"

@@ -3,8 +3,9 @@
 Each server is started once more, connected as its `_log` role; after a few unmeasured
 requests (connections opened, caches warm), the log's end is marked, `count_requests`
 requests are sent one at a time, and the statements of that role since the mark are counted.
-The gateway is counted for the nested read, the trivial query and one transfer; PostGraphile
-and the asyncpg endpoint for the nested read; pgbench for its transfer script.
+The gateway is counted for the nested reads (100 users; the first 100 of 1,000), the
+user-token read, the trivial query and one transfer; PostGraphile and the asyncpg endpoint
+for the same reads; pgbench for its transfer script.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import asyncio
 import itertools
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from bench import specs
 from bench.baselines.pgbench_transfer import run_pgbench
 from bench.context import Bench
 from bench.data import role_name
+from bench.scenarios import nested_read, viewer_read
 from bench.scenarios.common import pgbench_transfers, post, query
 from bench.servers import ServerSpec
 from bench.sqlcount import StatementCount
@@ -27,6 +30,15 @@ from bench.tools import say
 WARM_UP_REQUESTS = 3
 LOG_SETTLE_S = 0.3
 Body = Callable[[], dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """What to send for one counted operation: a body, a credential, a path."""
+
+    body: Body
+    authorization: str = ""
+    path: str = "/graphql"
 
 
 def _count(bench: Bench, role: str, send: Callable[[], object], requests: int) -> StatementCount:
@@ -69,29 +81,61 @@ def transfer_body(bench: Bench, prefix: str) -> Body:
     return body
 
 
-def _counted(bench: Bench, spec: ServerSpec, role: str, bodies: dict[str, Body]) -> Any:
-    """Start `spec`, count the statements of each operation of `bodies`, stop it."""
+def _counted(
+    bench: Bench, spec: ServerSpec, role: str, operations: dict[str, Operation]
+) -> dict[str, Any]:
+    """Start `spec`, count the statements of each of `operations`, stop it."""
     server = bench.servers.start(spec)
     try:
         counts = {}
-        for operation, body in bodies.items():
-            send = lambda body=body: post(server.url, body(), bench.authorization)  # noqa: E731
-            counts[operation] = _summary(_count(bench, role, send, bench.profile.count_requests))
+        for name, op in operations.items():
+
+            def send(op: Operation = op) -> object:
+                return post(server.url, op.body(), op.authorization, op.path)
+
+            counts[name] = _summary(_count(bench, role, send, bench.profile.count_requests))
         return counts
     finally:
         bench.servers.stop(server)
 
 
+def _reads(bench: Bench, path: str = "/graphql") -> dict[str, Operation]:
+    """The gateway's reads, which the asyncpg endpoint answers too (its viewer at `path`)."""
+    nested = {"query": query("nested_read")}
+    token = viewer_read.viewer(bench).authorization
+    return {
+        "nested_read": Operation(lambda: nested, bench.authorization),
+        "nested_read_1000": Operation(lambda: nested, bench.large_authorization),
+        "viewer_read": Operation(lambda: {"query": query("viewer_read")}, token, path),
+    }
+
+
 def _gateway(bench: Bench) -> dict[str, Any]:
     role = role_name("gateway", logged=True)
     spec = specs.gateway("gateway-pg-log", bench.pg.url(role), bench.work_dir)
-    nested = {"query": query("nested_read")}
-    bodies: dict[str, Body] = {
-        "nested_read": lambda: nested,
-        "trivial": lambda: {"query": "{ __typename }"},
-        "transfer": transfer_body(bench, f"count-{time.time_ns()}"),
+    operations = {
+        **_reads(bench),
+        "trivial": Operation(lambda: {"query": "{ __typename }"}, bench.authorization),
+        "transfer": Operation(transfer_body(bench, f"count-{time.time_ns()}"), bench.authorization),
     }
-    return _counted(bench, spec, role, bodies)  # type: ignore[no-any-return]
+    return _counted(bench, spec, role, operations)
+
+
+def _postgraphile(bench: Bench) -> dict[str, Any]:
+    role = role_name("postgraphile", logged=True)
+    small = nested_read.postgraphile_body(bench.platform_id)
+    large = nested_read.postgraphile_body(bench.postgres.large_platform_id)
+    user = viewer_read.postgraphile_body(viewer_read.viewer(bench).user_id)
+    return _counted(
+        bench,
+        specs.postgraphile("postgraphile-log", bench.pg.dsn(role), bench.node),
+        role,
+        {
+            "nested_read": Operation(lambda: small),
+            "nested_read_1000": Operation(lambda: large),
+            "viewer_read": Operation(lambda: user),
+        },
+    )
 
 
 def _pgbench(bench: Bench, script_path: Any) -> dict[str, Any]:
@@ -106,29 +150,21 @@ def _pgbench(bench: Bench, script_path: Any) -> dict[str, Any]:
     return {"transfer": _summary(_count(bench, role, send, requests))}
 
 
-def count_all(
-    bench: Bench, pgbench_script: Any, postgraphile_body: dict[str, Any]
-) -> dict[str, Any]:
+def count_all(bench: Bench, pgbench_script: Any) -> dict[str, Any]:
     """Statements per request of every PostgreSQL server, or why they could not be counted."""
     if bench.log is None:
         return {"unavailable": bench.log_problem}
     say("counting SQL statements per request (PostgreSQL log, *_log roles)")
-    pg_role = role_name("postgraphile", logged=True)
     asyncpg_role = role_name("asyncpg", logged=True)
     return {
         "log": bench.log.path,
         "gateway": _gateway(bench),
-        "postgraphile": _counted(
-            bench,
-            specs.postgraphile("postgraphile-log", bench.pg.dsn(pg_role), bench.node),
-            pg_role,
-            {"nested_read": lambda: postgraphile_body},
-        ),
+        "postgraphile": _postgraphile(bench),
         "asyncpg-endpoint": _counted(
             bench,
             specs.asyncpg_endpoint("asyncpg-endpoint-log", bench.pg.dsn(asyncpg_role)),
             asyncpg_role,
-            {"nested_read": lambda: {"query": query("nested_read")}},
+            _reads(bench, viewer_read.VIEWER_ROUTE),
         ),
         "pgbench": _pgbench(bench, pgbench_script),
     }

@@ -20,19 +20,17 @@ import time
 from pathlib import Path
 
 from bench.baselines.pgbench_transfer import run_pgbench
-from bench.config import PYTHON, REPO_DIR
+from bench.config import PYTHON, REPO_DIR, TARGETS
 from bench.context import Bench
 from bench.data import copy_sqlite
 from bench.load import WrkLoad, checked, run_wrk
-from bench.results import Check, Measurement, ScenarioResult, Target
+from bench.results import Check, Measurement, ScenarioResult
 from bench.scenarios.common import ledger_checks, ledger_counts, pgbench_transfers, query
 from bench.servers import BenchError
 from bench.tools import say
 
 UNIT = "transfers/s"
 AMOUNT_MAX = 10  # minor units: small against every balance, so rejections stay rare
-TARGET_POSTGRES = Target("pgbench", 0.3)
-TARGET_SQLITE = Target("raw-sqlite3", 0.15)
 
 
 def _params(bench: Bench, name: str) -> Path:
@@ -68,6 +66,7 @@ def _gateway_run(
         into.rates.append(result.ok / result.duration_s)
         into.p50_ms.append(result.p50_ms)
         into.p99_ms.append(result.p99_ms)
+        into.rss_kib.append(bench.server(server).rss_kib())
         into.details.setdefault("succeeded", []).append(result.ok)
         into.details.setdefault("insufficient_funds", []).append(result.rejected)
     return ledger_checks(
@@ -165,7 +164,7 @@ def run_postgres(bench: Bench) -> ScenarioResult:
         title="Transfers (PostgreSQL)",
         gateway=gateway,
         baselines=[pgbench],
-        target=TARGET_POSTGRES,
+        targets=TARGETS["transfers_postgres"],
         checks=checks,
         notes=[f"{bench.profile.transfer_connections} connections (wrk and pgbench clients)"],
     )
@@ -188,7 +187,7 @@ def run_sqlite(bench: Bench) -> ScenarioResult:
         title="Transfers (SQLite)",
         gateway=gateway,
         baselines=[raw],
-        target=TARGET_SQLITE,
+        targets=TARGETS["transfers_sqlite"],
         checks=checks,
         notes=[
             f"gateway: {bench.profile.transfer_connections} wrk connections;"

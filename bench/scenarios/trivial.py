@@ -3,38 +3,25 @@ a raw Starlette JSON endpoint under the same uvicorn: the fixed cost of one requ
 
 from __future__ import annotations
 
+from bench.config import TARGETS
 from bench.context import Bench
 from bench.load import write_body
-from bench.results import Check, ScenarioResult, Target
-from bench.scenarios.common import measure_turns, post, wrk
+from bench.results import Check, ScenarioResult
+from bench.scenarios.common import executor_of, measure_turns, post, post_load, post_response
 
-TARGET = Target("raw-starlette", 0.3)
 UNIT = "requests/s"
 
 
-def _same_answer(bench: Bench) -> list[Check]:
-    typename = {"query": "{ __typename }"}
-    gateway = post(bench.server("gateway-pg").url, typename, bench.authorization)
-    raw = post(bench.server("raw-json").url, typename)
-    return [Check('both answer {"__typename": "Query"}', gateway["data"] == raw["data"])]
-
-
 def run(bench: Bench) -> ScenarioResult:
-    checks = _same_answer(bench)
-    body = write_body(bench.work_dir / "typename.json", {"query": "{ __typename }"})
+    typename: dict[str, object] = {"query": "{ __typename }"}
+    gateway, response = post_response(bench.server("gateway-pg").url, typename, bench.authorization)
+    raw = post(bench.server("raw-json").url, typename)
+    checks = [Check('both answer {"__typename": "Query"}', gateway["data"] == raw["data"])]
+    body = write_body(bench.work_dir / "typename.json", typename)
     c = bench.profile.read_connections
     loads = {
-        "gateway": wrk(
-            bench,
-            bench.server("gateway-pg").url,
-            "post.lua",
-            str(body),
-            bench.authorization,
-            connections=c,
-        ),
-        "raw-starlette": wrk(
-            bench, bench.server("raw-json").url, "post.lua", str(body), connections=c
-        ),
+        "gateway": post_load(bench, "gateway-pg", body, bench.authorization, connections=c),
+        "raw-starlette": post_load(bench, "raw-json", body, connections=c),
     }
     measurements = measure_turns(bench, loads, UNIT, "trivial query")
     return ScenarioResult(
@@ -42,6 +29,7 @@ def run(bench: Bench) -> ScenarioResult:
         title="Trivial query { __typename }",
         gateway=measurements["gateway"],
         baselines=[measurements["raw-starlette"]],
-        target=TARGET,
+        targets=TARGETS["trivial"],
         checks=checks,
+        executor=executor_of(response),
     )
