@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 from gateway.domain.lru import Lru
@@ -97,6 +99,20 @@ def _bound_page(page: PageRequest) -> tuple[PageRequest, dict[str, Any]]:
     return PageRequest(page.size, page.forward, after, before), params
 
 
+def dialect_name(connection: Reads) -> str:
+    bind = connection if isinstance(connection, AsyncConnection) else connection.bind
+    assert bind is not None
+    return str(bind.dialect.name)
+
+
+def one_of(column: Any, name: str, dialect: str) -> Any:
+    """`column` is one of the values of the bound parameter `name` (a list): `= ANY(array)` on
+    PostgreSQL, one parameter whatever the list's length; an expanding IN elsewhere."""
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(sa.bindparam(name, expanding=True))
+
+
 def _page_shape(page: PageRequest) -> tuple[Any, ...]:
     return (page.size, page.forward, page.after is None, page.before is None)
 
@@ -151,8 +167,9 @@ async def keyset_page(
 
 
 def _grouped_statement(
-    model: Any, group: Any, group_ids: Any, where: Sequence[Any], page: PageRequest, order: Any
+    model: Any, group: Any, within: Any, where: Sequence[Any], page: PageRequest, order: Any
 ) -> Any:
+    """`within`: the condition that picks the groups."""
     by = _order(model, order)
     inside = sa.case((_window(by, page), 1), else_=0)
     fetch = by.fetch(page.forward)
@@ -166,7 +183,7 @@ def _grouped_statement(
             sa.func.count().over(**partition).label("total"),
             sa.func.sum(sa.case((_beyond(by, page), 1), else_=0)).over(**partition).label("beyond"),
         )
-        .where(group.in_(group_ids), *where)
+        .where(within, *where)
         .subquery()
     )
     fields = [inner.c[column.key] for column in columns(model)]
@@ -194,14 +211,16 @@ async def grouped_pages(
     """One page of `model` records per value of the `group` column, in a single statement
     (`shape` and `params` as for `keyset_page`)."""
     if shape is None:
-        statement = _grouped_statement(model, group, group_ids, where, page, order)
+        within = group.in_(group_ids)
+        statement = _grouped_statement(model, group, within, where, page, order)
         values: dict[str, Any] = {}
     else:
         bound, values = _bound_page(page)
-        key = ("grouped", shape, _page_shape(page))
+        dialect = dialect_name(connection)
+        key = ("grouped", shape, dialect, _page_shape(page))
         statement = _shaped.get(key)
         if statement is None:
-            ids: Any = sa.bindparam(GROUP_IDS, expanding=True)
+            ids = one_of(group, GROUP_IDS, dialect)
             statement = _grouped_statement(model, group, ids, where, bound, order)
             _shaped.put(key, statement)
         values.update(params or {})

@@ -26,7 +26,7 @@ from gateway.domain.pagination import Page, PageRequest
 from gateway.store.delivery_tables import WebhookAttempt, WebhookDelivery
 from gateway.store.journal_tables import Event, WebhookEndpoint
 from gateway.store.ledger_tables import FeeAccount, LedgerEntry
-from gateway.store.pagination import Order, grouped_pages, keyset_page
+from gateway.store.pagination import Order, dialect_name, grouped_pages, keyset_page, one_of
 from gateway.store.records import Reads, columns, record_type, records
 from gateway.store.scope import visible_to
 from gateway.store.tables import Account, ApiKey, Person, Platform, User
@@ -153,14 +153,14 @@ async def persons_of_users(
     where, values, scoped = _tenant(Person, platform_id, user_id)
 
     def build() -> Any:
-        keys: Any = sa.bindparam(_KEYS, expanding=True)
         return (
             sa.select(*columns(Person))
-            .where(*where, col(Person.user_id).in_(keys))
+            .where(*where, one_of(col(Person.user_id), _KEYS, dialect))
             .order_by(col(Person.user_id), col(Person.is_holder).desc(), col(Person.id))
         )
 
-    statement = _once(("persons_of_users", scoped), build)
+    dialect = dialect_name(connection)
+    statement = _once(("persons_of_users", scoped, dialect), build)
     values[_KEYS] = list(user_ids)
     return records(Person, (await connection.execute(statement, values)).all())
 
@@ -240,10 +240,11 @@ async def rows_of_users(
     where, values, scoped = _tenant(model, platform_id, user_id)
 
     def build() -> Any:
-        keys: Any = sa.bindparam(_KEYS, expanding=True)
-        return sa.select(*columns(model)).where(*where, model.user_id.in_(keys)).order_by(model.id)
+        keys = one_of(model.user_id, _KEYS, dialect)
+        return sa.select(*columns(model)).where(*where, keys).order_by(model.id)
 
-    statement = _once(("of_users", model, scoped), build)
+    dialect = dialect_name(connection)
+    statement = _once(("of_users", model, scoped, dialect), build)
     values[_KEYS] = list(user_ids)
     return records(model, (await connection.execute(statement, values)).all())
 
