@@ -17,6 +17,7 @@ shows up.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,6 +73,12 @@ class Completion:
     type: GraphQLObjectType | GraphQLAbstractType | None = None  # OBJECT, ABSTRACT
     details: FieldDetailsList | None = None  # OBJECT, ABSTRACT: the field's selections
     plans: dict[str, ObjectPlan] = field(default_factory=dict)  # by runtime type name
+    accepted: set[builtins.type] = field(
+        default_factory=set
+    )  # OBJECT: classes that are of the type
+    resolved: dict[builtins.type, GraphQLObjectType] = field(
+        default_factory=dict
+    )  # ABSTRACT: by class
 
 
 @dataclass(slots=True)

@@ -25,6 +25,8 @@ from graphql import GraphQLObjectType, GraphQLResolveInfo, Undefined
 from graphql.execution import Executor
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
+from strawberry.execution.is_awaitable import optimized_is_awaitable as is_awaitable
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 from gateway.graphql.compiled.plan import (
     ABSTRACT,
@@ -91,7 +93,7 @@ class Run:
                         out[step.key] = self._complete(step, step.completion, value, next_work)  # type: ignore[arg-type]
                     else:
                         value = self._resolve(step, source)
-                        if inspect.isawaitable(value):
+                        if is_awaitable(value):
                             out[step.key] = None  # keeps the key's place in the response
                             waiting.append((step, out, value))
                         else:
@@ -171,18 +173,43 @@ class Run:
             if not isinstance(value, Iterable) or isinstance(value, str | bytes | Mapping):
                 raise HandBack(f"{step.parent.name}.{step.key} is not a list")
             item = completion.item
-            return [self._complete(step, item, each, next_work) for each in value]  # type: ignore[arg-type]
-        runtime_type = completion.type
-        if kind == ABSTRACT:
-            runtime_type = self._runtime_type(step, completion, value)
-        elif kind == OBJECT and runtime_type.is_type_of is not None:  # type: ignore[union-attr]
-            is_type_of = runtime_type.is_type_of(value, self._info_of(step))  # type: ignore[union-attr]
-            if inspect.isawaitable(is_type_of):
+            assert item is not None
+            if item.kind == OBJECT or item.kind == ABSTRACT:
+                items: list[Any] = []
+                for each in value:
+                    if each is None:
+                        if item.non_null:
+                            raise HandBack(f"null in {step.parent.name}.{step.key}")
+                        items.append(None)
+                    else:
+                        items.append(self._object(step, item, each, next_work))
+                return items
+            return [self._complete(step, item, each, next_work) for each in value]
+        return self._object(step, completion, value, next_work)
+
+    def _object(self, step: Step, completion: Completion, value: Any, next_work: Work) -> Any:
+        """An object's response dict, filled at the next level. Whether a value is of an
+        object type, and which type an abstract one resolves to, depend on the value's class
+        (unless the value was cast to a type, which then decides): asked once per class."""
+        cls = type(value)
+        cast = getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None
+        runtime_type: Any = completion.type
+        if completion.kind == ABSTRACT:
+            found = None if cast else completion.resolved.get(cls)
+            if found is None:
+                found = self._runtime_type(step, completion, value)
+                if not cast:
+                    completion.resolved[cls] = found
+            runtime_type = found
+        elif runtime_type.is_type_of is not None and (cast or cls not in completion.accepted):
+            is_type_of = runtime_type.is_type_of(value, self._info_of(step))
+            if is_awaitable(is_type_of):
                 _close([is_type_of])
                 raise HandBack(f"{runtime_type}.is_type_of awaits")
             if not is_type_of:
-                raise HandBack(f"a {type(value).__name__} is not a {runtime_type}")
-        assert isinstance(runtime_type, GraphQLObjectType)
+                raise HandBack(f"a {cls.__name__} is not a {runtime_type}")
+            if not cast:
+                completion.accepted.add(cls)
         plan = completion.plans.get(runtime_type.name)
         if plan is None:
             try:
@@ -207,7 +234,7 @@ class Run:
         if resolve_type is None:
             raise HandBack(f"{abstract} has no resolve_type")
         name = resolve_type(value, self._info_of(step), abstract)  # type: ignore[arg-type]
-        if inspect.isawaitable(name):
+        if is_awaitable(name):
             _close([name])
             raise HandBack(f"{abstract}.resolve_type awaits")
         schema = self.executor.schema
