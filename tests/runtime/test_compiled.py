@@ -198,3 +198,20 @@ async def test_compiled_reads_cost_no_more_statements(
         counts.append(statements.stop())
     assert counts[1] <= counts[0]
     assert counts[2] <= counts[0]
+
+
+async def test_a_get_request_takes_the_lean_path_too(
+    client: httpx.AsyncClient, general: httpx.AsyncClient, platform: PlatformHandle
+) -> None:
+    params = {"query": NESTED, "variables": '{"first": 2}', "operationName": "Nested"}
+    await client.get("/graphql", params=params, headers=platform.headers)  # proven
+    lean_before = STATS.lean
+    expected = await general.get("/graphql", params=params, headers=platform.headers)
+    found = await client.get("/graphql", params=params, headers=platform.headers)
+    assert STATS.lean == lean_before + 1
+    assert (found.status_code, found.content) == (expected.status_code, expected.content)
+    broken = {**params, "variables": "{not json"}  # the pipeline's refusal, not the lean path's
+    expected = await general.get("/graphql", params=broken, headers=platform.headers)
+    found = await client.get("/graphql", params=broken, headers=platform.headers)
+    assert (found.status_code, found.content) == (expected.status_code, expected.content)
+    assert found.status_code == 400

@@ -8,7 +8,9 @@ served here: the body decoded with orjson, the same checks that depend on the re
 the variables, the limits measured with these variables), the plan run with the caller's
 context, and the answer written once, with the cost report the pipeline would add.
 
-What this path does not serve in exactly the pipeline's way, it hands to the pipeline
+GET requests are served the same way from their parameters (`variables` and `extensions` as
+JSON), so that clients that read with GET (Apollo's `useGETForQueries`, CDN-cached persisted
+queries) take it too. What this path does not serve in exactly the pipeline's way, it hands to the pipeline
 unanswered (`None`), which then answers as always: any body that is not a plain JSON object
 with a string `query`, a persisted-query request, a variable the limits or the text guard
 refuse, a stream asked for, a run the plan hands back. Everything around execution stays where
@@ -17,6 +19,7 @@ it is, before this path: credentials, rate limits, request ids, CORS, body limit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +54,10 @@ class LeanQueries:
 
     async def answer(self, view: GraphQLView, request: Request) -> Response | None:
         """The response to a proven query, or None: the pipeline must answer."""
-        found = _request_data(await request.body())
+        if request.method == "GET":
+            found = _query_params_data(request.query_params)
+        else:
+            found = _request_data(await request.body())
         if found is None:
             return None
         query, operation_name, variables, extensions = found
@@ -88,16 +94,35 @@ class LeanQueries:
         return Response(view.encode_json(result), media_type=MEDIA_TYPES[single])
 
 
-def _request_data(
-    body: bytes,
-) -> tuple[str, str | None, dict[str, Any] | None, dict[str, Any] | None] | None:
-    """(query, operationName, variables, extensions) of a plain JSON request, else None."""
+RequestData = tuple[str, str | None, dict[str, Any] | None, dict[str, Any] | None]
+
+
+def _request_data(body: bytes) -> RequestData | None:
+    """(query, operationName, variables, extensions) of a plain JSON body, else None."""
     if not body or body.lstrip()[:1] != b"{":
         return None
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
+    return _plain(payload)
+
+
+def _query_params_data(params: Mapping[str, str]) -> RequestData | None:
+    """The same of a GET request's parameters (`variables` and `extensions` as JSON)."""
+    payload: dict[str, Any] = {"query": params.get("query"), "operationName": None}
+    if "operationName" in params:
+        payload["operationName"] = params["operationName"]
+    for name in ("variables", "extensions"):
+        if name in params:
+            try:
+                payload[name] = orjson.loads(params[name])
+            except orjson.JSONDecodeError:
+                return None
+    return _plain(payload)
+
+
+def _plain(payload: dict[str, Any]) -> RequestData | None:
     query = payload.get("query")
     name = payload.get("operationName")
     variables = payload.get("variables")

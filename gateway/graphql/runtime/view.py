@@ -249,7 +249,7 @@ class GraphQLView(NegotiatingGraphQL):
             return error_response(413, "The request body is too large.", "PAYLOAD_TOO_LARGE")
         request = Request(request.scope, _capped(request.receive, limit))  # chunked bodies too
         try:
-            if self.lean is not None and request.method == "POST" and media_type != _MULTIPART:
+            if self.lean is not None and media_type != _MULTIPART:
                 answered = await self.lean.answer(self, request)  # the body is read once
                 if answered is not None:
                     return answered
