@@ -10,11 +10,12 @@ context, and the answer written once, with the cost report the pipeline would ad
 
 GET requests are served the same way from their parameters (`variables` and `extensions` as
 JSON), so that clients that read with GET (Apollo's `useGETForQueries`, CDN-cached persisted
-queries) take it too. What this path does not serve in exactly the pipeline's way, it hands to the pipeline
-unanswered (`None`), which then answers as always: any body that is not a plain JSON object
-with a string `query`, a persisted-query request, a variable the limits or the text guard
-refuse, a stream asked for, a run the plan hands back. Everything around execution stays where
-it is, before this path: credentials, rate limits, request ids, CORS, body limits.
+queries) take it too. What this path does not serve in exactly the pipeline's way, it hands
+to the pipeline unanswered (`None`), which then answers as always: any request that is not a
+plain JSON object with a string `query`, a persisted-query request, a variable the limits or
+the text guard refuse, a stream asked for, a run the plan hands back. Everything around
+execution stays where it is, before this path: credentials, rate limits, request ids, CORS,
+body limits.
 """
 
 from __future__ import annotations
