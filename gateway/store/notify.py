@@ -150,6 +150,7 @@ class _Reconnecting:
     def __init__(self, local: LocalNotifications) -> None:
         self.local = local
         self.task: asyncio.Task[None] | None = None
+        self.listening = asyncio.Event()  # set while the connection listens
 
     def listen_invalidations(self, listener: InvalidationListener) -> None:
         self.local.listen_invalidations(listener)
@@ -162,6 +163,7 @@ class _Reconnecting:
     def _listening(self) -> None:
         """Listening (again): what was cached meanwhile may have missed an invalidation."""
         self.local.deliver_invalidation(EVERYTHING)
+        self.listening.set()
 
     async def _listen_once(self, listener: Listener) -> None:
         raise NotImplementedError
@@ -176,6 +178,8 @@ class _Reconnecting:
                 raise
             except Exception as error:  # any failure: reconnect later
                 logger.warning("event notifications lost (%s); reconnecting in %.1fs", error, delay)
+            finally:
+                self.listening.clear()
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECONNECT_DELAY_MAX_S)
 
