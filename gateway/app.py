@@ -193,7 +193,13 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
                 await database.dispose()
 
     async def healthz(_request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "version": __version__})
+        # "connecting": events and credential invalidations from other instances do not reach
+        # this one yet (caught up by polling, and by the credential cache's expiry).
+        listening = database.notifications.is_listening()
+        notifications = "listening" if listening else "connecting"
+        return JSONResponse(
+            {"status": "ok", "version": __version__, "notifications": notifications}
+        )
 
     graphql_http = with_cors(settings, view)
     routes: list[BaseRoute] = [

@@ -110,6 +110,11 @@ class Notifications(Protocol):
         """Call `listener` with every invalidation heard, from `start` on."""
         ...
 
+    def is_listening(self) -> bool:
+        """Whether what other instances publish reaches this one now (a carrier connects in the
+        background after `start`, and again after a failure)."""
+        ...
+
     async def start(self, listener: Listener) -> None: ...
 
     async def stop(self) -> None: ...
@@ -136,6 +141,9 @@ class LocalNotifications:
     def listen_invalidations(self, listener: InvalidationListener) -> None:
         self.invalidation_listeners.append(listener)
 
+    def is_listening(self) -> bool:
+        return True  # in-process: every publisher is this process
+
     async def start(self, listener: Listener) -> None:
         self.listeners.append(listener)
 
@@ -154,6 +162,9 @@ class _Reconnecting:
 
     def listen_invalidations(self, listener: InvalidationListener) -> None:
         self.local.listen_invalidations(listener)
+
+    def is_listening(self) -> bool:
+        return self.listening.is_set()
 
     def _heard_invalidation(self, payload: str | bytes) -> None:
         invalidation = Invalidation.decode(payload)
