@@ -10,8 +10,9 @@
   Authentication keeps a key it verified in each instance's credential cache for a few
   seconds; the revocation drops it (and the user tokens it issued) from every instance's cache
   as it commits (gateway/services/revocations.py), so the very next request made with a
-  revoked key is refused. Revoking a platform's last active key is allowed: the caller is told
-  how many active keys remain, and may warn.
+  revoked key is refused (on SQLite, where no carrier links processes, a key revoked by the
+  command line applies once the entry expires). Revoking a platform's last active key is
+  allowed: the caller is told how many active keys remain, and may warn.
 
 A key is named by its id or by its prefix (`mps_test_` + 12 characters), both shown in listings.
 """
