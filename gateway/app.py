@@ -153,10 +153,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         if settings.migrate_on_start:
             await upgrade(database.engine)
         # The cache is this app's, emptied by invalidations from every instance (the carrier
-        # starts listening with the hub).
-        database.credential_cache = CredentialCache(ttl_s=settings.credential_cache_ttl_s)
+        # starts listening with the hub), and gone with it: nothing outlives the app.
+        credential_cache = CredentialCache(ttl_s=settings.credential_cache_ttl_s)
+        database.credential_cache = credential_cache
         database.notifications = notifications_for(settings)
-        database.notifications.listen_invalidations(database.credential_cache.invalidate)
+        database.notifications.listen_invalidations(credential_cache.invalidate)
         await hub.start()
         if settings.gc_tuning:
             tune_gc()
@@ -188,6 +189,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
             await hub.stop()
+            if database.credential_cache is credential_cache:  # no longer hears invalidations
+                database.credential_cache = CredentialCache(ttl_s=0)
             await rate_limits.aclose()
             if db is None:
                 await database.dispose()

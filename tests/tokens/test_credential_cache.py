@@ -194,6 +194,9 @@ async def test_each_app_has_a_cache_of_its_own(
         async for http in _client(db, on):
             assert await _statements_of(http, statements, platform.key) == 1
             assert await _statements_of(http, statements, platform.key) == 0
+        # Stopped, an app hears no invalidation: its cache goes with it.
+        assert not db.credential_cache.enabled
+        assert len(db.credential_cache) == 0
 
 
 async def _listening(db: Database) -> None:
