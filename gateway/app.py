@@ -41,26 +41,21 @@ from gateway.services.document_expiry import run_document_expiry
 from gateway.services.event_stream import EventHub
 from gateway.services.sandbox import run_settler
 from gateway.settings import Settings
+from gateway.store import notify
+from gateway.store.credential_cache import CredentialCache
 from gateway.store.engine import Database
 from gateway.store.files import DocumentFiles
 from gateway.store.migrate import upgrade
-from gateway.store.notify import (
-    LocalNotifications,
-    Notifications,
-    PostgresNotifications,
-    RedisNotifications,
-)
+from gateway.store.notify import Notifications
 
 logger = logging.getLogger("gateway")
 
 
 def notifications_for(settings: Settings) -> Notifications:
     """Redis when configured; else LISTEN/NOTIFY on PostgreSQL; else in-process (SQLite)."""
-    if settings.redis_url:
-        return RedisNotifications(settings.redis_url)
-    if settings.database_url.startswith("postgresql"):
-        return PostgresNotifications(settings.database_url)
-    return LocalNotifications()
+    return notify.notifications_for(
+        database_url=settings.database_url, redis_url=settings.redis_url
+    )
 
 
 def rate_limits_for(settings: Settings) -> RateLimits:
@@ -171,7 +166,12 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             await upgrade(database.engine)
+        # The cache is this app's, emptied by invalidations from every instance (the carrier
+        # starts listening with the hub), and gone with it: nothing outlives the app.
+        credential_cache = CredentialCache(ttl_s=settings.credential_cache_ttl_s)
+        database.credential_cache = credential_cache
         database.notifications = notifications_for(settings)
+        database.notifications.listen_invalidations(credential_cache.invalidate)
         await hub.start()
         if settings.gc_tuning:
             tune_gc()
@@ -205,12 +205,20 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             await hub.stop()
             if compiled is not None:
                 logger.info("executors: %s", STATS.summary())
+            if database.credential_cache is credential_cache:  # no longer hears invalidations
+                database.credential_cache = CredentialCache(ttl_s=0)
             await rate_limits.aclose()
             if db is None:
                 await database.dispose()
 
     async def healthz(_request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "version": __version__})
+        # "connecting": events and credential invalidations from other instances do not reach
+        # this one yet (caught up by polling, and by the credential cache's expiry).
+        listening = database.notifications.is_listening()
+        notifications = "listening" if listening else "connecting"
+        return JSONResponse(
+            {"status": "ok", "version": __version__, "notifications": notifications}
+        )
 
     graphql_http = with_cors(settings, view)
     routes: list[BaseRoute] = [

@@ -41,18 +41,26 @@ from gateway.services.api_keys import (
 from gateway.settings import Settings
 from gateway.store.engine import Database
 from gateway.store.migrate import upgrade
+from gateway.store.notify import notifications_for
 
 T = TypeVar("T")
 DEMO_SETTLER_DELAY_S = 5.0
 
 
 def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run `work` on the database; what it announces (a key revoked: the running gateways'
+    credential caches forget it) goes through the servers' carrier (Redis when configured)."""
+
     async def run() -> T:
         db = Database.from_url(settings.database_url)
+        db.notifications = notifications_for(
+            database_url=settings.database_url, redis_url=settings.redis_url
+        )
         try:
             await upgrade(db.engine)
             return await work(db)
         finally:
+            await db.notifications.stop()
             await db.dispose()
 
     return asyncio.run(run())

@@ -69,8 +69,19 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None,
-        description="redis://host:6379/0: carry event notifications between gateway instances"
-        " through Redis (else PostgreSQL LISTEN/NOTIFY on PostgreSQL, in-process on SQLite).",
+        description="redis://host:6379/0: carry event notifications and credential"
+        " invalidations between gateway instances through Redis (else PostgreSQL"
+        " LISTEN/NOTIFY on PostgreSQL, in-process on SQLite).",
+    )
+    credential_cache_ttl_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="How long an instance keeps an API key or a user token it verified, so"
+        " that its next requests cost no SQL statement (0: read the database every time)."
+        " Revoking a key, revoking a user's tokens, blocking or closing a user drops them from"
+        " every instance's cache as it commits (through the carrier of MPS_REDIS_URL, else"
+        " PostgreSQL NOTIFY); this bounds how long a lost invalidation may go unseen.",
     )
     ws_connection_init_timeout_s: float = Field(
         default=10.0, gt=0, description="Close a WebSocket that sends no connection_init in time."

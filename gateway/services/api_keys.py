@@ -6,10 +6,13 @@
   decisions) or READONLY (reporting); it never changes. Issue another key for another role.
 - A listing carries the public prefix, the label, the role and the dates of each key: never the
   secret, never its digest.
-- Revoking sets `revoked_at` once. Revoking again changes nothing (the first time is kept), and
-  authentication reads the key's row on every request, so the very next request made with a
-  revoked key is refused. Revoking a platform's last active key is allowed: the caller is told
-  how many active keys remain, and may warn.
+- Revoking sets `revoked_at` once. Revoking again changes nothing (the first time is kept).
+  Authentication keeps a key it verified in each instance's credential cache for a few
+  seconds; the revocation drops it (and the user tokens it issued) from every instance's cache
+  as it commits (gateway/services/revocations.py), so the very next request made with a
+  revoked key is refused (on SQLite, where no carrier links processes, a key revoked by the
+  command line applies once the entry expires). Revoking a platform's last active key is
+  allowed: the caller is told how many active keys remain, and may warn.
 
 A key is named by its id or by its prefix (`mps_test_` + 12 characters), both shown in listings.
 """
@@ -25,11 +28,13 @@ from gateway.domain.credentials import key_prefix
 from gateway.domain.enums import ApiKeyRole, Environment
 from gateway.domain.errors import InvalidArgument, NotFound
 from gateway.domain.ids import parse_id
+from gateway.services import revocations
 from gateway.services.credentials import issue_api_key
 from gateway.store import credentials as credential_rows
 from gateway.store import readers
 from gateway.store.column_types import utcnow
 from gateway.store.engine import Database, Session
+from gateway.store.notify import Invalidation
 from gateway.store.tables import ApiKey, Platform
 
 LABEL_LENGTH_MAX = 200  # the column's length
@@ -168,8 +173,11 @@ async def revoke_api_key(db: Database, *, reference: str) -> RevokedApiKey:
         before, now = _summary(row), utcnow()
         revoked_at = await credential_rows.revoke_api_key(session, api_key_id=row.id, at=now)
         assert revoked_at is not None, "the key was read in this transaction"
+        await revocations.in_transaction(session, Invalidation.api_key(row.id))
         left = await readers.active_api_key_count(session, platform_id=row.platform_id)
         summary = dataclasses.replace(before, revoked_at=revoked_at)
         return RevokedApiKey(key=summary, newly_revoked=revoked_at == now, active_keys_left=left)
 
-    return await db.write(work)
+    revoked = await db.write(work)
+    await revocations.announce(db, Invalidation.api_key(revoked.key.id))
+    return revoked

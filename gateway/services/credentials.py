@@ -1,5 +1,11 @@
 """Authentication: API keys (digest at rest, constant-time comparison, never logged) and user
-tokens (gateway/services/user_tokens.py)."""
+tokens (gateway/services/user_tokens.py).
+
+A credential that passed is kept in the Database's credential cache for a few seconds
+(gateway/store/credential_cache.py), so the next requests with it cost no SQL statement; every
+change that refuses it (gateway/services/revocations.py) drops it from the cache of every
+instance as soon as it commits.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from gateway.domain.enums import ApiKeyRole, Environment
 from gateway.domain.ids import new_id
 from gateway.services.user_tokens import authenticate_user_token
 from gateway.store import readers
+from gateway.store.credential_cache import CachedApiKey
 from gateway.store.engine import Database, ReadConnection
 from gateway.store.tables import ApiKey, Platform
 
@@ -32,6 +39,11 @@ async def authenticate(
     prefix = key_prefix(token)
     if prefix is None:
         return await authenticate_user_token(db, token)
+    cache = db.credential_cache
+    cached = cache.api_key(prefix)
+    if cached is not None:  # the secret is still checked, against the digest read
+        return (cached.principal, cached.platform) if digest_matches(token, cached.digest) else None
+    generation = cache.generation
     async with reads.use() if reads is not None else db.reading() as connection:
         found = await readers.credential_by_prefix(connection, prefix=prefix)
     if found is None:
@@ -40,6 +52,8 @@ async def authenticate(
     if api_key.revoked_at is not None or not digest_matches(token, api_key.digest):
         return None
     principal = Principal(platform_id=platform.id, api_key_id=api_key.id, role=api_key.role)
+    kept = CachedApiKey(digest=api_key.digest, principal=principal, platform=platform)
+    cache.keep_api_key(prefix, kept, generation=generation)
     return principal, platform
 
 

@@ -19,6 +19,9 @@ and its direct-debit mandates canceled.
   mutation naming the user is an InvalidState naming CLOSED.
 - Cancel a mandate (`ACTIVE -> CANCELED`): later direct debits on it are refused.
 
+A block, an unblock or a close drops what every instance's credential cache holds about the
+user's tokens as it commits (gateway/services/revocations.py): the next request refuses them.
+
 Concurrency: a close locks the user, then its accounts in id order (the order every movement
 takes them in); pay-in and pay-out creation lock their account and mandate creation its user,
 so a payment racing a close either commits first (and the close lists it as in flight) or sees
@@ -35,11 +38,13 @@ from gateway.domain.enums import AccountStatus, EventType, MandateStatus, UserSt
 from gateway.domain.errors import InvalidState
 from gateway.domain.inputs import Checks
 from gateway.domain.states import ACCOUNT, MANDATE, USER, check_transition
+from gateway.services import revocations
 from gateway.services.lookups import find
 from gateway.services.unit_of_work import Tx, input_payload, perform
 from gateway.store import lifecycle as lifecycle_rows
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import DirectDebitMandate
+from gateway.store.notify import Invalidation
 from gateway.store.tables import User
 
 REASON_LENGTH_MAX = 500
@@ -76,6 +81,11 @@ async def _perform_user_change(
     change: UserChange,
     work: Callable[[Tx], Awaitable[User]],
 ) -> User:
+    async def work_and_invalidate(tx: Tx) -> User:
+        user = await work(tx)
+        await revocations.in_transaction(tx.session, Invalidation.user(user.id))
+        return user
+
     outcome = await perform(
         db,
         platform_id=platform_id,
@@ -83,8 +93,9 @@ async def _perform_user_change(
         key=change.idempotency_key,
         payload=input_payload(change),
         model=User,
-        work=work,
+        work=work_and_invalidate,
     )
+    await revocations.announce(db, Invalidation.user(outcome.value.id))
     return outcome.value
 
 

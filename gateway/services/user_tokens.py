@@ -1,5 +1,12 @@
 """User tokens: issued and revoked by a platform's backend (with its API key), checked on
-every request that presents one. See gateway/domain/user_tokens.py for the token itself."""
+every request that presents one. See gateway/domain/user_tokens.py for the token itself.
+
+The signature and lifetime are checked on every request without SQL; what the database says of
+the token's subject (the platform's secret, the issuing key not revoked, the user active, its
+`tokens_valid_after`) comes from the credential cache when a token of that subject passed a
+moment ago (gateway/store/credential_cache.py). Revoking a user's tokens drops that from every
+instance's cache (gateway/services/revocations.py).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +17,13 @@ from gateway.domain import user_tokens
 from gateway.domain.credentials import Principal
 from gateway.domain.enums import UserStatus
 from gateway.domain.errors import InvalidState, ValidationFailed
+from gateway.services import revocations
 from gateway.services.lookups import find
 from gateway.store import credentials
 from gateway.store.column_types import utcnow
+from gateway.store.credential_cache import CachedTokenSubject
 from gateway.store.engine import Database
+from gateway.store.notify import Invalidation
 from gateway.store.tables import Platform, User
 
 
@@ -71,6 +81,8 @@ async def revoke_user_tokens(
             session, platform_id=principal.platform_id, user_id=user.id, at=at
         )
         user.tokens_valid_after = at
+        await revocations.in_transaction(session, Invalidation.user(user.id))
+    await revocations.announce(db, Invalidation.user(user.id))
     return user
 
 
@@ -79,6 +91,24 @@ async def authenticate_user_token(db: Database, token: str) -> tuple[Principal, 
     claimed = user_tokens.claimed_subject(token)
     if claimed is None:
         return None
+    cache = db.credential_cache
+    cached = cache.token_subject(claimed)
+    if cached is not None:
+        return _admitted(token, claimed, cached)
+    generation = cache.generation
+    found = await _subject_state(db, claimed)
+    if found is None:
+        return None
+    admitted = _admitted(token, claimed, found)
+    if admitted is not None:
+        cache.keep_token_subject(claimed, found, generation=generation)
+    return admitted
+
+
+async def _subject_state(
+    db: Database, claimed: user_tokens.TokenSubject
+) -> CachedTokenSubject | None:
+    """What the database says of the subject, if tokens may act for it at all."""
     async with db.session() as session:
         found = await credentials.token_rows(
             session,
@@ -91,12 +121,25 @@ async def authenticate_user_token(db: Database, token: str) -> tuple[Principal, 
     platform, api_key, user = found
     if platform.user_token_secret is None:
         return None
+    if api_key.revoked_at is not None or user.status != UserStatus.ACTIVE:
+        return None
+    return CachedTokenSubject(platform=platform, tokens_valid_after=user.tokens_valid_after)
+
+
+def _admitted(
+    token: str, claimed: user_tokens.TokenSubject, state: CachedTokenSubject
+) -> tuple[Principal, Platform] | None:
+    """The token's principal if its signature, lifetime and issue instant pass."""
+    platform = state.platform
+    if platform.user_token_secret is None:
+        return None
     verified = user_tokens.verify(token, secret=platform.user_token_secret)
     if verified is None or verified.subject != claimed:
         return None
-    if api_key.revoked_at is not None or user.status != UserStatus.ACTIVE:
+    valid_after = state.tokens_valid_after
+    if valid_after is not None and verified.issued_at <= valid_after:
         return None
-    if user.tokens_valid_after is not None and verified.issued_at <= user.tokens_valid_after:
-        return None
-    principal = Principal(platform_id=platform.id, api_key_id=api_key.id, user_id=user.id)
+    principal = Principal(
+        platform_id=platform.id, api_key_id=claimed.api_key_id, user_id=claimed.user_id
+    )
     return principal, platform

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from gateway.store.credential_cache import CredentialCache
 from gateway.store.notify import LocalNotifications, Notifications
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -160,6 +161,8 @@ class Database:
             read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.read_engine = read_engine or engine
         self.notifications: Notifications = LocalNotifications()
+        # Off until an app turns it on (`create_app`): a CLI or a script reads every time.
+        self.credential_cache = CredentialCache(ttl_s=0)
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._writer_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (

@@ -1,8 +1,18 @@
-"""Notifications that a platform's event log has grown, carried between gateway instances.
+"""Notifications carried between gateway instances: a platform's event log has grown, and
+credentials have changed.
 
-A notification says only "platform P has events up to sequence S": subscribers then read the
-events themselves from the log, which stays the source of truth, so a lost notification delays
-an event (until the next poll) and never drops it. Carriers:
+An event notification says only "platform P has events up to sequence S": subscribers then
+read the events themselves from the log, which stays the source of truth, so a lost
+notification delays an event (until the next poll) and never drops it.
+
+An invalidation (its own channel, `mps_credentials`) says "drop what you cached about this API
+key (and the user tokens it issued)" or "about this user's tokens"; each instance's credential
+cache (gateway/store/credential_cache.py) then reads the database again. A lost invalidation
+leaves a revoked credential usable until its cache entry expires (`MPS_CREDENTIAL_CACHE_TTL_S`);
+so that no invalidation is lost unseen, a listener that (re)connects delivers `EVERYTHING`
+(drop all) once it listens again: what was cached before may have missed a message.
+
+Carriers:
 
 - Redis pub/sub (`MPS_REDIS_URL`), for several instances on any database;
 - PostgreSQL LISTEN/NOTIFY, for several instances on one PostgreSQL without Redis;
@@ -15,9 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import asyncpg
@@ -26,10 +38,51 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 CHANNEL = "mps_events"
+CREDENTIALS_CHANNEL = "mps_credentials"
 RECONNECT_DELAY_MAX_S = 10.0
 logger = logging.getLogger("gateway.notify")
 
 Listener = Callable[[uuid.UUID, int], None]
+
+
+class InvalidationScope(enum.StrEnum):
+    API_KEY = "api_key"  # the key and every user token it issued
+    USER = "user"  # the user's tokens
+    ALL = "all"  # everything (a listener reconnected); never sent between instances
+
+
+@dataclass(frozen=True, slots=True)
+class Invalidation:
+    """What a credential cache must forget: the credentials of one API key or of one user."""
+
+    scope: InvalidationScope
+    id: uuid.UUID | None = None
+
+    @classmethod
+    def api_key(cls, api_key_id: uuid.UUID) -> Invalidation:
+        return cls(InvalidationScope.API_KEY, api_key_id)
+
+    @classmethod
+    def user(cls, user_id: uuid.UUID) -> Invalidation:
+        return cls(InvalidationScope.USER, user_id)
+
+    def encode(self) -> str:
+        return f"{self.scope.value}:{self.id}"
+
+    @classmethod
+    def decode(cls, payload: str | bytes) -> Invalidation | None:
+        text = payload.decode() if isinstance(payload, bytes) else payload
+        scope, _, identifier = text.partition(":")
+        if scope not in (InvalidationScope.API_KEY, InvalidationScope.USER):
+            return None
+        try:
+            return cls(InvalidationScope(scope), uuid.UUID(identifier))
+        except ValueError:
+            return None
+
+
+EVERYTHING = Invalidation(InvalidationScope.ALL)
+InvalidationListener = Callable[[Invalidation], None]
 
 
 def encode(platform_id: uuid.UUID, sequence: int) -> str:
@@ -48,6 +101,20 @@ def decode(payload: str | bytes) -> tuple[uuid.UUID, int] | None:
 class Notifications(Protocol):
     async def publish(self, platform_id: uuid.UUID, sequence: int) -> None: ...
 
+    async def publish_invalidation(self, invalidation: Invalidation) -> None:
+        """After the change committed: this instance's listeners at once, the others' through
+        the carrier (on PostgreSQL, `invalidate_in_transaction` sent it at commit)."""
+        ...
+
+    def listen_invalidations(self, listener: InvalidationListener) -> None:
+        """Call `listener` with every invalidation heard, from `start` on."""
+        ...
+
+    def is_listening(self) -> bool:
+        """Whether what other instances publish reaches this one now (a carrier connects in the
+        background after `start`, and again after a failure)."""
+        ...
+
     async def start(self, listener: Listener) -> None: ...
 
     async def stop(self) -> None: ...
@@ -58,16 +125,31 @@ class LocalNotifications:
 
     def __init__(self) -> None:
         self.listeners: list[Listener] = []
+        self.invalidation_listeners: list[InvalidationListener] = []
 
     async def publish(self, platform_id: uuid.UUID, sequence: int) -> None:
         for listener in list(self.listeners):
             listener(platform_id, sequence)
+
+    async def publish_invalidation(self, invalidation: Invalidation) -> None:
+        self.deliver_invalidation(invalidation)
+
+    def deliver_invalidation(self, invalidation: Invalidation) -> None:
+        for listener in list(self.invalidation_listeners):
+            listener(invalidation)
+
+    def listen_invalidations(self, listener: InvalidationListener) -> None:
+        self.invalidation_listeners.append(listener)
+
+    def is_listening(self) -> bool:
+        return True  # in-process: every publisher is this process
 
     async def start(self, listener: Listener) -> None:
         self.listeners.append(listener)
 
     async def stop(self) -> None:
         self.listeners.clear()
+        self.invalidation_listeners.clear()
 
 
 class _Reconnecting:
@@ -76,6 +158,23 @@ class _Reconnecting:
     def __init__(self, local: LocalNotifications) -> None:
         self.local = local
         self.task: asyncio.Task[None] | None = None
+        self.listening = asyncio.Event()  # set while the connection listens
+
+    def listen_invalidations(self, listener: InvalidationListener) -> None:
+        self.local.listen_invalidations(listener)
+
+    def is_listening(self) -> bool:
+        return self.listening.is_set()
+
+    def _heard_invalidation(self, payload: str | bytes) -> None:
+        invalidation = Invalidation.decode(payload)
+        if invalidation is not None:
+            self.local.deliver_invalidation(invalidation)
+
+    def _listening(self) -> None:
+        """Listening (again): what was cached meanwhile may have missed an invalidation."""
+        self.local.deliver_invalidation(EVERYTHING)
+        self.listening.set()
 
     async def _listen_once(self, listener: Listener) -> None:
         raise NotImplementedError
@@ -90,6 +189,8 @@ class _Reconnecting:
                 raise
             except Exception as error:  # any failure: reconnect later
                 logger.warning("event notifications lost (%s); reconnecting in %.1fs", error, delay)
+            finally:
+                self.listening.clear()
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECONNECT_DELAY_MAX_S)
 
@@ -117,6 +218,17 @@ async def notify_in_transaction(
         )
 
 
+async def invalidate_in_transaction(session: AsyncSession, invalidation: Invalidation) -> None:
+    """On PostgreSQL, queue the invalidation's NOTIFY, sent if and when the transaction commits
+    (to every instance listening on the database, whatever process made the change)."""
+    bind = session.bind
+    if bind is not None and bind.dialect.name == "postgresql":
+        await session.execute(
+            sa.text("SELECT pg_notify(:channel, :payload)"),
+            {"channel": CREDENTIALS_CHANNEL, "payload": invalidation.encode()},
+        )
+
+
 class PostgresNotifications(_Reconnecting):
     """LISTEN/NOTIFY on the gateway's own PostgreSQL database."""
 
@@ -130,6 +242,10 @@ class PostgresNotifications(_Reconnecting):
         # so PostgreSQL delivers it on commit only; this instance hears its own commit at once.
         await self.local.publish(platform_id, sequence)
 
+    async def publish_invalidation(self, invalidation: Invalidation) -> None:
+        # Sent to the others at commit (`invalidate_in_transaction`); this instance at once.
+        self.local.deliver_invalidation(invalidation)
+
     async def _listen_once(self, listener: Listener) -> None:
         connection = await asyncpg.connect(self.dsn)
         closed = asyncio.Event()
@@ -139,9 +255,14 @@ class PostgresNotifications(_Reconnecting):
             if notice is not None:
                 listener(*notice)
 
+        def on_invalidation(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
+            self._heard_invalidation(payload)
+
         connection.add_termination_listener(lambda _connection: closed.set())
         try:
             await connection.add_listener(CHANNEL, on_notify)
+            await connection.add_listener(CREDENTIALS_CHANNEL, on_invalidation)
+            self._listening()
             await closed.wait()
             raise ConnectionError("the LISTEN connection closed")
         finally:
@@ -162,23 +283,49 @@ class RedisNotifications(_Reconnecting):
         await self.local.publish(platform_id, sequence)
         await self.client.publish(CHANNEL, encode(platform_id, sequence))
 
+    async def publish_invalidation(self, invalidation: Invalidation) -> None:
+        self.local.deliver_invalidation(invalidation)
+        await self.client.publish(CREDENTIALS_CHANNEL, invalidation.encode())
+
     async def _listen_once(self, listener: Listener) -> None:
         # get_message, not the `listen()` async generator: a generator cancelled mid-read is
-        # finalised later by the event loop, which then finds it still running.
-        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        # finalised later by the event loop, which then finds it still running. Subscribe
+        # confirmations are read too: the credentials channel's says the listener now hears.
+        pubsub = self.client.pubsub()
         try:
-            await pubsub.subscribe(CHANNEL)
+            await pubsub.subscribe(CHANNEL, CREDENTIALS_CHANNEL)
             while True:
                 message = await pubsub.get_message(timeout=None)
-                if message is None or message.get("type") != "message":
+                if message is None:
                     continue
-                notice = decode(message["data"])
-                if notice is not None:
-                    listener(*notice)
+                self._dispatch(message, listener)
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
 
+    def _dispatch(self, message: dict[str, Any], listener: Listener) -> None:
+        channel = message.get("channel")
+        channel = channel.decode() if isinstance(channel, bytes) else channel
+        kind = message.get("type")
+        if channel == CREDENTIALS_CHANNEL:
+            if kind == "subscribe":
+                self._listening()
+            elif kind == "message":
+                self._heard_invalidation(message["data"])
+        elif channel == CHANNEL and kind == "message":
+            notice = decode(message["data"])
+            if notice is not None:
+                listener(*notice)
+
     async def stop(self) -> None:
         await super().stop()
         await self.client.aclose()
+
+
+def notifications_for(*, database_url: str, redis_url: str | None) -> Notifications:
+    """Redis when configured; else LISTEN/NOTIFY on PostgreSQL; else in-process (SQLite)."""
+    if redis_url:
+        return RedisNotifications(redis_url)
+    if database_url.startswith("postgresql"):
+        return PostgresNotifications(database_url)
+    return LocalNotifications()
