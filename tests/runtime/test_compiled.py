@@ -215,3 +215,15 @@ async def test_a_get_request_takes_the_lean_path_too(
     found = await client.get("/graphql", params=broken, headers=platform.headers)
     assert (found.status_code, found.content) == (expected.status_code, expected.content)
     assert found.status_code == 400
+
+
+async def test_a_request_error_does_not_leak_into_the_next_request(
+    general: httpx.AsyncClient, platform: PlatformHandle
+) -> None:
+    """What a request notes for its answer (a request error's 400, its executor) is its own,
+    even where every request of the app is handed the same state dict (asgi-lifespan)."""
+    official = {**platform.headers, "accept": "application/graphql-response+json"}
+    refused = await general.post("/graphql", json={"query": "{ nope }"}, headers=official)
+    assert refused.status_code == 400
+    answered = await general.post("/graphql", json={"query": "{ __typename }"}, headers=official)
+    assert answered.status_code == 200

@@ -167,6 +167,10 @@ class GraphQLView(NegotiatingGraphQL):
         if scope["type"] == "websocket":
             await self.run(WebSocket(scope, receive, send))
             return
+        # The request's own state: ASGI servers copy the lifespan's state into each request, but
+        # not every caller does (asgi-lifespan hands every request the same dict), and what a
+        # request notes there (its caller, a request error, its executor) is its alone.
+        scope["state"] = dict(scope.get("state") or {})
         request = Request(scope, receive)
         try:
             response = await self._respond(request)
