@@ -49,6 +49,7 @@ from strawberry.subscriptions import (
 from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.graphql.context import Context, Services
+from gateway.graphql.runtime.persisted_queries import PersistedQueries
 from gateway.graphql.runtime.protocol import NegotiatingGraphQL
 from gateway.graphql.runtime.rate_limits import (
     RateLimitPolicy,
@@ -134,6 +135,7 @@ class GraphQLView(NegotiatingGraphQL):
         rate_limits: RateLimits | None = None,
         playground: bool = True,
         upload_preflight_required: bool = False,
+        persisted: PersistedQueries | None = None,
     ) -> None:
         limits = socket or SocketLimits()
         any_origin = ("*",) if limits.any_origin_when_none_allowed else ()
@@ -158,6 +160,7 @@ class GraphQLView(NegotiatingGraphQL):
         self.rate_limits = rate_limits or RateLimits(RateLimitPolicy.off())
         self.playground = playground
         self.uploads_need_preflight = upload_preflight_required
+        self.persisted = persisted or PersistedQueries()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
