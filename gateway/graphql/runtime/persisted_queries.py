@@ -83,11 +83,6 @@ def requested_hash(
     return None, None
 
 
-def is_hash_only(query: object, extensions: Mapping[str, object] | None) -> bool:
-    """A request naming a persisted query by its hash, without the document."""
-    return query in (None, "") and requested_hash(extensions)[0] is not None
-
-
 class PersistedQueries:
     """The trusted documents and the store of automatic persisted queries of one gateway."""
 
