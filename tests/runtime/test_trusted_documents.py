@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from gateway.cli import main
 from gateway.graphql.runtime.trusted_documents import (
     PROJECT_QUERIES,
     TrustedDocumentsError,
@@ -95,6 +96,18 @@ def test_trusted_only_without_a_manifest_stops_the_start_up(settings: Settings) 
     only = settings.model_copy(update={"trusted_documents_only": True, "trusted_documents": []})
     with pytest.raises(TrustedDocumentsError, match="no trusted documents"):
         create_app(only)
+
+
+def test_serve_says_why_it_will_not_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MPS_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'never.db'}")
+    monkeypatch.setenv("MPS_TRUSTED_DOCUMENTS", "[]")
+    monkeypatch.setenv("MPS_TRUSTED_DOCUMENTS_ONLY", "true")
+    assert main(["serve", "--port", "0"]) == 1
+    assert "MPS_TRUSTED_DOCUMENTS_ONLY=true but there are no trusted documents" in (
+        capsys.readouterr().err
+    )
 
 
 # Trusted documents by hash, APQ on (the default)
