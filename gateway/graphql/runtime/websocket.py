@@ -23,6 +23,8 @@ from gateway.graphql.context import Context
 from gateway.graphql.runtime.persisted_queries import PersistedQueries, PersistedQueryRefused
 from gateway.graphql.runtime.rate_limits import RateLimits, Refusal, rate_limited_error
 
+_REFUSED = object()  # a subscribe already answered with an `error` message
+
 
 @dataclass(frozen=True, slots=True)
 class SocketLimits:
@@ -67,7 +69,7 @@ class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def handle_message(self, message: Any) -> None:
         message = await self._with_persisted_document(message)
-        if message is None:
+        if message is _REFUSED:
             return
         problem = malformed(message)
         if problem is not None:  # strawberry would index it, and die of a TypeError
@@ -75,9 +77,9 @@ class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return
         await super().handle_message(message)
 
-    async def _with_persisted_document(self, message: Any) -> Any | None:
-        """A subscribe with the document its hash names, or None once refused; any other
-        message (malformed ones included) as it came."""
+    async def _with_persisted_document(self, message: Any) -> Any:
+        """A subscribe with the document its hash names, or `_REFUSED` once refused; any
+        other message (malformed ones included) as it came."""
         persisted: PersistedQueries | None = getattr(self.view, "persisted", None)
         if persisted is None or not self.connection_acknowledged or not isinstance(message, dict):
             return message
@@ -95,7 +97,7 @@ class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.send_message(
                 {"id": operation_id, "type": "error", "payload": [refusal.error]}
             )
-            return None
+            return _REFUSED
         return {**message, "payload": {**payload, "query": found}} if found else message
 
     async def handle_connection_init(self, message: Any) -> None:
