@@ -16,6 +16,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -31,7 +32,19 @@ from gateway.graphql.context import Services
 from gateway.graphql.runtime.lean import LeanQueries
 from gateway.graphql.runtime.limits import QueryLimits
 from gateway.graphql.runtime.limits.cache import MeasureCache
+from gateway.graphql.runtime.persisted_queries import PersistedQueries
+from gateway.graphql.runtime.persisted_store import (
+    MemoryDocuments,
+    PersistedDocuments,
+    RedisDocuments,
+)
 from gateway.graphql.runtime.rate_limits import RateLimitPolicy, RateLimits
+from gateway.graphql.runtime.trusted_documents import (
+    TrustedDocumentsError,
+    compile_manifest,
+    default_paths,
+    load_manifest,
+)
 from gateway.graphql.runtime.view import GraphQLView, error_response
 from gateway.graphql.runtime.websocket import SocketLimits
 from gateway.graphql.schema import build_schema
@@ -78,6 +91,35 @@ def query_limits_for(settings: Settings) -> QueryLimits:
         directives_max=settings.query_directives_max,
         cost_max=settings.query_cost_max,
         report_cost=settings.query_cost_report,
+    )
+
+
+def persisted_documents_for(settings: Settings) -> PersistedDocuments:
+    """Shared through Redis when configured, else per process."""
+    size_max = settings.persisted_queries_max
+    if settings.redis_url and settings.persisted_queries and not settings.trusted_documents_only:
+        ttl_s = settings.persisted_queries_ttl_s
+        return RedisDocuments(settings.redis_url, size_max=size_max, ttl_s=ttl_s)
+    return MemoryDocuments(size_max)
+
+
+def persisted_queries_for(settings: Settings, schema: strawberry.Schema) -> PersistedQueries:
+    """The trusted documents, checked and validated against `schema` (TrustedDocumentsError
+    stops the start-up), and the store of automatic persisted queries."""
+    paths = settings.trusted_documents
+    manifest = load_manifest(default_paths() if paths is None else paths)
+    if settings.trusted_documents_only and not manifest:
+        raise TrustedDocumentsError(
+            "MPS_TRUSTED_DOCUMENTS_ONLY=true but there are no trusted documents: set"
+            " MPS_TRUSTED_DOCUMENTS to directories of .graphql files or JSON manifests."
+        )
+    compile_manifest(schema._schema, manifest)
+    return PersistedQueries(
+        automatic=settings.persisted_queries,
+        trusted={sha256: document.text for sha256, document in manifest.items()},
+        trusted_only=settings.trusted_documents_only,
+        store=persisted_documents_for(settings),
+        document_bytes_max=settings.query_bytes_max,
     )
 
 
@@ -151,6 +193,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     lean = None
     if compiled is not None:
         lean = LeanQueries(compiled, limits, measures, schema._schema)
+    persisted = persisted_queries_for(settings, schema)
     view = GraphQLView(
         schema,
         lean=lean,
@@ -160,6 +203,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         rate_limits=rate_limits,
         playground=not production,
         upload_preflight_required=production,
+        persisted=persisted,
     )
 
     @asynccontextmanager
@@ -208,6 +252,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             if database.credential_cache is credential_cache:  # no longer hears invalidations
                 database.credential_cache = CredentialCache(ttl_s=0)
             await rate_limits.aclose()
+            await persisted.aclose()
             if db is None:
                 await database.dispose()
 

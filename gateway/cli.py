@@ -78,6 +78,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.graphql.runtime.trusted_documents import TrustedDocumentsError
 
     if args.demo:
         from gateway.services.demo import seed_demo
@@ -95,7 +96,11 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.flush()
     # In production uvicorn's own loggers go through the root's JSON lines too.
     log_config = None if settings.environment == "production" else uvicorn.config.LOGGING_CONFIG
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except TrustedDocumentsError as error:  # a configuration to fix, not a crash to debug
+        print(f"mps-gateway: {error}", file=sys.stderr)
+        return 1
     uvicorn.run(
         app,
         host=args.host,

@@ -231,6 +231,37 @@ class Settings(BaseSettings):
         " document to the general executor.",
     )
 
+    persisted_queries: bool = Field(
+        default=True,
+        description="Automatic persisted queries (Apollo's `extensions.persistedQuery`): a"
+        " document sent once with its sha256 is then run by its hash alone. Off: a hash that is"
+        " not a trusted document gets PersistedQueryNotSupported.",
+    )
+    persisted_queries_max: int = Field(
+        default=1_000,
+        ge=1,
+        le=1_000_000,
+        description="Most automatic persisted queries kept (least recently used go first; in"
+        " Redis, the oldest stored).",
+    )
+    persisted_queries_ttl_s: int = Field(
+        default=86_400,
+        ge=1,
+        description="How long Redis keeps an automatic persisted query (with `redis_url`).",
+    )
+    trusted_documents: list[Path] | None = Field(
+        default=None,
+        description="Trusted documents (JSON list of paths): directories of .graphql files,"
+        ' .graphql files, JSON manifests {"<sha256>": "<document>"} (GraphQL Code Generator\'s'
+        " persisted-documents.json, Relay's persistOutput). Unset: the project's queries/"
+        " folder when present. Checked and validated at start-up.",
+    )
+    trusted_documents_only: bool = Field(
+        default=False,
+        description="Run only trusted documents (PERSISTED_QUERY_NOT_TRUSTED for any other),"
+        " over HTTP and WebSocket; no automatic persisted queries are stored.",
+    )
+
     @field_validator("cors_allowed_headers", "cors_extra_allowed_headers")
     @classmethod
     def _header_names(cls, names: list[str]) -> list[str]:

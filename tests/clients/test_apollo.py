@@ -2,9 +2,10 @@
 against a real gateway server.
 
 `tests/js/apollo-client.mjs` subscribes over plain HTTP (Apollo's multipart subscriptions)
-while mutations create and settle a pay-out, and runs queries through a PersistedQueryLink:
-the gateway does not support persisted queries, and says so in the way that makes the link
-send the full document, then stop sending hashes.
+while mutations create and settle a pay-out, and runs queries through PersistedQueryLinks
+(automatic persisted queries): a first hash misses and the link sends the document, which the
+gateway stores, so that the same query from another client is served by its hash alone, over
+POST and, with `useGETForHashedQueries`, over GET.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 PAY_OUT_EVENTS = ["PAY_OUT_CREATED", "PAY_OUT_PENDING", "PAY_OUT_SUCCESSFUL"]
 
 
-def test_apollo_client_subscribes_over_multipart_http_and_does_without_persisted_queries(
+def test_apollo_client_subscribes_over_multipart_http_and_uses_persisted_queries(
     gateway: RunningGateway, node_tools: NodeTools, tmp_path: Path
 ) -> None:
     summary = run_script(node_tools.node, "apollo-client.mjs", gateway, tmp_path / "apollo.json")
     assert summary["ok"] is True
     _check_the_pay_out_was_followed(summary)
-    _check_the_persisted_query_link_fell_back_to_full_documents(summary)
+    _check_the_persisted_query_links_were_served_by_hash(summary)
 
 
 def _check_the_pay_out_was_followed(summary: dict[str, Any]) -> None:
@@ -50,25 +51,34 @@ def _check_the_pay_out_was_followed(summary: dict[str, Any]) -> None:
         assert exchange["contentType"].startswith(GRAPHQL_RESPONSE_JSON)
 
 
-def _check_the_persisted_query_link_fell_back_to_full_documents(summary: dict[str, Any]) -> None:
-    assert summary["persisted"]["first"]["name"]  # the query still succeeds
-    assert summary["persisted"]["second"]["id"] == summary["persisted"]["first"]["id"]
-    hashed, full, later = summary["persistedExchanges"]
+NOT_FOUND = [{"message": "PersistedQueryNotFound", "code": "PERSISTED_QUERY_NOT_FOUND"}]
 
-    assert hashed["operationName"] == "PlatformName"
-    assert hashed["hasQuery"] is False
-    assert len(hashed["persistedQuery"]["sha256Hash"]) == 64
-    assert hashed["status"] == 200
-    assert hashed["errors"] == [
-        {"message": "PersistedQueryNotSupported", "code": "PERSISTED_QUERY_NOT_SUPPORTED"}
-    ]
 
-    assert (full["operationName"], full["hasQuery"], full["status"]) == ("PlatformName", True, 200)
-    assert full["errors"] == []
-    # the link has disabled itself: the next query is sent in full, without a hash
-    assert (later["operationName"], later["hasQuery"], later["persistedQuery"]) == (
-        "PlatformEnvironment",
-        True,
-        None,
+def _brief(exchange: dict[str, Any]) -> tuple[object, ...]:
+    persisted = exchange["persistedQuery"] or {}
+    hashed = len(persisted.get("sha256Hash", "")) == 64 and persisted.get("version") == 1
+    return (
+        exchange["operationName"],
+        exchange["method"],
+        exchange["hasQuery"],
+        hashed,
+        exchange["status"],
+        exchange["errors"],
     )
-    assert later["errors"] == []
+
+
+def _check_the_persisted_query_links_were_served_by_hash(summary: dict[str, Any]) -> None:
+    persisted = summary["persisted"]
+    assert persisted["first"] == persisted["second"]
+    assert persisted["first"]["name"]
+    assert persisted["third"] == persisted["fourth"]
+    assert persisted["third"]["environment"] == "SANDBOX"
+    # operation, method, document sent, hash sent, status, errors
+    assert [_brief(exchange) for exchange in summary["persistedExchanges"]] == [
+        ("PlatformName", "POST", False, True, 200, NOT_FOUND),  # a miss: the link resends
+        ("PlatformName", "POST", True, True, 200, []),  # stored, executed
+        ("PlatformName", "POST", False, True, 200, []),  # another client: the hash alone
+        ("PlatformEnvironment", "GET", False, True, 200, NOT_FOUND),
+        ("PlatformEnvironment", "POST", True, True, 200, []),
+        ("PlatformEnvironment", "GET", False, True, 200, []),
+    ]

@@ -6,9 +6,11 @@
 // 2. a subscription over HTTP (HttpLink asks for multipart/mixed;subscriptionSpec=1.0) to
 //    pay-out events after that cursor, while mutations create a pay-out and settle it: the
 //    subscription receives PAY_OUT_CREATED, PAY_OUT_PENDING, PAY_OUT_SUCCESSFUL;
-// 3. a second client with a PersistedQueryLink (sha256 from node:crypto) in front of its
-//    HttpLink runs two queries: the first is sent as a hash alone, refused with
-//    PersistedQueryNotSupported, and sent again in full; the second is sent in full at once.
+// 3. automatic persisted queries: clients with a PersistedQueryLink (sha256 from node:crypto)
+//    in front of their HttpLink, each with its own cache. The first client's query is sent as
+//    a hash alone, answered PersistedQueryNotFound, and sent again with its document (which
+//    the gateway stores); a second client's same query is then answered from its hash alone.
+//    The same again with `useGETForHashedQueries`: the hash alone goes over GET.
 //
 // Every exchange is recorded (method, Accept, status, Content-Type, hash or document).
 // Input and output: see common.mjs.
@@ -87,12 +89,21 @@ async function settlePayOut(client, config) {
   return simulated.object;
 }
 
+const PLATFORM_NAME = gql`query PlatformName { platform { id name } }`;
+const PLATFORM_ENVIRONMENT = gql`query PlatformEnvironment { platform { id environment } }`;
+
 async function persistedQueries(config, exchanges) {
   const sha256 = (text) => createHash("sha256").update(text).digest("hex");
-  const client = clientFor(config, exchanges, new PersistedQueryLink({ sha256 }));
-  const first = await client.query({ query: gql`query PlatformName { platform { id name } }` });
-  const second = await client.query({ query: gql`query PlatformEnvironment { platform { id environment } }` });
-  return { first: first.data.platform, second: second.data.platform };
+  const run = async (query, options = {}) => {
+    const client = clientFor(config, exchanges, new PersistedQueryLink({ sha256, ...options }));
+    return (await client.query({ query })).data.platform;
+  };
+  const first = await run(PLATFORM_NAME);
+  const second = await run(PLATFORM_NAME);
+  const overGet = { useGETForHashedQueries: true };
+  const third = await run(PLATFORM_ENVIRONMENT, overGet);
+  const fourth = await run(PLATFORM_ENVIRONMENT, overGet);
+  return { first, second, third, fourth };
 }
 
 main(async (config) => {

@@ -3,6 +3,7 @@ goes to the general executor, counted (tests/compiled/ compares thousands of doc
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -227,3 +228,21 @@ async def test_a_request_error_does_not_leak_into_the_next_request(
     assert refused.status_code == 400
     answered = await general.post("/graphql", json={"query": "{ __typename }"}, headers=official)
     assert answered.status_code == 200
+
+
+async def test_a_persisted_query_named_by_its_hash_takes_the_lean_path(
+    client: httpx.AsyncClient, general: httpx.AsyncClient, platform: PlatformHandle
+) -> None:
+    query = "query Named { platform { id name users(first: 2) { totalCount } } }"
+    sha256 = hashlib.sha256(query.encode()).hexdigest()
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": sha256}}
+    for http in (client, general):  # each stores it, and the compiled app proves it
+        await http.post(
+            "/graphql", json={"query": query, "extensions": extensions}, headers=platform.headers
+        )
+    lean_before = STATS.lean
+    await _both(client, general, {"extensions": extensions}, platform.headers)
+    assert STATS.lean == lean_before + 1
+    wrong = {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}  # a miss: the pipeline's
+    _, found = await _both(client, general, {"extensions": wrong}, platform.headers)
+    assert found.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"

@@ -10,12 +10,13 @@ context, and the answer written once, with the cost report the pipeline would ad
 
 GET requests are served the same way from their parameters (`variables` and `extensions` as
 JSON), so that clients that read with GET (Apollo's `useGETForQueries`, CDN-cached persisted
-queries) take it too. What this path does not serve in exactly the pipeline's way, it hands
-to the pipeline unanswered (`None`), which then answers as always: any request that is not a
-plain JSON object with a string `query`, a persisted-query request, a variable the limits or
-the text guard refuse, a stream asked for, a run the plan hands back. Everything around
-execution stays where it is, before this path: credentials, rate limits, request ids, CORS,
-body limits.
+queries) take it too, and so do documents named by their hash (automatic persisted queries,
+trusted documents: the same lookup as the pipeline's). What this path does not serve in
+exactly the pipeline's way, it hands to the pipeline unanswered (`None`), which then answers
+as always: any request that is not a plain JSON object, a hash the lookup refuses, a variable
+the limits or the text guard refuse, a stream asked for, a run the plan hands back.
+Everything around execution stays where it is, before this path: credentials, rate limits,
+request ids, CORS, body limits.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from gateway.graphql.runtime.limits.config import QueryLimits
 from gateway.graphql.runtime.limits.cost import cost_report
 from gateway.graphql.runtime.limits.limiter import checked
 from gateway.graphql.runtime.negotiation import negotiate
+from gateway.graphql.runtime.persisted_queries import PersistedQueryRefused
 from gateway.graphql.runtime.protocol import MEDIA_TYPES
 from gateway.graphql.runtime.text_guard import value_has_nul
 from gateway.services.acting import act_as
@@ -61,7 +63,16 @@ class LeanQueries:
             found = _request_data(await request.body())
         if found is None:
             return None
-        query, operation_name, variables, extensions = found
+        sent, operation_name, variables, extensions, document_id = found
+        query = sent
+        persisted = view.persisted
+        if extensions or document_id is not None or persisted.trusted_only:
+            try:  # named by its hash: the same lookup as the pipeline's
+                query = await persisted.document(sent, extensions, document_id)
+            except PersistedQueryRefused:
+                return None  # the pipeline refuses it, the same way
+        if query is None:
+            return None
         proven = self.executor.proven.get((query, operation_name))
         if proven is None:
             return None
@@ -95,11 +106,13 @@ class LeanQueries:
         return Response(view.encode_json(result), media_type=MEDIA_TYPES[single])
 
 
-RequestData = tuple[str, str | None, dict[str, Any] | None, dict[str, Any] | None]
+# query (None when a hash names it), operationName, variables, extensions, documentId
+RequestData = tuple[str | None, str | None, dict[str, Any] | None, dict[str, Any] | None, object]
 
 
 def _request_data(body: bytes) -> RequestData | None:
-    """(query, operationName, variables, extensions) of a plain JSON body, else None."""
+    """(query, operationName, variables, extensions, documentId) of a plain JSON body, else
+    None."""
     if not body or body.lstrip()[:1] != b"{":
         return None
     try:
@@ -114,6 +127,7 @@ def _query_params_data(params: Mapping[str, str]) -> RequestData | None:
     payload: dict[str, Any] = {"query": params.get("query"), "operationName": None}
     if "operationName" in params:
         payload["operationName"] = params["operationName"]
+    payload["documentId"] = params.get("documentId") or params.get("doc_id")
     for name in ("variables", "extensions"):
         if name in params:
             try:
@@ -128,12 +142,12 @@ def _plain(payload: dict[str, Any]) -> RequestData | None:
     name = payload.get("operationName")
     variables = payload.get("variables")
     extensions = payload.get("extensions")
+    document_id = None if query else (payload.get("documentId") or payload.get("doc_id"))
     if (
-        type(query) is not str
+        not (query is None or type(query) is str)
         or not (name is None or type(name) is str)
         or not (variables is None or type(variables) is dict)
         or not (extensions is None or type(extensions) is dict)
-        or (extensions is not None and "persistedQuery" in extensions)
     ):
         return None
-    return query, name, variables, extensions
+    return query or None, name, variables, extensions, document_id

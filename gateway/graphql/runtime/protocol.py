@@ -1,7 +1,7 @@
 """GraphQL over HTTP as the specification and the common clients expect it, on Strawberry's
 ASGI view: content negotiation (gateway.graphql.runtime.negotiation), the subscription
-streams (gateway.graphql.runtime.transports) and hash-only persisted queries
-(gateway.graphql.runtime.persisted_queries).
+streams (gateway.graphql.runtime.transports) and documents named by their hash
+(gateway.graphql.runtime.persisted_queries: automatic persisted queries, trusted documents).
 
 How an operation is run:
 
@@ -49,9 +49,8 @@ from gateway.graphql.runtime.negotiation import (
     negotiate,
 )
 from gateway.graphql.runtime.persisted_queries import (
-    NOT_SUPPORTED,
-    PersistedQueryNotSupported,
-    is_hash_only,
+    PersistedQueries,
+    PersistedQueryRefused,
 )
 from gateway.graphql.runtime.transports import (
     EventStream,
@@ -107,7 +106,21 @@ def _negotiation(request: Request) -> Negotiation:
     return found if isinstance(found, Negotiation) else negotiate(request.headers.get("accept"))
 
 
+async def _document_id(view: GraphQL[Context, None], request: AsyncHTTPRequestAdapter) -> object:
+    """A top-level `documentId` (or Relay's `doc_id`), read again from a request that sent no
+    document (so a small one): Strawberry's request data keeps neither."""
+    if request.method == "GET":
+        params = request.query_params
+        return params.get("documentId") or params.get("doc_id")
+    if "json" not in (request.content_type or ""):
+        return None
+    body = view.decode_json(await request.get_body())
+    return (body.get("documentId") or body.get("doc_id")) if isinstance(body, dict) else None
+
+
 class NegotiatingGraphQL(GraphQL[Context, None]):
+    persisted: PersistedQueries  # set by the view, from the app's settings
+
     stream_transport_classes_by_protocol: Mapping[str, type[HTTPStreamTransport]] = {
         MULTIPART_SUBSCRIPTION_PROTOCOL: MultipartSubscriptions,
         GRAPHQL_SSE_PROTOCOL: EventStream,
@@ -137,8 +150,8 @@ class NegotiatingGraphQL(GraphQL[Context, None]):
             response = await super().run(request, context, root_value)
         except NotServed as refusal:
             return errors_response(refusal.status, [refusal.error], **refusal.headers)
-        except PersistedQueryNotSupported:
-            return errors_response(200, [NOT_SUPPORTED], single)
+        except PersistedQueryRefused as refusal:
+            return errors_response(refusal.status, [refusal.error], single)
         if isinstance(response, StreamingResponse):
             return response
         response.headers["content-type"] = MEDIA_TYPES[single]
@@ -163,8 +176,10 @@ class NegotiatingGraphQL(GraphQL[Context, None]):
         data = await super().parse_http_body(request)
         if isinstance(data, list):  # batching is off: refused while parsing
             raise HTTPException(400, "Batching is not enabled")
-        if is_hash_only(data.query, data.extensions):
-            raise PersistedQueryNotSupported
+        document_id = None if data.query else await _document_id(self, request)
+        if data.extensions or document_id is not None or self.persisted.trusted_only:
+            query = await self.persisted.document(data.query, data.extensions, document_id)
+            data = replace(data, query=query)
         stream = negotiate(request.headers.get("accept")).stream
         return replace(data, protocol=stream or "http")
 

@@ -51,6 +51,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from gateway.graphql.compiled import EXECUTION_HEADER, GENERAL
 from gateway.graphql.context import Context, Services
 from gateway.graphql.runtime.lean import LeanQueries
+from gateway.graphql.runtime.persisted_queries import PersistedQueries
 from gateway.graphql.runtime.protocol import NegotiatingGraphQL
 from gateway.graphql.runtime.rate_limits import (
     RateLimitPolicy,
@@ -137,6 +138,7 @@ class GraphQLView(NegotiatingGraphQL):
         playground: bool = True,
         upload_preflight_required: bool = False,
         lean: LeanQueries | None = None,
+        persisted: PersistedQueries | None = None,
     ) -> None:
         limits = socket or SocketLimits()
         any_origin = ("*",) if limits.any_origin_when_none_allowed else ()
@@ -162,6 +164,7 @@ class GraphQLView(NegotiatingGraphQL):
         self.playground = playground
         self.uploads_need_preflight = upload_preflight_required
         self.lean = lean
+        self.persisted = persisted or PersistedQueries()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":

@@ -1,7 +1,9 @@
 """graphql-transport-ws as the gateway serves it: limits of a socket, messages checked before
 Strawberry reads them (a malformed one closes the socket with 4400), server pings once a
 connection is acknowledged, a coded error for a subscribe beyond the per-connection cap
-(`TOO_MANY_SUBSCRIPTIONS`), and each new subscription admitted by the rate limits.
+(`TOO_MANY_SUBSCRIPTIONS`), and each new subscription admitted by the rate limits. A subscribe
+may name its document by hash, and is held to the trusted documents as over HTTP
+(gateway.graphql.runtime.persisted_queries): a refusal is an `error` message for the operation.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ErrorMessage
 
 from gateway.graphql.context import Context
+from gateway.graphql.runtime.persisted_queries import PersistedQueries, PersistedQueryRefused
 from gateway.graphql.runtime.rate_limits import RateLimits, Refusal, rate_limited_error
+
+_REFUSED = object()  # a subscribe already answered with an `error` message
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +68,37 @@ class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     ping_task: asyncio.Task[None] | None = None
 
     async def handle_message(self, message: Any) -> None:
+        message = await self._with_persisted_document(message)
+        if message is _REFUSED:
+            return
         problem = malformed(message)
         if problem is not None:  # strawberry would index it, and die of a TypeError
             await self.handle_invalid_message(problem)
             return
         await super().handle_message(message)
+
+    async def _with_persisted_document(self, message: Any) -> Any:
+        """A subscribe with the document its hash names, or `_REFUSED` once refused; any
+        other message (malformed ones included) as it came."""
+        persisted: PersistedQueries | None = getattr(self.view, "persisted", None)
+        if persisted is None or not self.connection_acknowledged or not isinstance(message, dict):
+            return message
+        payload, operation_id = message.get("payload"), message.get("id")
+        if message.get("type") != "subscribe" or not isinstance(payload, dict):
+            return message
+        query, extensions = payload.get("query"), payload.get("extensions")
+        if not isinstance(query, str | None) or not isinstance(extensions, dict | None):
+            return message
+        if not isinstance(operation_id, str) or operation_id in self.operations:
+            return message
+        try:
+            found = await persisted.document(query, extensions, payload.get("documentId"))
+        except PersistedQueryRefused as refusal:
+            await self.send_message(
+                {"id": operation_id, "type": "error", "payload": [refusal.error]}
+            )
+            return _REFUSED
+        return {**message, "payload": {**payload, "query": found}} if found else message
 
     async def handle_connection_init(self, message: Any) -> None:
         await super().handle_connection_init(message)
