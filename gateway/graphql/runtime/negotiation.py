@@ -21,6 +21,7 @@ acceptable at all is a 406.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -165,6 +166,7 @@ def _best(ranked: list[tuple[Rank | None, str]]) -> tuple[Rank, str] | None:
     return max(found) if found else None
 
 
+@functools.lru_cache(maxsize=256)  # clients send the same few Accept headers again and again
 def negotiate(accept: str | None) -> Negotiation:
     ranges = parse_accept(accept or "")
     if not ranges:  # no Accept (or an unreadable one): as if `Accept: application/json`
