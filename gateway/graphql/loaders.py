@@ -31,16 +31,45 @@ PENDING: Any = object()
 
 
 class Loader(DataLoader[K, V]):
-    """A DataLoader that can tell a value it already holds, without a round through the loop."""
+    """A DataLoader that can tell a value it already holds, without a round through the loop.
+
+    Primed values are kept as they are and become futures only when loaded: a page of rows
+    primes every row (hundreds per request), and most are never loaded by id afterwards."""
 
     def __init__(self, batch_load_fn: Callable[[list[K]], Coroutine[Any, Any, list[V]]]) -> None:
         self._futures: dict[Any, asyncio.Future[V]] = {}
+        self._primed: dict[Any, V] = {}
         super().__init__(batch_load_fn, cache_map=self._futures)
+
+    def prime(self, key: K, value: V) -> Loader[K, V]:
+        """As DataLoader's: a key already held keeps its value."""
+        if key not in self._futures:
+            self._primed.setdefault(key, value)
+        return self
+
+    def load(self, key: K) -> asyncio.Future[V]:
+        if self._primed and key not in self._futures:
+            value = self._primed.pop(key, PENDING)
+            if value is not PENDING:
+                super().prime(key, value)
+        return super().load(key)
+
+    def clear(self, key: K) -> Loader[K, V]:
+        self._primed.pop(key, None)
+        super().clear(key)
+        return self
+
+    def clear_all(self) -> Loader[K, V]:
+        self._primed.clear()
+        super().clear_all()
+        return self
 
     def peek(self, key: K) -> V:
         """The loaded value of `key`, or PENDING when it is not (yet, or successfully) loaded."""
         future = self._futures.get(key)
-        if future is None or not future.done() or future.cancelled() or future.exception():
+        if future is None:
+            return self._primed.get(key, PENDING)  # type: ignore[no-any-return]
+        if not future.done() or future.cancelled() or future.exception():
             return PENDING  # type: ignore[no-any-return]
         return future.result()
 
