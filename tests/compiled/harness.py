@@ -13,6 +13,7 @@ dispatcher and the document expiry sweep off, so two requests in a row read the 
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import json
 from collections import Counter
@@ -92,6 +93,7 @@ class Tally:
 
     execution: Counter[str] = field(default_factory=Counter)
     outcome: Counter[str] = field(default_factory=Counter)
+    codes: Counter[str] = field(default_factory=Counter)  # errors' extensions.code
 
     @property
     def total(self) -> int:
@@ -104,11 +106,13 @@ class Tally:
     def add(self, other: Tally) -> None:
         self.execution.update(other.execution)
         self.outcome.update(other.outcome)
+        self.codes.update(other.codes)
 
     def summary(self) -> str:
         executions = ", ".join(f"{k} {v}" for k, v in sorted(self.execution.items()))
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(self.outcome.items()))
-        return f"{self.total} compared ({executions}; {outcomes})"
+        codes = ", ".join(f"{k} {v}" for k, v in self.codes.most_common())
+        return f"{self.total} compared ({executions}; {outcomes}; error codes: {codes or '-'})"
 
     def assert_compiled_share(self, minimum: float = COMPILED_SHARE_MIN) -> None:
         assert self.total, "nothing was compared"
@@ -118,11 +122,17 @@ class Tally:
         )
 
 
-def _outcome(body: bytes) -> str:
-    try:
-        decoded = json.loads(body)
-    except ValueError:
-        return "not-json"
+def _codes(decoded: Any) -> list[str]:
+    errors = decoded.get("errors") if isinstance(decoded, dict) else None
+    found = []
+    for error in errors if isinstance(errors, list) else []:
+        extensions = error.get("extensions") if isinstance(error, dict) else None
+        code = extensions.get("code") if isinstance(extensions, dict) else None
+        found.append(code if isinstance(code, str) else "(none)")
+    return found
+
+
+def _outcome(decoded: Any) -> str:
     if not isinstance(decoded, dict):
         return "not-an-object"
     has_data = decoded.get("data") is not None
@@ -178,18 +188,18 @@ class Twin:
         self.tally = Tally()
 
     async def send(self, request: HttpRequest) -> tuple[httpx.Response, httpx.Response]:
-        """The request to each app, general first (both read the same unchanging rows)."""
-        responses = []
-        for client in (self.general, self.compiled):
-            responses.append(
-                await client.request(
+        """The request to both apps at once (both read the same unchanging rows)."""
+        compiled, general = await asyncio.gather(
+            *(
+                client.request(
                     request.method,
                     request.url,
                     headers=list(request.headers),
                     content=request.content or None,
                 )
+                for client in (self.compiled, self.general)
             )
-        general, compiled = responses
+        )
         return compiled, general
 
     async def compare(self, request: HttpRequest, *, into: Tally | None = None) -> Any:
@@ -208,14 +218,15 @@ class Twin:
             and compiled.content == general.content
         )
         assert same, difference_report(request, compiled, general)
-        outcome = _outcome(compiled.content)
+        try:
+            decoded = json.loads(compiled.content)
+        except ValueError:
+            decoded = None
         for tally in (self.tally, into) if into is not None else (self.tally,):
             tally.execution[execution] += 1
-            tally.outcome[outcome] += 1
-        try:
-            return json.loads(compiled.content)
-        except ValueError:
-            return None
+            tally.outcome[_outcome(decoded) if decoded is not None else "not-json"] += 1
+            tally.codes.update(_codes(decoded))
+        return decoded
 
 
 class Batch:
