@@ -21,6 +21,7 @@ from asgi_lifespan import LifespanManager
 
 from gateway.app import create_app
 from gateway.domain.errors import NotFound
+from gateway.graphql.compiled import STATS
 from gateway.services.webhooks import delete_endpoint
 from gateway.settings import Settings
 from gateway.store.engine import Database
@@ -96,3 +97,4 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"{store:10} {credential:10} {test}: {found.summary()}")
         total.add(found)
     terminalreporter.write_line(f"all: {total.summary()}")
+    terminalreporter.write_line(f"executors of this process: {STATS.summary()}")

@@ -1,11 +1,12 @@
 """Documents generated from the SDL, compared under each credential on each store.
 
-`MPS_COMPILED_EXAMPLES` distinct documents (default 350), drawn once per run, each sent under
-the three credentials on both stores (rendered with each store's ids): 6 x 350 = 2 100
-comparisons by default. Drawing is the slow part, and one document under three scopes (the
-platform's, a read-only key's, one user's) is three different answers. A longer run:
+`MPS_COMPILED_EXAMPLES` distinct documents (default 2 010), drawn once per run and sent on both
+stores (rendered with each store's ids), each under one of the three credentials in turn: a
+third of them under the platform's BACKEND key, a third under a READONLY key, a third under a
+user token, so every document is compared twice and 4 020 comparisons are made. Drawing is the
+slow part (about 30 ms a document). A longer run:
 
-    MPS_COMPILED_EXAMPLES=3000 .venv/bin/pytest tests/compiled/test_generated.py
+    MPS_COMPILED_EXAMPLES=6000 .venv/bin/pytest tests/compiled/test_generated.py
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from tests.compiled.generated import Renderer, generated
 from tests.compiled.harness import Batch, Tally, Twin, graphql_request
 from tests.compiled.seed import World
 
-EXAMPLES = int(os.environ.get("MPS_COMPILED_EXAMPLES", "350"))
+EXAMPLES = int(os.environ.get("MPS_COMPILED_EXAMPLES", "2010"))
 CREDENTIALS = ["BACKEND", "READONLY", "USER_TOKEN"]
 
 
@@ -34,7 +35,7 @@ def test_the_draw_mixes_inline_arguments_variables_and_invalid_documents() -> No
 async def test_generated_documents_answer_alike_under_both_executors(
     twin: Twin, world: World, tally: Tally, credential: str
 ) -> None:
-    share = generated(EXAMPLES)
+    share = generated(EXAMPLES)[CREDENTIALS.index(credential) :: len(CREDENTIALS)]
     render = Renderer(world)
     batch = Batch(twin)
     for document in share:
@@ -43,7 +44,7 @@ async def test_generated_documents_answer_alike_under_both_executors(
         await batch.compare(request)
     batch.check()
     tally.add(batch.tally)
-    assert batch.sent == len(share) == EXAMPLES
+    assert batch.sent == len(share) >= EXAMPLES // len(CREDENTIALS)
     # The pools make most documents reach rows: a run where most answers are errors has lost
     # its ids or cursors, and compares little.
     answered = batch.tally.outcome["data"] + batch.tally.outcome["data+errors"]
