@@ -98,7 +98,8 @@ class ServerLog:
 def _statements(text: str, *, role: str, database: str) -> list[str]:
     starts = [match.start() for match in _ENTRY_START.finditer(text)]
     found = []
-    for begin, end in zip(starts, [*starts[1:], len(text)], strict=True):
+    ends = [*starts[1:], len(text)] if starts else []  # no entry at all: a request without SQL
+    for begin, end in zip(starts, ends, strict=True):
         entry = _STATEMENT.search(text[begin:end])
         if entry and entry["role"] == role and entry["database"] == database:
             found.append(" ".join(entry["sql"].split()))

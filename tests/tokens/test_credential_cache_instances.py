@@ -1,7 +1,8 @@
-"""Two gateway processes on one PostgreSQL, each keeping the credentials it verified for 600 s:
+"""Two gateway processes on one database, each keeping the credentials it verified for 600 s:
 a revocation made through the first (revokeUserTokens, blockUser) or by the `key revoke`
 command refuses the credential on the second too, carried by PostgreSQL NOTIFY, or by Redis
-when configured.
+when configured (on PostgreSQL, and on a SQLite file that two processes share, where Redis is
+the only carrier between them).
 
 The TTL is far beyond the test's patience, so only the invalidation can explain a refusal; and
 a control key revoked straight in SQL (which announces nothing) is still served by the second
@@ -154,3 +155,16 @@ async def test_revocations_reach_the_other_instance_through_redis(
     await _revocations_reach_the_other_instance(
         shared, {**environment, "MPS_REDIS_URL": redis_url}, tmp_path
     )
+
+
+async def test_revocations_reach_the_other_instance_on_sqlite_through_redis(
+    tmp_path: Path, environment: dict[str, str], redis_url: str
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    db = Database.from_url(url)
+    await upgrade(db.engine)
+    try:
+        env = {**environment, "MPS_DATABASE_URL": url, "MPS_REDIS_URL": redis_url}
+        await _revocations_reach_the_other_instance(db, env, tmp_path)
+    finally:
+        await db.dispose()
