@@ -16,6 +16,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import redis
+import redis.asyncio
 import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -55,10 +57,11 @@ from gateway.services.event_stream import EventHub
 from gateway.services.sandbox import run_settler
 from gateway.settings import Settings
 from gateway.store import notify
+from gateway.store.availability import unavailable
 from gateway.store.credential_cache import CredentialCache
 from gateway.store.engine import Database
 from gateway.store.files import DocumentFiles
-from gateway.store.migrate import upgrade
+from gateway.store.migrate import pending_migrations, upgrade
 from gateway.store.notify import Notifications
 
 logger = logging.getLogger("gateway")
@@ -69,6 +72,37 @@ def notifications_for(settings: Settings) -> Notifications:
     return notify.notifications_for(
         database_url=settings.database_url, redis_url=settings.redis_url
     )
+
+
+READY_TIMEOUT_S = 2.0
+
+
+async def readiness(database: Database, redis_url: str | None) -> dict[str, str]:
+    """What /readyz reports: the database answers and is at the latest migration, and Redis
+    (when configured) answers; each within READY_TIMEOUT_S."""
+    checks = {"database": "ok", "migrations": "ok", "redis": "not configured"}
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_S), database.reading() as connection:
+            pending = await pending_migrations(connection)
+        if pending is not None:
+            checks["migrations"] = f"not at head: {pending}"
+    except Exception as error:
+        if not (unavailable(error) or isinstance(error, TimeoutError)):
+            raise
+        checks["database"] = checks["migrations"] = f"unreachable ({type(error).__name__})"
+    if redis_url:
+        client = redis.asyncio.from_url(
+            redis_url, socket_timeout=READY_TIMEOUT_S, socket_connect_timeout=READY_TIMEOUT_S
+        )
+        try:
+            async with asyncio.timeout(READY_TIMEOUT_S):
+                await client.ping()
+            checks["redis"] = "ok"
+        except (redis.RedisError, OSError, TimeoutError) as error:
+            checks["redis"] = f"unreachable ({type(error).__name__})"
+        finally:
+            await client.aclose()
+    return checks
 
 
 def rate_limits_for(settings: Settings) -> RateLimits:
@@ -265,9 +299,18 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             {"status": "ok", "version": __version__, "notifications": notifications}
         )
 
+    async def readyz(_request: Request) -> JSONResponse:
+        checks = await readiness(database, settings.redis_url)
+        ready = all(found == "ok" or found == "not configured" for found in checks.values())
+        body = {"status": "ready" if ready else "not ready", "checks": checks}
+        if ready:
+            return JSONResponse(body)
+        return JSONResponse(body, status_code=503, headers={"retry-after": "1"})
+
     graphql_http = with_cors(settings, view)
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
         Route(
             "/graphql", graphql_http, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
         ),

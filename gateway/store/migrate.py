@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _ADVISORY_LOCK_KEY = 0x6D7073  # "mps"
@@ -38,3 +38,17 @@ async def upgrade(engine: AsyncEngine) -> None:
                 sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY}
             )
         await connection.run_sync(_upgrade)
+
+
+def _pending(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    current = MigrationContext.configure(connection).get_current_revision()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return None if current == head else f"at {current or 'no revision'}, head is {head}"
+
+
+async def pending_migrations(connection: AsyncConnection) -> str | None:
+    """None when the database is at the latest revision, else where it stands."""
+    return await connection.run_sync(_pending)

@@ -3,6 +3,9 @@
 - Errors a client can act on keep their message: domain errors (`BAD_USER_INPUT`...), syntax
   errors (`GRAPHQL_PARSE_FAILED`), validation errors (`GRAPHQL_VALIDATION_FAILED`) and bad
   variable values (`BAD_USER_INPUT`).
+- A database out of reach (gateway.store.availability: refused, lost, full, read-only) is
+  `SERVICE_UNAVAILABLE`, retryable, answered with HTTP 503 and `Retry-After`: its message says
+  to retry, a mutation with the same idempotency key, and never claims success or failure.
 - Anything else raised while resolving a field is a bug: the client sees
   `INTERNAL_SERVER_ERROR` with a `reference` and the `requestId`, never the exception's text;
   the log record carries both, the path, the caller's credential name and the traceback
@@ -38,6 +41,7 @@ from strawberry.types import ExecutionContext
 
 from gateway.domain.errors import DomainError
 from gateway.logs import current_request_id
+from gateway.store.availability import unavailable
 
 logger = logging.getLogger("gateway.graphql")
 
@@ -72,6 +76,27 @@ def _unexpected(error: GraphQLError) -> bool:
     )
 
 
+UNAVAILABLE_CODE = "SERVICE_UNAVAILABLE"
+UNAVAILABLE_RETRY_AFTER_S = 1
+UNAVAILABLE_MESSAGE = (
+    "The database is unavailable right now: retry shortly. A mutation may or may not have been"
+    " applied; retry it with the same idempotency key, which applies it at most once."
+)
+
+
+def unavailable_error() -> dict[str, Any]:
+    """The formatted error of a request the database could not serve (HTTP 503)."""
+    extensions: dict[str, Any] = {"code": UNAVAILABLE_CODE}
+    request_id = current_request_id()
+    if request_id is not None:
+        extensions["requestId"] = request_id
+    return {"message": UNAVAILABLE_MESSAGE, "extensions": extensions}
+
+
+def is_unavailable(error: GraphQLError) -> bool:
+    return (error.extensions or {}).get("code") == UNAVAILABLE_CODE
+
+
 def classify(error: GraphQLError, *, credential: str | None = None) -> GraphQLError:
     """The error as the client may see it (internal ones logged at ERROR)."""
     original = error.original_error
@@ -79,6 +104,18 @@ def classify(error: GraphQLError, *, credential: str | None = None) -> GraphQLEr
         return _with_code(error, original.code)
     if error.extensions and "code" in error.extensions:
         return error
+    if original is not None and unavailable(original):
+        logger.warning(
+            "database unavailable at %s: %s",
+            ".".join(str(part) for part in error.path or ()) or "the operation",
+            type(original).__name__,
+            extra={"request_id": current_request_id(), "credential": credential},
+        )
+        found = _with_code(error, UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE)
+        request_id = current_request_id()
+        if request_id is not None:
+            found.extensions["requestId"] = request_id  # type: ignore[index]
+        return found
     if error.path is None and not _unexpected(error):
         return _with_code(error, _request_error_code(error))
     reference = uuid.uuid4().hex[:16]

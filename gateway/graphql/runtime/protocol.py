@@ -40,6 +40,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from gateway.graphql.context import Context
+from gateway.graphql.runtime.errors import UNAVAILABLE_RETRY_AFTER_S, is_unavailable
 from gateway.graphql.runtime.negotiation import (
     GRAPHQL_RESPONSE_JSON,
     JSON,
@@ -157,6 +158,9 @@ class NegotiatingGraphQL(GraphQL[Context, None]):
         response.headers["content-type"] = MEDIA_TYPES[single]
         if single == GRAPHQL_RESPONSE_JSON and getattr(request.state, "request_error", False):
             response.status_code = 400
+        if getattr(request.state, "unavailable", False):  # retry: see runtime.errors
+            response.status_code = 503
+            response.headers["retry-after"] = str(UNAVAILABLE_RETRY_AFTER_S)
         return response
 
     def should_render_graphql_ide(self, request: Any) -> bool:
@@ -248,6 +252,8 @@ class NegotiatingGraphQL(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         processed = await super().process_result(request, result)
+        if any(is_unavailable(error) for error in result.errors or ()):
+            request.state.unavailable = True
         if is_request_error(result):
             processed.pop("data", None)
             request.state.request_error = True

@@ -27,6 +27,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from datetime import timedelta
@@ -50,6 +51,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.graphql.compiled import EXECUTION_HEADER, GENERAL
 from gateway.graphql.context import Context, Services
+from gateway.graphql.runtime.errors import UNAVAILABLE_RETRY_AFTER_S, unavailable_error
 from gateway.graphql.runtime.lean import LeanQueries
 from gateway.graphql.runtime.persisted_queries import PersistedQueries
 from gateway.graphql.runtime.protocol import NegotiatingGraphQL
@@ -62,6 +64,7 @@ from gateway.graphql.runtime.rate_limits import (
 from gateway.graphql.runtime.websocket import KeepAliveTransportWSHandler, SocketLimits
 from gateway.playground import playground_response
 from gateway.services.credentials import authenticate
+from gateway.store.availability import unavailable
 from gateway.store.engine import ReadConnection
 
 logger = logging.getLogger("gateway.graphql")
@@ -70,6 +73,18 @@ logger = logging.getLogger("gateway.graphql")
 def error_response(status: int, message: str, code: str, **headers: str) -> JSONResponse:
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+def unavailable_response() -> JSONResponse:
+    """The database is out of reach (gateway.store.availability): a JSON 503 that says to
+    retry, on a connection kept open, with the request id (X-Request-Id is added to every
+    response)."""
+    error = unavailable_error()
+    return JSONResponse(
+        {"errors": [error]},
+        status_code=503,
+        headers={"retry-after": str(UNAVAILABLE_RETRY_AFTER_S)},
+    )
 
 
 def rate_limited_response(refusal: Refusal) -> JSONResponse:
@@ -205,8 +220,14 @@ class GraphQLView(NegotiatingGraphQL):
             if refused is not None:
                 return refused
             return await self._execute(request)
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            logger.warning("database unavailable: %s", type(error).__name__)
+            return unavailable_response()
         finally:
-            await reads.close()
+            with contextlib.suppress(Exception):  # a connection the server dropped
+                await reads.close()
 
     async def _sign_in(self, request: Request) -> Response | None:
         """Authenticate and admit the caller into `request.state.caller`, or the refusal."""
