@@ -269,6 +269,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             policy = DeliveryPolicy(
                 interval_s=settings.webhook_dispatch_interval_s,
                 timeout_s=settings.webhook_request_timeout_s,
+                lease_s=settings.webhook_lease_s,
+                retry_schedule_s=tuple(settings.webhook_retry_schedule_s),
                 allow_private_urls=settings.webhook_allow_private_urls,
             )
             dispatcher = asyncio.create_task(run_dispatcher(database, policy=policy))

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gateway.domain.documents import DOCUMENT_BYTES_MAX
+from gateway.services.delivery_policy import RETRY_SCHEDULE_S
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///mps-gateway.db"
 
@@ -125,6 +126,21 @@ class Settings(BaseSettings):
         le=60,
         description="Deadline of one webhook delivery attempt: resolving, connecting, sending"
         " and reading the answer.",
+    )
+    webhook_lease_s: float = Field(
+        default=10.0,
+        ge=1,
+        le=600,
+        description="How long a dispatcher holds the deliveries it claimed; renewed every third"
+        " of it while it sends them, so those of an instance that died are sent again by"
+        " another within this time.",
+    )
+    webhook_retry_schedule_s: list[float] = Field(
+        default_factory=lambda: list(RETRY_SCHEDULE_S),
+        min_length=1,
+        max_length=50,
+        description="Seconds to wait after each failed delivery attempt (JSON list); a"
+        " delivery fails after one attempt more than the list is long.",
     )
     settler_delay_s: float | None = Field(
         default=None,

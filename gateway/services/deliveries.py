@@ -9,8 +9,9 @@ and moved on by the result of each attempt. Each step is a short transaction of 
 - Claim. Due deliveries (PENDING, `next_attempt_at` passed, endpoint enabled) are claimed in
   one transaction: `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite has a single writer), a
   fresh `claim_id`, and `next_attempt_at` moved a lease ahead. So no other gateway instance
-  sends a claimed delivery at the same moment, and one that dies mid-send leaves it due again
-  once the lease ends.
+  sends a claimed delivery at the same moment. The lease is short (`lease_s`, 10 s) and renewed
+  while its instance lives and sends (`renew`), so one that dies mid-send leaves its deliveries
+  due again within seconds.
 - Record. The result of an attempt is recorded only while the claim is still ours: the attempt
   is logged, and the delivery SUCCEEDED, due again after the policy's retry delay, or FAILED
   when no attempt is left. An endpoint whose last `disable_after_failures` attempts all failed,
@@ -126,6 +127,16 @@ async def _claim(session: Session, *, now: dt.datetime, policy: DeliveryPolicy) 
     await deliveries.lease(session, delivery_ids=ids, claim_id=claim_id, until=until)
     rows = await deliveries.claimed(session, delivery_ids=ids)
     return [Claimed(row[0], row[1], claim_id, row[2], row[3], row[4]) for row in rows]
+
+
+async def renew(db: Database, claim_id: uuid.UUID, *, policy: DeliveryPolicy) -> int:
+    """Extend the lease of what `claim_id` still holds by `lease_s` from now."""
+    until = utcnow() + dt.timedelta(seconds=policy.lease_s)
+
+    async def work(session: Session) -> int:
+        return await deliveries.renew(session, claim_id=claim_id, until=until)
+
+    return await db.write(work)
 
 
 async def record(

@@ -49,7 +49,7 @@ class DeliveryPolicy:
     retry_schedule_s: tuple[float, ...] = RETRY_SCHEDULE_S
     interval_s: float = 1.0  # pause between passes
     timeout_s: float = 10.0  # one attempt: resolve, connect, send, read
-    lease_s: float = 120.0  # a claim's hold: must outlast a batch of attempts and its records
+    lease_s: float = 10.0  # a claim's hold, renewed every third of it while the batch is sent
     claim_batch_max: int = 20  # deliveries claimed, then sent concurrently
     batches_per_pass_max: int = 10
     enqueue_span_max: int = 500  # event sequence numbers one endpoint advances per pass

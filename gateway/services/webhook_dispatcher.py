@@ -2,8 +2,9 @@
 
 A pass enqueues what endpoints are owed, then claims due deliveries batch by batch (at most
 `batches_per_pass_max` batches of `claim_batch_max`), sends each batch concurrently, and
-records every result before it claims the next batch. A delivery whose result could not be
-recorded is logged and left to its lease; a failed pass is logged and the next one runs.
+records every result before it claims the next batch, renewing the batch's lease while it
+sends. A delivery whose result could not be recorded is logged and left to its lease; a failed
+pass is logged and the next one runs.
 
 Delivery is at least once and unordered: a crash between an answer and its record sends the
 event again, and a retried event may arrive after later ones.
@@ -12,12 +13,13 @@ event again, and a retried event may arrive after later ones.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
 import httpx
 
-from gateway.services.deliveries import Claimed, claim_due, enqueue, record
+from gateway.services.deliveries import Claimed, claim_due, enqueue, record, renew
 from gateway.services.delivery_policy import DeliveryPolicy
 from gateway.services.webhook_requests import attempt, new_client
 from gateway.store.engine import Database
@@ -49,6 +51,18 @@ async def _deliver(
     return result.succeeded
 
 
+async def hold(db: Database, claimed: list[Claimed], policy: DeliveryPolicy) -> None:
+    """Renew the batch's lease every third of it while its attempts run: a live instance
+    keeps what it sends, a dead one lets it go within `lease_s`."""
+    claim_id = claimed[0].claim_id
+    while True:
+        await asyncio.sleep(policy.lease_s / 3)
+        try:
+            await renew(db, claim_id, policy=policy)
+        except Exception:
+            logger.warning("webhook claim %s: lease not renewed", claim_id, exc_info=True)
+
+
 async def dispatch_once(
     db: Database, *, client: httpx.AsyncClient, policy: DeliveryPolicy
 ) -> PassReport:
@@ -56,9 +70,16 @@ async def dispatch_once(
     report = PassReport(enqueued=await enqueue(db, policy=policy))
     for _ in range(policy.batches_per_pass_max):
         claimed = await claim_due(db, policy=policy)
-        outcomes = await asyncio.gather(
-            *(_deliver(db, client, item, policy) for item in claimed), return_exceptions=True
-        )
+        holding = asyncio.create_task(hold(db, claimed, policy)) if claimed else None
+        try:
+            outcomes = await asyncio.gather(
+                *(_deliver(db, client, item, policy) for item in claimed), return_exceptions=True
+            )
+        finally:
+            if holding is not None:
+                holding.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await holding
         for outcome in outcomes:
             if isinstance(outcome, Exception):
                 logger.error("webhook delivery failed to record", exc_info=outcome)

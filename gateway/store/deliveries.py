@@ -161,6 +161,16 @@ async def lease(
     )
 
 
+async def renew(session: AsyncSession, *, claim_id: uuid.UUID, until: dt.datetime) -> int:
+    """Hold the deliveries `claim_id` still holds (none recorded yet) until `until`; how many."""
+    result = await session.execute(
+        sa.update(WebhookDelivery)
+        .where(col(WebhookDelivery.claim_id) == claim_id, col(WebhookDelivery.status) == PENDING)
+        .values(next_attempt_at=until)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def claimed(session: AsyncSession, *, delivery_ids: Sequence[uuid.UUID]) -> list[ClaimedRow]:
     """What sending each delivery takes: its endpoint's id, URL and secret, and its event; in
     event sequence order."""
