@@ -22,11 +22,14 @@ Storage: with `redis_url`, limits' `RedisStorage` on the redis-py asyncio client
 dependency; its Lua scripts make each hit atomic), so every instance draws on one budget;
 without it, `MemoryStorage`, per process. A budget of 0 or None is off. When the storage fails,
 the request is let through and the failure logged: the limiter protects capacity and must not
-become the outage.
+become the outage. A Redis that hangs (a frozen process, a saturated network) costs at most
+`REDIS_TIMEOUT_S` once: after any failure the limiter lets requests through without asking
+Redis for `BREAK_S` (a circuit breaker), then tries again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -42,7 +45,8 @@ from limits.errors import StorageError
 logger = logging.getLogger("gateway.rate_limits")
 
 KEY_PREFIX = "mps-gateway:rate"
-REDIS_TIMEOUT_S = 2.0
+REDIS_TIMEOUT_S = 0.25  # a hit is one round trip; a Redis slower than this is as good as down
+BREAK_S = 5.0  # after a failure, Redis is left alone this long (requests let through)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +108,8 @@ class RateLimits:
         self.failed_authentications = _item(
             policy.failed_authentications, policy.window_s, "failed-authentications"
         )
+        self.broken_until = 0.0  # monotonic time until which the storage is left alone
+        self.storage_calls = 0  # hits asked of the storage (tests count them)
 
     async def admit_request(self, credential: str, *, subscription: bool = False) -> Refusal | None:
         """Count one HTTP request of the credential (and a new subscription, for SSE)."""
@@ -127,13 +133,16 @@ class RateLimits:
             await bridge.storage.aclose()
 
     async def _hit(self, item: RateLimitItem | None, identity: str) -> Refusal | None:
-        if item is None:
-            return None
+        if item is None or time.monotonic() < self.broken_until:
+            return None  # no budget, or the storage failed a moment ago: let through
+        self.storage_calls += 1
         try:
-            if await self.limiter.hit(item, identity):
-                return None
-            return await self._refusal(item, identity)
-        except StorageError as error:
+            async with asyncio.timeout(REDIS_TIMEOUT_S):
+                if await self.limiter.hit(item, identity):
+                    return None
+                return await self._refusal(item, identity)
+        except (StorageError, TimeoutError) as error:
+            self.broken_until = time.monotonic() + BREAK_S
             _storage_failed(error)
             return None
 
@@ -142,8 +151,11 @@ class RateLimits:
         return Refusal(retry_after_s=max(1, math.ceil(stats.reset_time - time.time())))
 
 
-def _storage_failed(error: StorageError) -> None:
-    logger.warning("rate limit storage unavailable, request let through: %r", error.storage_error)
+def _storage_failed(error: StorageError | TimeoutError) -> None:
+    cause = error.storage_error if isinstance(error, StorageError) else error
+    logger.warning(
+        "rate limit storage unavailable, requests let through for %.0f s: %r", BREAK_S, cause
+    )
 
 
 def rate_limited_error(refusal: Refusal) -> GraphQLFormattedError:
