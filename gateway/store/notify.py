@@ -41,6 +41,8 @@ CHANNEL = "mps_events"
 CREDENTIALS_CHANNEL = "mps_credentials"
 RECONNECT_DELAY_MAX_S = 10.0
 logger = logging.getLogger("gateway.notify")
+PUBLISH_TIMEOUT_S = 0.5  # a Redis publish not sent by then is given up (see RedisNotifications)
+SENDING_MAX = 1_000
 
 Listener = Callable[[uuid.UUID, int], None]
 
@@ -278,14 +280,38 @@ class RedisNotifications(_Reconnecting):
         import redis.asyncio as redis
 
         self.client = redis.Redis.from_url(redis_url)
+        self.sending: set[asyncio.Task[None]] = set()
 
     async def publish(self, platform_id: uuid.UUID, sequence: int) -> None:
         await self.local.publish(platform_id, sequence)
-        await self.client.publish(CHANNEL, encode(platform_id, sequence))
+        self._send(CHANNEL, encode(platform_id, sequence))
 
     async def publish_invalidation(self, invalidation: Invalidation) -> None:
         self.local.deliver_invalidation(invalidation)
-        await self.client.publish(CREDENTIALS_CHANNEL, invalidation.encode())
+        self._send(CREDENTIALS_CHANNEL, invalidation.encode())
+
+    def _send(self, channel: str, payload: str) -> None:
+        """Publish in the background: the request that committed does not wait on Redis (a
+        frozen Redis would hold it). A message not sent within `PUBLISH_TIMEOUT_S` is given up
+        and logged: the other instances' polling, and the credential cache's expiry, catch up."""
+        if len(self.sending) >= SENDING_MAX:  # Redis is not keeping up: drop, never pile up
+            logger.warning("redis publish backlog full: a notification on %s dropped", channel)
+            return
+        task = asyncio.create_task(self._publish(channel, payload))
+        self.sending.add(task)
+        task.add_done_callback(self.sending.discard)
+
+    async def _publish(self, channel: str, payload: str) -> None:
+        try:
+            async with asyncio.timeout(PUBLISH_TIMEOUT_S):
+                await self.client.publish(channel, payload)
+        except Exception as error:
+            logger.warning("redis publish on %s failed: %r", channel, error)
+
+    async def flush(self) -> None:
+        """Until what was published has been sent or given up (tests, and stop)."""
+        if self.sending:
+            await asyncio.gather(*self.sending, return_exceptions=True)
 
     async def _listen_once(self, listener: Listener) -> None:
         # get_message, not the `listen()` async generator: a generator cancelled mid-read is
@@ -318,6 +344,7 @@ class RedisNotifications(_Reconnecting):
                 listener(*notice)
 
     async def stop(self) -> None:
+        await self.flush()  # what was committed is announced before the client closes
         await super().stop()
         await self.client.aclose()
 

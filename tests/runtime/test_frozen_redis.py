@@ -1,5 +1,6 @@
 """A Redis that hangs (stopped with SIGSTOP, not dead) costs a request at most one short
-timeout: the rate limiter then lets requests through without asking it for a while."""
+timeout: the rate limiter then lets requests through without asking it for a while, and a
+commit's notification goes to it in the background."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import shutil
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
 import redis
 
 from gateway.graphql.runtime.rate_limits import RateLimitPolicy, RateLimits
+from gateway.store.notify import RedisNotifications
 from tests.processes import free_port
 
 PINGS_MAX = 500  # 5 s at most for the server to answer
@@ -65,3 +68,27 @@ async def test_a_frozen_redis_is_asked_once_then_left_alone(
     finally:
         os.kill(server.pid, signal.SIGCONT)
         await limits.aclose()
+
+
+async def test_a_commit_is_announced_here_at_once_and_to_a_frozen_redis_in_the_background(
+    own_redis: tuple[subprocess.Popen[bytes], str],
+) -> None:
+    """The request that committed never waits on Redis: this instance hears at once, the
+    publish to the others runs apart and is given up after `PUBLISH_TIMEOUT_S`."""
+    server, url = own_redis
+    notifications = RedisNotifications(url)
+    heard: list[tuple[uuid.UUID, int]] = []
+    notifications.local.listeners.append(
+        lambda platform_id, sequence: heard.append((platform_id, sequence))
+    )
+    platform_id = uuid.uuid4()
+    os.kill(server.pid, signal.SIGSTOP)
+    try:
+        await notifications.publish(platform_id, 7)
+        assert heard == [(platform_id, 7)]  # this instance, at once
+        assert len(notifications.sending) == 1  # the others', still on its way
+        await notifications.flush()  # given up after the timeout, not for ever
+        assert notifications.sending == set()
+    finally:
+        os.kill(server.pid, signal.SIGCONT)
+        await notifications.stop()
