@@ -137,10 +137,11 @@ async def test_a_lost_claim_is_sent_again_and_the_receiver_keeps_one_copy(
     await _add_users(db, platform.id, 1)
     await enqueue(db, policy=FAST)
     # An instance claims the delivery, sends it, and dies before recording the answer; its
-    # lease ends (zero here), so another instance sends the same event again.
+    # lease ends (zero here), so another instance sends the same event again. The batch is
+    # large enough to reach this endpoint's delivery past any an earlier test left due.
     crashed = [
         item
-        for item in await claim_due(db, policy=policy(lease_s=0.0))
+        for item in await claim_due(db, policy=policy(lease_s=0.0, claim_batch_max=10_000))
         if item.endpoint_id == endpoint.id
     ]
     assert len(crashed) == 1
