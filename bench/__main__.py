@@ -72,7 +72,12 @@ def _prepare(work_dir: Path) -> tuple[data.Store, data.Store]:
             platform_id=postgres.platform.id,
         )
     )
-    pgbench_transfer.write_script(work_dir / "transfer.sql")
+    pgbench_transfer.write_script(
+        pgbench_transfer.MINIMAL_SCRIPT, work_dir / pgbench_transfer.MINIMAL_FILE
+    )
+    pgbench_transfer.write_script(
+        pgbench_transfer.GATEWAY_SCRIPT, work_dir / pgbench_transfer.GATEWAY_FILE
+    )
     say("preparing data: SQLite copy")
     sqlite = asyncio.run(data.prepare_sqlite(work_dir / "gateway.sqlite3", postgres))
     return postgres, sqlite
@@ -85,7 +90,7 @@ def _scenarios(bench: Bench, only: list[str]) -> list[ScenarioResult]:
         "nested_read_1000": lambda: [nested_read.run_large(bench)],
         "viewer_read": lambda: [viewer_read.run(bench)],
         "trivial": lambda: [trivial.run(bench)],
-        "transfers_postgres": lambda: [transfers.run_postgres(bench)],
+        "transfers_postgres": lambda: transfers.run_postgres(bench),
         "transfers_sqlite": lambda: [transfers.run_sqlite(bench)],
         "fanout": lambda: [fanout.run(bench, 10), fanout.run(bench, 100)],
     }
@@ -113,8 +118,19 @@ _COUNTED = {  # scenario -> (server in the results, server in the counts, operat
         ("asyncpg-endpoint", "asyncpg-endpoint", "viewer_read"),
     ],
     "trivial": [("gateway", "gateway", "trivial")],
-    "transfers_postgres": [("gateway", "gateway", "transfer"), ("pgbench", "pgbench", "transfer")],
+    "transfers_postgres": [
+        ("gateway", "gateway", "transfer"),
+        ("pgbench-minimal", "pgbench-minimal", "transfer"),
+        ("pgbench-gateway-tx", "pgbench-gateway-tx", "transfer"),
+    ],
+    "transfers_postgres_workers": [
+        ("gateway", "gateway", "transfer"),
+        ("pgbench-minimal", "pgbench-minimal", "transfer"),
+        ("pgbench-gateway-tx", "pgbench-gateway-tx", "transfer"),
+    ],
 }
+# The scenarios that need PostGraphile (installed on first use: Node.js 22 and npm packages).
+POSTGRAPHILE_SCENARIOS = {"nested_read", "nested_read_sqlite", "nested_read_1000", "viewer_read"}
 
 
 def _attach_statements(results: list[ScenarioResult], counts: dict[str, Any]) -> None:
@@ -133,7 +149,8 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
     load_before = os.getloadavg()
     tools.ensure_wrk()
     tools.ensure_pgbench()
-    node = tools.ensure_postgraphile()
+    needs_node = POSTGRAPHILE_SCENARIOS & set(args.only)
+    node = tools.ensure_postgraphile() if needs_node else tools.NODE
     ready = time.monotonic()
     shutil.rmtree(WORK_DIR, ignore_errors=True)
     (WORK_DIR / "logs").mkdir(parents=True)
@@ -151,7 +168,7 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
             log=log,
             log_problem=log_problem,
         )
-        counts = statements.count_all(bench, WORK_DIR / "transfer.sql")
+        counts = statements.count_all(bench, args.only)
         results = _scenarios(bench, args.only)
     _attach_statements(results, counts)
     host = machine.describe(node)

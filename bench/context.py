@@ -76,6 +76,14 @@ def _gateway_pg(bench: Bench) -> ServerSpec:
     return specs.gateway("gateway-pg", bench.pg.url(role_name("gateway")), bench.work_dir)
 
 
+SERVE_WORKERS = 2  # the `serve --workers` line of the PostgreSQL transfers
+
+
+def _gateway_pg_workers(bench: Bench) -> ServerSpec:
+    url = bench.pg.url(role_name("gateway"))
+    return specs.gateway_serve("gateway-pg-workers", url, bench.work_dir, workers=SERVE_WORKERS)
+
+
 def _gateway_sqlite(bench: Bench) -> ServerSpec:
     return specs.gateway("gateway-sqlite", bench.sqlite.url, bench.work_dir)
 
@@ -94,6 +102,7 @@ def _sqlite_endpoint(bench: Bench) -> ServerSpec:
 
 _SPECS: dict[str, Callable[[Bench], ServerSpec]] = {
     "gateway-pg": _gateway_pg,
+    "gateway-pg-workers": _gateway_pg_workers,
     "gateway-sqlite": _gateway_sqlite,
     "postgraphile": _postgraphile,
     "asyncpg-endpoint": _asyncpg,

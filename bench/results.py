@@ -3,7 +3,10 @@
 Every figure is kept per run; reports show medians (of 3 runs in the full profile). A ratio
 is the gateway's median divided by the baseline's median, measured in the same bench run.
 A server's resident memory is read after each of its runs (bench/machine.py: `rss_kib`); the
-reports show the largest reading.
+reports show the largest reading. Targets are ratios to a baseline (`Target`) or a bound on the
+gateway's median p99 latency (`LatencyTarget`); a missed one is reported, never a failure. A
+baseline marked `diagnostic` is reported with its ratio but carries no target: it explains a
+figure (what a design costs), it is not a limit to reach.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ class Measurement:
     p99_ms: list[float] = field(default_factory=list)
     rss_kib: list[int] = field(default_factory=list)  # after each run: process and children
     details: dict[str, Any] = field(default_factory=dict)  # counts, statements, settings
+    diagnostic: bool = False  # a baseline that explains, not one to reach (no target)
 
     @property
     def rate(self) -> float:
@@ -53,6 +57,7 @@ class Measurement:
             "p99_ms_runs": self.p99_ms,
             "rss_mib": self.rss_mib,
             "rss_kib_runs": self.rss_kib,
+            "diagnostic": self.diagnostic,
             **self.details,
         }
 
@@ -63,6 +68,16 @@ class Target:
 
     baseline: str
     ratio: float
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyTarget:
+    """The gateway's median p99 latency should be at most `p99_ms_max` milliseconds."""
+
+    p99_ms_max: float
+
+
+Goal = Target | LatencyTarget
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +95,7 @@ class ScenarioResult:
     title: str
     gateway: Measurement
     baselines: list[Measurement]
-    targets: tuple[Target, ...]  # the first is the scenario's headline (its chart bar)
+    goals: tuple[Goal, ...]  # the first ratio target is the scenario's headline (its chart bar)
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     # The gateway's X-MPS-Execution header on one request before the load (reads only):
@@ -95,13 +110,25 @@ class ScenarioResult:
         return self.gateway.rate / base if base else None
 
     @property
+    def targets(self) -> tuple[Target, ...]:
+        """The ratio targets."""
+        return tuple(goal for goal in self.goals if isinstance(goal, Target))
+
+    @property
+    def latency_targets(self) -> tuple[LatencyTarget, ...]:
+        return tuple(goal for goal in self.goals if isinstance(goal, LatencyTarget))
+
+    @property
     def target(self) -> Target:
         return self.targets[0]
 
     def target_for(self, server: str) -> Target | None:
         return next((t for t in self.targets if t.baseline == server), None)
 
-    def met(self, target: Target) -> bool:
+    def met(self, target: Goal) -> bool:
+        if isinstance(target, LatencyTarget):
+            p99 = self.gateway.p99
+            return p99 is not None and p99 <= target.p99_ms_max
         ratio = self.ratio(target.baseline)
         return ratio is not None and ratio >= target.ratio
 
@@ -132,6 +159,14 @@ class ScenarioResult:
                     "met": self.met(t),
                 }
                 for t in self.targets
+            ],
+            "latency_targets": [
+                {
+                    "p99_ms_max": t.p99_ms_max,
+                    "measured_p99_ms": self.gateway.p99,
+                    "met": self.met(t),
+                }
+                for t in self.latency_targets
             ],
             "executor": self.executor,
             "checks": [

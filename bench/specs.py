@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.config import POSTGRAPHILE_CACHE
+from bench.config import POSTGRAPHILE_CACHE, PYTHON
 from bench.servers import Probe, ServerSpec, free_port, uvicorn_argv
 
 GRAPHQL_TYPENAME = {"query": "{ __typename }"}
@@ -34,6 +34,20 @@ def gateway(name: str, database_url: str, work_dir: Path) -> ServerSpec:
         port=port,
         env=gateway_env(database_url, work_dir),
         cwd=work_dir,  # no stray .env of a developer's
+    )
+
+
+def gateway_serve(name: str, database_url: str, work_dir: Path, *, workers: int) -> ServerSpec:
+    """The gateway's own command line, `python -m gateway serve --workers N`: N uvicorn
+    processes on one port (uvicorn's log level from MPS_LOG_LEVEL, WARNING here)."""
+    port = free_port()
+    argv = [PYTHON, "-m", "gateway", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    return ServerSpec(
+        name=name,
+        argv=[*argv, "--workers", str(workers)],
+        port=port,
+        env=gateway_env(database_url, work_dir),
+        cwd=work_dir,
     )
 
 

@@ -1,6 +1,6 @@
 """The `mps-gateway` command line.
 
-    mps-gateway serve [--host 127.0.0.1] [--port 8000] [--demo]
+    mps-gateway serve [--host 127.0.0.1] [--port 8000] [--workers 1] [--demo]
     mps-gateway db upgrade
     mps-gateway platform create --name NAME [--environment sandbox|production]
                                 [--currency EUR ...] [--json]
@@ -10,6 +10,9 @@
     mps-gateway key revoke KEY_ID_OR_PREFIX [--json]
     mps-gateway demo [--json]
     mps-gateway export-schema
+
+`serve --workers N` runs N uvicorn worker processes on one socket, each building its own app
+from the environment (`worker_app`); migrations are applied once, before they start.
 
 API keys are printed once, to standard output, and never logged; `key list` shows prefixes,
 roles, labels and dates, never a secret. Exit codes: 0 done, 1 not found, 2 invalid arguments.
@@ -21,10 +24,14 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import logging
+import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
+
+from starlette.applications import Starlette
 
 from gateway.domain.enums import ApiKeyRole, Environment
 from gateway.domain.errors import InvalidArgument, NotFound
@@ -74,6 +81,26 @@ def _print_key(platform_id: uuid.UUID, key: str, *, as_json: bool, title: str) -
     print("  (the key is shown once: store it now)")
 
 
+def worker_app() -> Starlette:
+    """The app of one `serve --workers N` process: settings and logging from the environment,
+    as `serve` left it for its workers."""
+    from gateway.app import create_app
+
+    settings = Settings()
+    configure_logging(level=settings.log_level, structured=settings.environment == "production")
+    return create_app(settings)
+
+
+def _settle_for_workers(settings: Settings) -> None:
+    """What worker processes must find in the environment, done once: the migrations (N
+    workers would race to apply them on SQLite), and the demo's settler delay."""
+    if settings.migrate_on_start:
+        _with_database(settings, _no_work)
+        os.environ["MPS_MIGRATE_ON_START"] = "false"
+    if settings.settler_delay_s is not None:
+        os.environ["MPS_SETTLER_DELAY_S"] = str(settings.settler_delay_s)
+
+
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -97,15 +124,19 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # In production uvicorn's own loggers go through the root's JSON lines too.
     log_config = None if settings.environment == "production" else uvicorn.config.LOGGING_CONFIG
     try:
-        app = create_app(settings)
+        app = create_app(settings)  # with workers too: a configuration error stops here, once
     except TrustedDocumentsError as error:  # a configuration to fix, not a crash to debug
         print(f"mps-gateway: {error}", file=sys.stderr)
         return 1
+    if args.workers > 1:
+        _settle_for_workers(settings)
     uvicorn.run(
-        app,
+        app if args.workers == 1 else "gateway.cli:worker_app",
+        factory=args.workers > 1,
+        workers=args.workers,
         host=args.host,
         port=args.port,
-        log_level="info",
+        log_level=logging.getLevelName(settings.log_level.upper()),  # its number
         log_config=log_config,
         ws_max_size=settings.request_body_bytes_max,
         loop="uvloop",
@@ -114,11 +145,12 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    async def noop(_db: Database) -> None:
-        return None
+async def _no_work(_db: Database) -> None:
+    return None
 
-    _with_database(settings, noop)
+
+def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    _with_database(settings, _no_work)
     print("database is up to date")
     return 0
 
@@ -137,6 +169,13 @@ def _cmd_platform_create(args: argparse.Namespace, settings: Settings) -> int:
     platform_id, key = _with_database(settings, work)
     _print_key(platform_id, key, as_json=args.json, title=f"Platform {args.name!r} created")
     return 0
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {value!r}")
+    return number
 
 
 def _platform_id(value: str) -> uuid.UUID:
@@ -304,6 +343,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP server (applies migrations first)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes sharing the port (default 1: the app runs in this process)",
+    )
     serve.add_argument("--demo", action="store_true", help="seed the demo platform, print a key")
     serve.set_defaults(handler=_cmd_serve)
 

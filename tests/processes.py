@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -49,23 +50,26 @@ def _wait_until_healthy(base_url: str, server: subprocess.Popen[bytes], log: Pat
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RunningGateway:
+    url: str  # http://127.0.0.1:PORT
+    process: subprocess.Popen[bytes]
+
+
 @contextmanager
-def gateway_process(env: dict[str, str], workdir: Path) -> Iterator[str]:
-    """A running gateway; yields its base URL (http://127.0.0.1:PORT)."""
+def gateway_server(env: dict[str, str], workdir: Path, *args: str) -> Iterator[RunningGateway]:
+    """A running `python -m gateway serve ... *args`, healthy; stopped (SIGTERM) at the end."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     log = workdir / f"server-{port}.log"
+    command = [sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as log_file:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=workdir,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
+            [*command, *args], cwd=workdir, env=env, stdout=log_file, stderr=subprocess.STDOUT
         )
     try:
         _wait_until_healthy(base_url, server, log)
-        yield base_url
+        yield RunningGateway(base_url, server)
     finally:
         server.terminate()
         try:
@@ -73,3 +77,10 @@ def gateway_process(env: dict[str, str], workdir: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=10)
+
+
+@contextmanager
+def gateway_process(env: dict[str, str], workdir: Path) -> Iterator[str]:
+    """A running gateway; yields its base URL (http://127.0.0.1:PORT)."""
+    with gateway_server(env, workdir) as server:
+        yield server.url

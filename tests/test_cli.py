@@ -25,6 +25,7 @@ from gateway.settings import Settings
 from gateway.store import readers
 from gateway.store.engine import Database
 from tests.conftest import make_platform
+from tests.processes import gateway_server
 from tests.support import data
 
 CLI_TIMEOUT_S = 120
@@ -311,3 +312,45 @@ async def test_key_commands_refuse_malformed_and_unknown_ids_without_a_traceback
     assert "No API key" in runs[7].stderr
     caller = await authenticate(db, authorization=f"Bearer {platform.key}")
     assert caller is not None, "a refused revocation revoked nothing"
+
+
+def _worker_processes(server: int) -> list[int]:
+    """The uvicorn workers of `server`: its children started by multiprocessing's spawn."""
+    workers = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:  # gone meanwhile
+            continue
+        if parent == server and b"multiprocessing.spawn" in command:
+            workers.append(int(stat.parent.name))
+    return workers
+
+
+def test_serve_with_two_workers_migrates_a_new_database_once_and_answers_from_both(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
+    env = {**_env(settings), "MPS_DOCUMENTS_DIR": str(tmp_path / "documents")}
+    with gateway_server(env, tmp_path, "--workers", "2") as server:
+        assert len(_worker_processes(server.process.pid)) == 2
+        created = cli_json(settings, "platform", "create", "--name", "Two workers")
+        headers = {"Authorization": f"Bearer {created['apiKey']}"}
+        for _ in range(4):  # each answer comes from one worker or the other, both migrated
+            response = httpx.post(
+                f"{server.url}/graphql",
+                json={"query": "{ platform { name } }"},
+                headers=headers,
+                timeout=30,
+            )
+            assert response.status_code == 200, response.text
+            assert response.json()["data"]["platform"]["name"] == "Two workers"
+    log = "".join(path.read_text() for path in tmp_path.glob("server-*.log"))
+    assert "Traceback" not in log, log
+
+
+def test_serve_refuses_fewer_than_one_worker(settings: Settings) -> None:
+    result = _cli(settings, "serve", "--workers", "0")
+    assert result.returncode == 2
+    assert "must be 1 or more" in result.stderr

@@ -33,7 +33,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.baselines.pgbench_transfer import run_pgbench
+from bench.baselines.pgbench_transfer import GATEWAY_FILE, run_pgbench
 from bench.config import PYTHON, REPO_DIR, TARGETS
 from bench.context import Bench
 from bench.results import Check, Measurement, ScenarioResult
@@ -76,7 +76,7 @@ def _transfers(bench: Bench, count: int, rate: float) -> tuple[float, Callable[[
     before = ledger_counts(url, bench.platform_id)
     first_send = time.time()
     limit = ["-t", str(count // GENERATOR_CLIENTS), "--rate", str(rate)]
-    result = run_pgbench(run, bench.work_dir / "transfer.sql", bench.work_dir, limit=limit)
+    result = run_pgbench(run, bench.work_dir / GATEWAY_FILE, bench.work_dir, limit=limit)
 
     def checks() -> list[Check]:
         return ledger_checks(
@@ -242,7 +242,7 @@ def run(bench: Bench, clients: int) -> ScenarioResult:
         title=f"Subscription fan-out, {clients} subscribers",
         gateway=gateway,
         baselines=[raw],
-        targets=TARGETS["fanout"],
+        goals=TARGETS["fanout"],
         checks=checks,
         notes=[
             f"{bench.profile.fanout_events} events per run, generated at"

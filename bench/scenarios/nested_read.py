@@ -140,7 +140,7 @@ def _run(bench: Bench, setup: Setup) -> ScenarioResult:
         title=setup.title,
         gateway=measurements["gateway"],
         baselines=baselines if setup.postgraphile_compared else baselines[::-1],
-        targets=TARGETS[setup.key],
+        goals=TARGETS[setup.key],
         checks=checks,
         notes=notes,
         executor=executor,

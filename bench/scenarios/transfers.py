@@ -1,10 +1,22 @@
 """Transfers under concurrency: `createTransfer` on PostgreSQL and on SQLite.
 
 wrk sends transfers between random pairs of the platform's 200 accounts, each with a new
-idempotency key (bench/lua/transfer.lua), over `transfer_connections` connections. Baselines:
-pgbench running the gateway's transaction over as many connections (PostgreSQL), and Python's
-sqlite3 running it on one connection against a copy of the same SQLite data, at the same
-durability (SQLite). The rate is successful transfers per second.
+idempotency key (bench/lua/transfer.lua), over `transfer_connections` connections (16). The
+rate is successful transfers per second.
+
+Baselines, on the same database and data as the gateway, taking turns with it:
+
+- **the correct minimal transfer** (the baseline, with the targets): pgbench running
+  bench/baselines/minimal_transfer.pgbench.sql over as many clients (`pgbench-minimal`), and
+  Python's sqlite3 running the same transaction on one connection at the gateway's durability
+  (`sqlite3-minimal`; bench/baselines/sqlite_transfers.py);
+- **the gateway's own transaction replayed** (diagnostic, no target: what the design costs
+  without the Python): bench/baselines/gateway_transfer.pgbench.sql (`pgbench-gateway-tx`),
+  and its SQLite twin (`sqlite3-gateway-tx`).
+
+On PostgreSQL the gateway is measured twice: as every server of the bench runs (uvicorn, one
+worker) and as `python -m gateway serve --workers 2` would be deployed (a line of its own,
+against the same baseline runs).
 
 After every run (warm-ups included) the ledger's invariants are proved from the tables
 (tests/ledger/invariants.py: entries sum to zero per currency, balances equal their entries
@@ -14,14 +26,21 @@ written are compared with the successes counted by the load generator.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from bench.baselines.pgbench_transfer import run_pgbench
+from bench.baselines.pgbench_transfer import (
+    GATEWAY_FILE,
+    MINIMAL_FILE,
+    catch_up_event_counter,
+    run_pgbench,
+)
 from bench.config import PYTHON, REPO_DIR, TARGETS
-from bench.context import Bench
+from bench.context import SERVE_WORKERS, Bench
 from bench.data import copy_sqlite
 from bench.load import WrkLoad, checked, run_wrk
 from bench.results import Check, Measurement, ScenarioResult
@@ -79,7 +98,8 @@ def _gateway_run(
     )
 
 
-def _pgbench_run(bench: Bench, seconds: int, into: Measurement | None) -> list[Check]:
+def _pgbench_run(bench: Bench, script: str, seconds: int, into: Measurement | None) -> list[Check]:
+    """One pgbench run of `script` (MINIMAL_FILE or GATEWAY_FILE), then its checks."""
     run = pgbench_transfers(
         bench,
         amount_max=AMOUNT_MAX,
@@ -88,28 +108,32 @@ def _pgbench_run(bench: Bench, seconds: int, into: Measurement | None) -> list[C
     )
     url = bench.postgres.url
     before = ledger_counts(url, bench.platform_id)
-    result = run_pgbench(
-        run, bench.work_dir / "transfer.sql", bench.work_dir, limit=["-T", str(seconds)]
-    )
+    result = run_pgbench(run, bench.work_dir / script, bench.work_dir, limit=["-T", str(seconds)])
+    if script == MINIMAL_FILE:  # the gateway numbers its next events above these
+        dsn = bench.pg.dsn("postgres")
+        asyncio.run(catch_up_event_counter(dsn, platform_id=bench.platform_id))
     if result.failed:
-        raise BenchError(f"pgbench: {result.failed} failed transactions")
+        raise BenchError(f"pgbench {script}: {result.failed} failed transactions")
     if into is not None:
         into.rates.append(result.tps)
         into.p50_ms.append(result.p50_ms)
         into.p99_ms.append(result.p99_ms)
         into.details.setdefault("succeeded", []).append(result.transactions)
-    label = "pgbench run" if into else "pgbench warm-up"
+    name = "pgbench-minimal" if script == MINIMAL_FILE else "pgbench-gateway-tx"
     return ledger_checks(
         url,
         bench.platform_id,
-        what=label,
+        what=f"{name} {'run' if into else 'warm-up'}",
         before=before,
         succeeded=result.transactions,
         cut_off=run.clients,  # pgbench -T abandons each client's transaction in flight
     )
 
 
-def _sqlite3_run(bench: Bench, copy: Path, seconds: int, into: Measurement | None) -> list[Check]:
+def _sqlite3_run(
+    bench: Bench, copy: Path, transaction: str, seconds: int, into: Measurement | None
+) -> list[Check]:
+    """One raw sqlite3 run of `transaction` ("minimal" or "gateway"), then its checks."""
     accounts = bench.work_dir / "accounts.txt"
     accounts.write_text("\n".join(bench.postgres.platform.account_ids) + "\n")
     url = f"sqlite+aiosqlite:///{copy}"
@@ -118,6 +142,8 @@ def _sqlite3_run(bench: Bench, copy: Path, seconds: int, into: Measurement | Non
         PYTHON,
         "-m",
         "bench.baselines.sqlite_transfers",
+        "--transaction",
+        transaction,
         "--database",
         str(copy),
         "--platform",
@@ -129,66 +155,108 @@ def _sqlite3_run(bench: Bench, copy: Path, seconds: int, into: Measurement | Non
         "--amount-max",
         str(AMOUNT_MAX),
         "--key-prefix",
-        f"sqlite3-{time.time_ns()}",
+        f"sqlite3-{transaction}-{time.time_ns()}",
     ]
     done = subprocess.run(command, cwd=REPO_DIR, capture_output=True, text=True, check=False)  # noqa: S603
     if done.returncode != 0:
-        raise BenchError(f"raw sqlite3 transfers failed:\n{done.stderr[-3000:]}")
+        raise BenchError(f"raw sqlite3 transfers ({transaction}) failed:\n{done.stderr[-3000:]}")
     result = json.loads(done.stdout)
     if into is not None:
         into.rates.append(result["tps"])
         into.p50_ms.append(result["p50_ms"])
         into.p99_ms.append(result["p99_ms"])
         into.details.setdefault("succeeded", []).append(result["transactions"])
-    label = "raw sqlite3 run" if into else "raw sqlite3 warm-up"
     return ledger_checks(
         url,
         bench.platform_id,
-        what=label,
+        what=f"sqlite3-{transaction} {'run' if into else 'warm-up'}",
         before=before,
         succeeded=result["transactions"],
         cut_off=0,  # one loop, counted after each commit
     )
 
 
-def run_postgres(bench: Bench) -> ScenarioResult:
-    gateway, pgbench = Measurement("gateway", UNIT), Measurement("pgbench", UNIT)
-    profile, url = bench.profile, bench.postgres.url
-    checks = _gateway_run(bench, "gateway-pg", url, profile.warmup_s, None)
-    checks += _pgbench_run(bench, profile.warmup_s, None)
-    for _ in range(profile.runs):
-        checks += _gateway_run(bench, "gateway-pg", url, profile.duration_s, gateway)
-        checks += _pgbench_run(bench, profile.duration_s, pgbench)
-    return ScenarioResult(
-        key="transfers_postgres",
-        title="Transfers (PostgreSQL)",
-        gateway=gateway,
-        baselines=[pgbench],
-        targets=TARGETS["transfers_postgres"],
-        checks=checks,
-        notes=[f"{bench.profile.transfer_connections} connections (wrk and pgbench clients)"],
+Turn = Callable[[int, Measurement | None], list[Check]]
+
+
+def _take_turns(bench: Bench, turns: dict[str, tuple[Turn, Measurement]]) -> dict[str, list[Check]]:
+    """Each turn warmed up once, then measured `runs` times, taking turns within each run;
+    the checks of each."""
+    checks: dict[str, list[Check]] = {name: [] for name in turns}
+    for name, (turn, _into) in turns.items():
+        checks[name] += turn(bench.profile.warmup_s, None)
+    for _ in range(bench.profile.runs):
+        for name, (turn, into) in turns.items():
+            checks[name] += turn(bench.profile.duration_s, into)
+    return checks
+
+
+def run_postgres(bench: Bench) -> list[ScenarioResult]:
+    """The gateway (uvicorn, one worker), the gateway under `serve --workers 2`, the minimal
+    transfer and the gateway's transaction replayed by pgbench: one result per gateway line."""
+    url = bench.postgres.url
+    gateway, workers = Measurement("gateway", UNIT), Measurement("gateway", UNIT)
+    minimal = Measurement("pgbench-minimal", UNIT)
+    replay = Measurement("pgbench-gateway-tx", UNIT, diagnostic=True)
+    checks = _take_turns(
+        bench,
+        {
+            "gateway": (lambda s, m: _gateway_run(bench, "gateway-pg", url, s, m), gateway),
+            "workers": (
+                lambda s, m: _gateway_run(bench, "gateway-pg-workers", url, s, m),
+                workers,
+            ),
+            "minimal": (lambda s, m: _pgbench_run(bench, MINIMAL_FILE, s, m), minimal),
+            "replay": (lambda s, m: _pgbench_run(bench, GATEWAY_FILE, s, m), replay),
+        },
     )
+    clients = f"{bench.profile.transfer_connections} connections (wrk and pgbench clients)"
+    return [
+        ScenarioResult(
+            key="transfers_postgres",
+            title="Transfers (PostgreSQL)",
+            gateway=gateway,
+            baselines=[minimal, replay],
+            goals=TARGETS["transfers_postgres"],
+            checks=checks["gateway"] + checks["minimal"] + checks["replay"],
+            notes=[clients],
+        ),
+        ScenarioResult(
+            key="transfers_postgres_workers",
+            title=f"Transfers (PostgreSQL, serve --workers {SERVE_WORKERS})",
+            gateway=workers,
+            baselines=[minimal, replay],
+            goals=TARGETS["transfers_postgres_workers"],
+            checks=checks["workers"],
+            notes=[clients, "the same baseline runs as the line above"],
+        ),
+    ]
 
 
 def run_sqlite(bench: Bench) -> ScenarioResult:
-    say("copying the SQLite data for the raw sqlite3 baseline")
+    say("copying the SQLite data for the raw sqlite3 baselines")
     source = Path(bench.sqlite.url.removeprefix("sqlite+aiosqlite:///"))
     copy = bench.work_dir / "raw-sqlite3.sqlite3"
     copy_sqlite(source, copy)
-    gateway, raw = Measurement("gateway", UNIT), Measurement("raw-sqlite3", UNIT)
-    profile, url = bench.profile, bench.sqlite.url
-    checks = _gateway_run(bench, "gateway-sqlite", url, profile.warmup_s, None)
-    checks += _sqlite3_run(bench, copy, profile.warmup_s, None)
-    for _ in range(profile.runs):
-        checks += _gateway_run(bench, "gateway-sqlite", url, profile.duration_s, gateway)
-        checks += _sqlite3_run(bench, copy, profile.duration_s, raw)
+    url = bench.sqlite.url
+    gateway = Measurement("gateway", UNIT)
+    minimal = Measurement("sqlite3-minimal", UNIT)
+    replay = Measurement("sqlite3-gateway-tx", UNIT, diagnostic=True)
+    checks = _take_turns(
+        bench,
+        {
+            "gateway": (lambda s, m: _gateway_run(bench, "gateway-sqlite", url, s, m), gateway),
+            "minimal": (lambda s, m: _sqlite3_run(bench, copy, "minimal", s, m), minimal),
+            "replay": (lambda s, m: _sqlite3_run(bench, copy, "gateway", s, m), replay),
+        },
+    )
     return ScenarioResult(
         key="transfers_sqlite",
         title="Transfers (SQLite)",
         gateway=gateway,
-        baselines=[raw],
-        targets=TARGETS["transfers_sqlite"],
-        checks=checks,
+        baselines=[minimal, replay],
+        goals=TARGETS["transfers_sqlite"],
+        checks=[check for found in checks.values() for check in found],
         notes=[
             f"gateway: {bench.profile.transfer_connections} wrk connections;"
             " raw sqlite3: one connection (one writer at a time, as in the gateway)"

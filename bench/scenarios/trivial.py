@@ -29,7 +29,7 @@ def run(bench: Bench) -> ScenarioResult:
         title="Trivial query { __typename }",
         gateway=measurements["gateway"],
         baselines=[measurements["raw-starlette"]],
-        targets=TARGETS["trivial"],
+        goals=TARGETS["trivial"],
         checks=checks,
         executor=executor_of(response),
     )

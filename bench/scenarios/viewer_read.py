@@ -174,7 +174,7 @@ def run(bench: Bench) -> ScenarioResult:
         title="User-token read (viewer, accounts, 10 entries each)",
         gateway=measurements["gateway"],
         baselines=[measurements["asyncpg-endpoint"], measurements["postgraphile"]],
-        targets=TARGETS["viewer_read"],
+        goals=TARGETS["viewer_read"],
         checks=checks,
         notes=["postgraphile: the same rows by user id, no token check; for reference only"],
         executor=executor,

@@ -1,4 +1,4 @@
--- The gateway's createTransfer transaction, for pgbench (bench/baselines/pgbench_transfer.py).
+-- DIAGNOSTIC: the gateway's createTransfer transaction, statement for statement, for pgbench
 -- Variables (pgbench -D): platform, accounts (how many in bench.accounts), amount_max.
 \set a random(1, :accounts)
 \set offset random(1, :accounts - 1)
