@@ -6,16 +6,19 @@ applied once.
 A full disk for real: the database lives on a small tmpfs mounted for the test, which a filler
 file fills to the last byte mid-storm, then leaves. (`PRAGMA max_page_count` would not do: it
 holds for the one connection that sets it, and the gateway opens its own connections.)
-Mounting needs the privilege to mount (root in CI); without it the test is skipped locally
-and fails under MPS_TEST_REQUIRE_SERVICES=1, like a missing service.
+Mounting needs the privilege to mount (root with CAP_SYS_ADMIN, as in CI); without it that
+test is skipped locally and fails under MPS_TEST_REQUIRE_SERVICES=1, like a missing service.
+The second test needs no privilege: the operating system refuses the gateway's writes (a file
+size limit of 0 bytes, "disk I/O error"), the same promise under a neighbouring fault.
 """
 
 from __future__ import annotations
 
 import asyncio
 import errno
+import resource
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -71,20 +74,20 @@ def fill(filler: Path) -> int:
     return written
 
 
-async def test_a_full_disk_mid_storm_is_a_503_and_loses_nothing(
-    small_disk: Path, tmp_path: Path
-) -> None:
-    database_url = f"sqlite+aiosqlite:///{small_disk / 'gateway.db'}"
+async def storm_through(
+    database_url: str, tmp_path: Path, take: Callable[[GatewayServer], object],
+    give_back: Callable[[GatewayServer], object],
+) -> None:  # fmt: skip
+    """A storm during which `take` leaves the gateway no room to write until `give_back`."""
     platform = await funded_platform(database_url)
     server = GatewayServer(gateway_env(database_url, tmp_path), tmp_path)
-    filler = small_disk / "filler"
     try:
         await started(server)
         async with storm_on(server, platform) as run:
             await run.storm.wait_for(SUCCESS, SUCCESSES_AROUND)
-            assert await asyncio.to_thread(fill, filler) > 0
+            await asyncio.to_thread(take, server)
             await run.storm.wait_for(UNAVAILABLE, UNAVAILABLE_SEEN)
-            filler.unlink()
+            give_back(server)
             await run.storm.wait_for(SUCCESS, SUCCESSES_AROUND)
         await assert_storm_left_everything_whole(
             storm=run.storm,
@@ -95,3 +98,30 @@ async def test_a_full_disk_mid_storm_is_a_503_and_loses_nothing(
     finally:
         server.stop()
     assert run.storm.counts[TRANSPORT] == 0  # the gateway answered every request
+
+
+async def test_a_full_disk_mid_storm_is_a_503_and_loses_nothing(
+    small_disk: Path, tmp_path: Path
+) -> None:
+    filler = small_disk / "filler"
+    await storm_through(
+        f"sqlite+aiosqlite:///{small_disk / 'gateway.db'}",
+        tmp_path,
+        take=lambda _server: fill(filler),
+        give_back=lambda _server: filler.unlink(),
+    )
+
+
+async def test_writes_the_system_refuses_mid_storm_are_a_503_and_lose_nothing(
+    tmp_path: Path,
+) -> None:
+    """The same without the privilege to mount: the gateway process may write no byte to any
+    file (its RLIMIT_FSIZE lowered to 0 from outside; Python ignores SIGXFSZ, so a write fails
+    with EFBIG, which SQLite reports as "disk I/O error"), then may again."""
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    await storm_through(
+        f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}",
+        tmp_path,
+        take=lambda server: resource.prlimit(server.pid, resource.RLIMIT_FSIZE, (0, limits[1])),
+        give_back=lambda server: resource.prlimit(server.pid, resource.RLIMIT_FSIZE, limits),
+    )
