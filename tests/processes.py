@@ -50,6 +50,69 @@ def _wait_until_healthy(base_url: str, server: subprocess.Popen[bytes], log: Pat
     )
 
 
+class GatewayServer:
+    """A gateway process that a test may kill (SIGKILL, as a crash would) and start again on
+    the same database; each start takes a new free port, so `url` is the one to call now."""
+
+    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+        self.env = env
+        self.workdir = workdir
+        self.url = ""
+        self.starts = 0
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> str:
+        assert self._process is None, "already running"
+        port = free_port()
+        log = self.workdir / f"server-{port}.log"
+        with log.open("wb") as log_file:
+            self._process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gateway",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
+                cwd=self.workdir,
+                env=self.env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+        self.starts += 1
+        base_url = f"http://127.0.0.1:{port}"
+        _wait_until_healthy(base_url, self._process, log)
+        self.url = base_url
+        return base_url
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None, "not running"
+        return self._process.pid
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown of any kind, as when the machine loses the process."""
+        assert self._process is not None, "not running"
+        self._process.kill()
+        self._process.wait(timeout=10)
+        self._process = None
+
+    def stop(self) -> None:
+        """SIGTERM (a graceful stop), SIGKILL after 10 s; nothing when not running."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
 @dataclass(frozen=True, slots=True)
 class RunningGateway:
     url: str  # http://127.0.0.1:PORT
