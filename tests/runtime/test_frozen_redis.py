@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -27,10 +25,9 @@ from gateway.settings import Settings
 from gateway.store.engine import Database
 from gateway.store.notify import CHANNEL, RedisNotifications, encode
 from tests.conftest import PlatformHandle
-from tests.processes import free_port
 from tests.support.persisted import apq, codes, fresh_query
+from tests.support.redis_server import redis_server
 
-PINGS_MAX = 500  # 5 s at most for the server to answer
 WAITS_MAX = 2_000  # 20 s at most for a listener to notice
 BREAK_LONG_S = 600.0  # a breaker that stays open for the whole test, whatever its pace
 
@@ -38,30 +35,8 @@ BREAK_LONG_S = 600.0  # a breaker that stays open for the whole test, whatever i
 @pytest.fixture
 def own_redis() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """A Redis server of this test's own, which it may freeze."""
-    binary = shutil.which("redis-server")
-    assert binary is not None, "redis-server is needed (the CI starts one from it)"
-    port = free_port()
-    server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url, socket_timeout=0.1, socket_connect_timeout=0.1)
-    try:
-        for _ in range(PINGS_MAX):
-            try:
-                if client.ping():
-                    break
-            except redis.RedisError:
-                assert server.poll() is None, "redis-server exited"
-                time.sleep(0.01)  # bounded polling while it starts
-        yield server, url
-    finally:
-        client.close()
-        os.kill(server.pid, signal.SIGCONT)
-        server.terminate()
-        server.wait(timeout=10)
+    with redis_server() as server:
+        yield server
 
 
 async def test_a_frozen_redis_is_asked_once_then_left_alone(
