@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import signal
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -101,6 +102,11 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     except TrustedDocumentsError as error:  # a configuration to fix, not a crash to debug
         print(f"mps-gateway: {error}", file=sys.stderr)
         return 1
+    # Uvicorn stops gracefully on SIGTERM (no new connections, requests in flight finished,
+    # then the app's shutdown: see MPS_SHUTDOWN_GRACE_S), then raises the signal again for the
+    # handler it found. A stop asked for and done is a success: that handler ignores it, and
+    # the command exits 0 (the default one would end the process with the signal, status 143).
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: None)
     uvicorn.run(
         app,
         host=args.host,
@@ -108,6 +114,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         log_level="info",
         log_config=log_config,
         ws_max_size=settings.request_body_bytes_max,
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
         loop="uvloop",
         http="httptools",
     )

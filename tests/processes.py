@@ -52,6 +52,15 @@ def _wait_until_healthy(base_url: str, server: subprocess.Popen[bytes], log: Pat
 @contextmanager
 def gateway_process(env: dict[str, str], workdir: Path) -> Iterator[str]:
     """A running gateway; yields its base URL (http://127.0.0.1:PORT)."""
+    with gateway_server(env, workdir) as (base_url, _server):
+        yield base_url
+
+
+@contextmanager
+def gateway_server(
+    env: dict[str, str], workdir: Path
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A running gateway and its process (to signal); stopped afterwards if still running."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     log = workdir / f"server-{port}.log"
@@ -65,7 +74,7 @@ def gateway_process(env: dict[str, str], workdir: Path) -> Iterator[str]:
         )
     try:
         _wait_until_healthy(base_url, server, log)
-        yield base_url
+        yield base_url, server
     finally:
         server.terminate()
         try:

@@ -32,14 +32,9 @@ from gateway.services.platforms import create_platform
 from gateway.settings import Settings
 from gateway.store.engine import Database
 from gateway.store.migrate import upgrade
-from tests.conftest import (
-    POSTGRES_ADMIN_URL,
-    PlatformHandle,
-    _asyncpg_dsn,
-    _create_postgres_database,
-    _drop_postgres_database,
-)
+from tests.conftest import PlatformHandle, _asyncpg_dsn
 from tests.processes import gateway_process
+from tests.support.databases import own_postgres_database
 from tests.support.documents import CREATE_TRANSFER, CREATE_USER
 from tests.support.inputs import natural_person, transfer_input, user_input
 from tests.support.payments import Funded, funded_account
@@ -184,15 +179,8 @@ async def test_read_only_storage_serves_reads_and_refuses_writes_as_retryable(
 @pytest.fixture
 async def own_postgres() -> AsyncIterator[tuple[str, asyncpg.Connection]]:
     """A PostgreSQL database of this test's own, and an administrator's connection to it."""
-    name = await _create_postgres_database()
-    base = POSTGRES_ADMIN_URL.replace("postgresql://", "postgresql+asyncpg://", 1)
-    url = base.rsplit("/", 1)[0] + f"/{name}"
-    admin = await asyncpg.connect(_asyncpg_dsn(url))
-    try:
-        yield url, admin
-    finally:
-        await admin.close()
-        await _drop_postgres_database(name)
+    async with own_postgres_database() as found:
+        yield found
 
 
 async def test_a_read_only_postgresql_answers_a_retryable_503_on_a_kept_alive_connection(
