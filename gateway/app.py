@@ -5,6 +5,11 @@ other origins only as `cors_allowed_origins` says (any origin in development whe
 none in production), sending the request headers `cors_allowed_headers` lists (the clients'
 and tracers' usual ones by default) and `cors_extra_allowed_headers` adds. Production also
 drops the playground's routes, and unknown paths answer a JSON 404 in every mode.
+
+The lifespan starts the background work (event hub, webhook dispatcher, settler, expiry
+sweep) and stops it at shutdown, after the server has finished the requests in flight: the
+dispatcher is told to stop and given `shutdown_grace_s` to send and record the batch it is
+sending; the rest is cancelled (a cancelled transaction rolls back).
 """
 
 from __future__ import annotations
