@@ -5,6 +5,11 @@ other origins only as `cors_allowed_origins` says (any origin in development whe
 none in production), sending the request headers `cors_allowed_headers` lists (the clients'
 and tracers' usual ones by default) and `cors_extra_allowed_headers` adds. Production also
 drops the playground's routes, and unknown paths answer a JSON 404 in every mode.
+
+The lifespan starts the background work (event hub, webhook dispatcher, settler, expiry
+sweep) and stops it at shutdown, after the server has finished the requests in flight: the
+dispatcher is told to stop and given `shutdown_grace_s` to send and record the batch it is
+sending; the rest is cancelled (a cancelled transaction rolls back).
 """
 
 from __future__ import annotations
@@ -103,6 +108,14 @@ async def readiness(database: Database, redis_url: str | None) -> dict[str, str]
         finally:
             await client.aclose()
     return checks
+
+
+async def finish(task: asyncio.Task[None], *, grace_s: float) -> None:
+    """Wait up to `grace_s` for a task told to stop; it is cancelled afterwards if still
+    running (see the lifespan)."""
+    _done, pending = await asyncio.wait({task}, timeout=grace_s)
+    if pending:
+        logger.warning("webhook dispatcher still sending after %.0f s: cancelled", grace_s)
 
 
 def rate_limits_for(settings: Settings) -> RateLimits:
@@ -262,6 +275,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
                 run_document_expiry(database, interval_s=settings.document_expiry_interval_s)
             )
         dispatcher = None
+        stopping = asyncio.Event()  # set at shutdown: the dispatcher ends its batch and stops
         if settings.webhook_delivery:
             from gateway.services.delivery_policy import DeliveryPolicy
             from gateway.services.webhook_dispatcher import run_dispatcher
@@ -273,10 +287,15 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
                 retry_schedule_s=tuple(settings.webhook_retry_schedule_s),
                 allow_private_urls=settings.webhook_allow_private_urls,
             )
-            dispatcher = asyncio.create_task(run_dispatcher(database, policy=policy))
+            dispatcher = asyncio.create_task(
+                run_dispatcher(database, policy=policy, stopping=stopping)
+            )
         try:
             yield
         finally:
+            stopping.set()
+            if dispatcher is not None:
+                await finish(dispatcher, grace_s=settings.shutdown_grace_s)
             for task in (dispatcher, expiry, settler):
                 if task is not None:
                     task.cancel()

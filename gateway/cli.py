@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import logging
 import os
+import signal
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -130,6 +131,11 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     if args.workers > 1:
         _settle_for_workers(settings)
+    # Uvicorn stops gracefully on SIGTERM (no new connections, requests in flight finished,
+    # then the app's shutdown: see MPS_SHUTDOWN_GRACE_S), then raises the signal again for the
+    # handler it found. A stop asked for and done is a success: that handler ignores it, and
+    # the command exits 0 (the default one would end the process with the signal, status 143).
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: None)
     uvicorn.run(
         app if args.workers == 1 else "gateway.cli:worker_app",
         factory=args.workers > 1,
@@ -139,6 +145,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         log_level=logging.getLevelName(settings.log_level.upper()),  # its number
         log_config=log_config,
         ws_max_size=settings.request_body_bytes_max,
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
         loop="uvloop",
         http="httptools",
     )

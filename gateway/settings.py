@@ -142,6 +142,14 @@ class Settings(BaseSettings):
         description="Seconds to wait after each failed delivery attempt (JSON list); a"
         " delivery fails after one attempt more than the list is long.",
     )
+    shutdown_grace_s: int = Field(
+        default=15,
+        ge=1,
+        le=600,
+        description="On SIGTERM: how long requests in flight may take to finish, then how long"
+        " the webhook dispatcher may take to send and record the batch it is sending (beyond"
+        " it, what is still claimed goes out again after its lease).",
+    )
     settler_delay_s: float | None = Field(
         default=None,
         ge=0,

@@ -2,8 +2,8 @@
 
 The log (the `events` table, numbered per platform in commit order) is the source of truth.
 Notifications (in-process, PostgreSQL NOTIFY or Redis) only wake the hub up early; the hub
-also polls the platforms that have subscribers, so a lost notification delays an event and
-never drops it.
+also polls the platforms that have subscribers, every interval whatever wakes it meanwhile, so
+a lost notification delays an event by at most the interval and never drops it.
 
 The hub reads each platform's new events once and hands them to every subscriber of the
 platform, each through its own bounded queue. A subscriber that falls more than its queue
@@ -116,13 +116,21 @@ class EventHub:
                 del self.feeds[platform_id]
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        polled_at = loop.time()
         while True:
+            # Every platform is read once per interval however often notifications wake the
+            # hub: a steady flow of notifications for some platforms (or a carrier that loses
+            # only some) must not keep the others from being polled.
+            until_poll_s = max(0.0, polled_at + self.poll_interval_s - loop.time())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=self.poll_interval_s)
-            woken = self.wake.is_set()
+                await asyncio.wait_for(self.wake.wait(), timeout=until_poll_s)
             self.wake.clear()
-            platforms = set(self.pending) if woken else set(self.feeds)
+            platforms = set(self.pending)
             self.pending.clear()
+            if loop.time() >= polled_at + self.poll_interval_s:
+                platforms |= set(self.feeds)
+                polled_at = loop.time()
             for platform_id in platforms:
                 try:
                     await self._fan_out(platform_id)

@@ -8,6 +8,11 @@ pass is logged and the next one runs.
 
 Delivery is at least once and unordered: a crash between an answer and its record sends the
 event again, and a retried event may arrive after later ones.
+
+Stopping (`stopping` set, when the app shuts down): the batch being sent is sent and its
+results recorded, no further batch is claimed, and the loop ends; so a graceful stop leaves
+nothing claimed. The app bounds the wait (`MPS_SHUTDOWN_GRACE_S`) and cancels beyond it,
+leaving what is still claimed to its lease.
 """
 
 from __future__ import annotations
@@ -64,11 +69,18 @@ async def hold(db: Database, claimed: list[Claimed], policy: DeliveryPolicy) -> 
 
 
 async def dispatch_once(
-    db: Database, *, client: httpx.AsyncClient, policy: DeliveryPolicy
+    db: Database,
+    *,
+    client: httpx.AsyncClient,
+    policy: DeliveryPolicy,
+    stopping: asyncio.Event | None = None,
 ) -> PassReport:
-    """One pass: enqueue what endpoints are owed, then send what is due, batch by batch."""
+    """One pass: enqueue what endpoints are owed, then send what is due, batch by batch (and
+    no further batch once `stopping` is set)."""
     report = PassReport(enqueued=await enqueue(db, policy=policy))
     for _ in range(policy.batches_per_pass_max):
+        if stopping is not None and stopping.is_set():
+            break
         claimed = await claim_due(db, policy=policy)
         holding = asyncio.create_task(hold(db, claimed, policy)) if claimed else None
         try:
@@ -93,23 +105,34 @@ async def dispatch_once(
     return report
 
 
-async def run_dispatcher(db: Database, *, policy: DeliveryPolicy) -> None:
-    """Deliver until cancelled; a failed pass is logged and the next one runs.
+async def _pause(stopping: asyncio.Event, interval_s: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), timeout=interval_s)
+
+
+async def run_dispatcher(
+    db: Database, *, policy: DeliveryPolicy, stopping: asyncio.Event | None = None
+) -> None:
+    """Deliver until `stopping` is set (the batch being sent is finished first) or until
+    cancelled; a failed pass is logged and the next one runs.
 
     The dispatcher opens a connection pool of its own on `db`'s database, so deliveries never
     wait for connections behind requests (nor requests behind deliveries). Its first pass comes
     one interval after the start, so a process that lives less than that opens nothing.
     """
-    await asyncio.sleep(policy.interval_s)
+    stopping = stopping or asyncio.Event()
+    await _pause(stopping, policy.interval_s)
+    if stopping.is_set():
+        return
     own = db.with_own_pools()
     try:
         async with new_client(policy) as client:
-            while True:
+            while not stopping.is_set():
                 try:
-                    await dispatch_once(own, client=client, policy=policy)
+                    await dispatch_once(own, client=client, policy=policy, stopping=stopping)
                 except Exception:
                     logger.exception("webhook dispatch pass failed")
-                await asyncio.sleep(policy.interval_s)
+                await _pause(stopping, policy.interval_s)
     finally:
         if own is not db:
             await own.dispose()

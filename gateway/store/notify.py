@@ -18,7 +18,10 @@ Carriers:
 - PostgreSQL LISTEN/NOTIFY, for several instances on one PostgreSQL without Redis;
 - in-process, for SQLite (one instance).
 
-Listeners reconnect on their own after a failure, with a bounded backoff.
+Listeners reconnect on their own after a failure, with a bounded backoff. A Redis listener
+pings a silent subscription and gives it up when Redis does not answer: a Redis that hangs is
+then a carrier that is down (`is_listening()` false, polling delivers), and stopping never
+waits on it.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ CREDENTIALS_CHANNEL = "mps_credentials"
 RECONNECT_DELAY_MAX_S = 10.0
 logger = logging.getLogger("gateway.notify")
 PUBLISH_TIMEOUT_S = 0.5  # a Redis publish not sent by then is given up (see RedisNotifications)
+HEARTBEAT_S = 5.0  # a Redis subscription silent this long is pinged...
+PONG_WAIT_S = 2.0  # ...and given up when it does not answer within this
+STOP_WAIT_S = 2.0  # how long stopping waits for a listener to end once cancelled
 SENDING_MAX = 1_000
 
 Listener = Callable[[uuid.UUID, int], None]
@@ -204,8 +210,11 @@ class _Reconnecting:
         await self.local.stop()
         if self.task is not None:
             self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+            # A listener stuck in a client library that does not honour the cancellation at
+            # once (a read on a connection to a Redis that hangs) is not waited for long.
+            done, _pending = await asyncio.wait({self.task}, timeout=STOP_WAIT_S)
+            if not done:
+                logger.warning("event notification listener still stopping; left behind")
 
 
 async def notify_in_transaction(
@@ -275,11 +284,15 @@ class PostgresNotifications(_Reconnecting):
 class RedisNotifications(_Reconnecting):
     """Redis pub/sub on one channel shared by every instance."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(
+        self, redis_url: str, *, heartbeat_s: float = HEARTBEAT_S, pong_wait_s: float = PONG_WAIT_S
+    ) -> None:
         super().__init__(LocalNotifications())
         import redis.asyncio as redis
 
         self.client = redis.Redis.from_url(redis_url)
+        self.heartbeat_s = heartbeat_s
+        self.pong_wait_s = pong_wait_s
         self.sending: set[asyncio.Task[None]] = set()
 
     async def publish(self, platform_id: uuid.UUID, sequence: int) -> None:
@@ -317,17 +330,30 @@ class RedisNotifications(_Reconnecting):
         # get_message, not the `listen()` async generator: a generator cancelled mid-read is
         # finalised later by the event loop, which then finds it still running. Subscribe
         # confirmations are read too: the credentials channel's says the listener now hears.
+        # A Redis that hangs must not hold the listener for ever (nor the shutdown, which waits
+        # for it): a silent connection is pinged every `heartbeat_s` and must answer within
+        # `pong_wait_s`, else it is given up and the listener reconnects (polling covers).
         pubsub = self.client.pubsub()
         try:
-            await pubsub.subscribe(CHANNEL, CREDENTIALS_CHANNEL)
+            async with asyncio.timeout(self.pong_wait_s):
+                await pubsub.subscribe(CHANNEL, CREDENTIALS_CHANNEL)
+            pinged = False
             while True:
-                message = await pubsub.get_message(timeout=None)
+                wait_s = self.pong_wait_s if pinged else self.heartbeat_s
+                message = await pubsub.get_message(timeout=wait_s)
                 if message is None:
+                    if pinged:
+                        raise ConnectionError(f"Redis did not answer within {wait_s} s")
+                    async with asyncio.timeout(self.pong_wait_s):
+                        await pubsub.ping()
+                    pinged = True
                     continue
+                pinged = False
                 self._dispatch(message, listener)
         finally:
             with contextlib.suppress(Exception):
-                await pubsub.aclose()
+                async with asyncio.timeout(self.pong_wait_s):
+                    await pubsub.aclose()
 
     def _dispatch(self, message: dict[str, Any], listener: Listener) -> None:
         channel = message.get("channel")

@@ -105,3 +105,39 @@ async def test_events_committed_while_a_long_replay_runs_follow_it_without_gap_o
         await hub.stop()
     sequences = [event.sequence for event in seen]
     assert sequences == list(range(1, 231))
+
+
+async def test_notifications_for_other_platforms_never_hold_back_the_poll(db: Database) -> None:
+    """Notifications for a busy platform wake the hub far more often than its poll interval;
+    a quiet platform whose notification was lost is still polled every interval."""
+    busy, quiet = await make_platform(db), await make_platform(db)
+    db.notifications = Silent()
+    hub = EventHub(db, queue_max=100, poll_interval_s=0.1)
+    await hub.start()
+
+    async def chatter() -> None:
+        while True:
+            hub.notice(busy.id, 10**9)  # past the busy feed's last sequence: wakes the hub
+            await asyncio.sleep(0.01)
+
+    busy_stream = stream_events(hub, platform_id=busy.id, after=None)
+    quiet_stream = stream_events(hub, platform_id=quiet.id, after=None)
+    busy_first = asyncio.ensure_future(anext(busy_stream))
+    quiet_first = asyncio.ensure_future(anext(quiet_stream))
+    noise = asyncio.create_task(chatter())
+    try:
+        for _ in range(500):  # bounded: both streams subscribed
+            if busy.id in hub.feeds and quiet.id in hub.feeds:
+                break
+            await asyncio.sleep(0.01)
+        user_id = await _create_user(db, quiet.id)  # its notification is lost
+        event = await asyncio.wait_for(quiet_first, 5)
+        assert event.object_id == user_id
+    finally:
+        noise.cancel()
+        busy_first.cancel()
+        await asyncio.gather(noise, busy_first, return_exceptions=True)
+        await busy_stream.aclose()
+        await quiet_stream.aclose()
+        await hub.stop()
+        db.notifications = LocalNotifications()

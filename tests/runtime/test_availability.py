@@ -28,12 +28,8 @@ from tests.conftest import (
     _drop_postgres_database,
 )
 from tests.processes import free_port, gateway_process
-
-CREATE_USER = """mutation ($key: String!) { createUser(input: {
-  idempotencyKey: $key, email: "ada@example.com", login: "ada", kind: NATURAL,
-  holder: {firstName: "Ada", lastName: "Lovelace", birthDate: "1990-01-01", nationality: "FR",
-    address: {line1: "1 rue", postalCode: "75001", city: "Paris", country: "FR"}}
-}) { __typename } }"""
+from tests.support.documents import CREATE_USER
+from tests.support.inputs import natural_person, user_input
 
 
 def _assert_unavailable(response: httpx.Response) -> dict[str, Any]:
@@ -118,7 +114,8 @@ async def test_a_database_that_stops_accepting_connections_mid_life(settings: Se
                     name,
                 )
                 _assert_unavailable(await http.post("/graphql", json=read, headers=headers))
-                write = {"query": CREATE_USER, "variables": {"key": uuid.uuid4().hex}}
+                input = user_input({"natural": natural_person()}, idempotencyKey=uuid.uuid4().hex)
+                write = {"query": CREATE_USER, "variables": {"input": input}}
                 _assert_unavailable(await http.post("/graphql", json=write, headers=headers))
                 assert (await http.get("/readyz")).status_code == 503
                 await admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')

@@ -39,6 +39,8 @@ class Receiver:
     fail_first: int = 0
     always_fail: bool = False
     port: int = 0
+    gate: asyncio.Event | None = None  # when given, each answer waits until it is set
+    held: int = 0  # requests that reached the gate
     requests: list[Received] = field(default_factory=list)
     accepted: dict[str, Any] = field(default_factory=dict)
     unverified: int = 0
@@ -62,6 +64,9 @@ class Receiver:
             self.unverified += 1
             return Response(status_code=400)
         webhook_id = request.headers["webhook-id"]
+        if self.gate is not None:  # a slow receiver
+            self.held += 1
+            await self.gate.wait()
         failing = self.always_fail or self.seen(webhook_id) < self.fail_first
         status = 500 if failing else 200
         self.requests.append(Received(webhook_id, status, payload))

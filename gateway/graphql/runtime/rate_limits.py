@@ -23,13 +23,12 @@ dependency; its Lua scripts make each hit atomic), so every instance draws on on
 without it, `MemoryStorage`, per process. A budget of 0 or None is off. When the storage fails,
 the request is let through and the failure logged: the limiter protects capacity and must not
 become the outage. A Redis that hangs (a frozen process, a saturated network) costs at most
-`REDIS_TIMEOUT_S` once: after any failure the limiter lets requests through without asking
-Redis for `BREAK_S` (a circuit breaker), then tries again.
+one short wait: after any failure the limiter lets requests through without asking Redis for
+a while (gateway.graphql.runtime.breaker), then tries again.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
@@ -42,11 +41,11 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
+from gateway.graphql.runtime.breaker import TIMEOUT_S, Breaker, Open
+
 logger = logging.getLogger("gateway.rate_limits")
 
 KEY_PREFIX = "mps-gateway:rate"
-REDIS_TIMEOUT_S = 0.25  # a hit is one round trip; a Redis slower than this is as good as down
-BREAK_S = 5.0  # after a failure, Redis is left alone this long (requests let through)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +77,8 @@ def _storage(redis_url: str | None, key_prefix: str) -> Storage:
     if redis_url is None:
         return MemoryStorage()
     options: dict[str, Any] = {
-        "socket_connect_timeout": REDIS_TIMEOUT_S,
-        "socket_timeout": REDIS_TIMEOUT_S,
+        "socket_connect_timeout": TIMEOUT_S,
+        "socket_timeout": TIMEOUT_S,
     }
     return RedisStorage(
         f"async+{redis_url}",
@@ -108,8 +107,13 @@ class RateLimits:
         self.failed_authentications = _item(
             policy.failed_authentications, policy.window_s, "failed-authentications"
         )
-        self.broken_until = 0.0  # monotonic time until which the storage is left alone
-        self.storage_calls = 0  # hits asked of the storage (tests count them)
+        # Requests are let through, without asking, while the storage is out of order.
+        self.breaker = Breaker("rate limit storage (requests let through)", logger)
+
+    @property
+    def storage_calls(self) -> int:
+        """Hits asked of the storage (tests count them)."""
+        return self.breaker.calls
 
     async def admit_request(self, credential: str, *, subscription: bool = False) -> Refusal | None:
         """Count one HTTP request of the credential (and a new subscription, for SSE)."""
@@ -133,29 +137,22 @@ class RateLimits:
             await bridge.storage.aclose()
 
     async def _hit(self, item: RateLimitItem | None, identity: str) -> Refusal | None:
-        if item is None or time.monotonic() < self.broken_until:
-            return None  # no budget, or the storage failed a moment ago: let through
-        self.storage_calls += 1
+        if item is None:
+            return None
+
+        async def ask() -> Refusal | None:
+            if await self.limiter.hit(item, identity):
+                return None
+            return await self._refusal(item, identity)
+
         try:
-            async with asyncio.timeout(REDIS_TIMEOUT_S):
-                if await self.limiter.hit(item, identity):
-                    return None
-                return await self._refusal(item, identity)
-        except (StorageError, TimeoutError) as error:
-            self.broken_until = time.monotonic() + BREAK_S
-            _storage_failed(error)
+            return await self.breaker.call(ask, (StorageError,))
+        except Open:  # the storage failed, now or a moment ago: let through
             return None
 
     async def _refusal(self, item: RateLimitItem, identity: str) -> Refusal:
         stats = await self.limiter.get_window_stats(item, identity)
         return Refusal(retry_after_s=max(1, math.ceil(stats.reset_time - time.time())))
-
-
-def _storage_failed(error: StorageError | TimeoutError) -> None:
-    cause = error.storage_error if isinstance(error, StorageError) else error
-    logger.warning(
-        "rate limit storage unavailable, requests let through for %.0f s: %r", BREAK_S, cause
-    )
 
 
 def rate_limited_error(refusal: Refusal) -> GraphQLFormattedError:
