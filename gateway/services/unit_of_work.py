@@ -33,7 +33,6 @@ from gateway.store.column_types import utcnow
 from gateway.store.engine import Database, Session
 from gateway.store.journal_tables import IDEMPOTENCY_KEY_LENGTH_MAX, Event
 from gateway.store.ledger_tables import LedgerEntry
-from gateway.store.notify import notify_in_transaction
 from gateway.store.tables import Model
 
 M = TypeVar("M", bound=Model)
@@ -137,16 +136,17 @@ class Tx:
         return entry
 
     async def flush_events(self) -> None:
+        """Write the work's changes, then number the events and insert them; the numbering
+        statement also queues the log's NOTIFY on PostgreSQL (gateway.store.events)."""
         if not self.events:
             return
+        await self.session.flush()  # a no-op for work done in statements (no objects added)
         first = await event_log.reserve_event_sequences(
             self.session, platform_id=self.platform_id, count=len(self.events)
         )
         for offset, event in enumerate(self.events):
             event.sequence = first + offset
-        event_log.add_events(self.session, self.events)
-        await self.session.flush()
-        await notify_in_transaction(self.session, self.platform_id, self.events[-1].sequence)
+        await event_log.add_events(self.session, self.events)
 
 
 def input_payload(value: Any) -> dict[str, Any]:
