@@ -34,9 +34,9 @@ def dialect_of(session: AsyncSession) -> str:
 
 async def insert_rows(session: AsyncSession, model: Any, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert `rows` (dicts of columns of `model`'s table, the same keys in each) in one
-    statement: a single-row INSERT built once per shape, whose RETURNING makes SQLAlchemy send
-    many rows as one multi-row INSERT ("insertmanyvalues"; a multi-row INSERT built as such
-    would be compiled again on every call: SQLAlchemy does not cache them)."""
+    statement (per 1,000 rows): a single-row INSERT built once per shape, whose RETURNING makes
+    SQLAlchemy send many rows as one multi-row INSERT ("insertmanyvalues"; a multi-row INSERT
+    built as such would be compiled again on every call: SQLAlchemy does not cache those)."""
     if not rows:
         return
     parameters = [{f"p_{name}": value for name, value in row.items()} for row in rows]
