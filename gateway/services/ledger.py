@@ -141,6 +141,27 @@ def check_currency_in(allowed: list[str], currency: str, path: str) -> None:
         checks.done()
 
 
+async def lock_movement_accounts(
+    tx: Tx, id_texts: list[str], currency: str
+) -> dict[uuid.UUID, Any]:
+    """The accounts named (the well-formed ids of the platform's accounts, row-locked in id
+    order, with their users' statuses; gateway.store.accounts), once the movement's `currency`
+    is known to be one of the platform's (ValidationFailed on amount.currency first, as ever).
+    Nothing is locked when an id is malformed: the movement is NotFound then."""
+    ids = [key for key in map(parse_id, id_texts) if key is not None]
+    locked: dict[uuid.UUID, Any] = {}
+    if len(ids) == len(id_texts):
+        locked = await account_rows.lock_accounts_with_owners(
+            tx.session, platform_id=tx.platform_id, ids=ids
+        )
+    if locked:
+        allowed = next(iter(locked.values())).allowed_currencies
+    else:
+        allowed = await account_rows.allowed_currencies(tx.session, platform_id=tx.platform_id)
+    check_currency_in(allowed, currency, "amount.currency")
+    return locked
+
+
 def _check_transfer(new: NewTransfer) -> None:
     checks = Checks()
     check_amount(checks, "amount.amount", new.amount)
@@ -176,20 +197,12 @@ async def create_transfer(
 
 
 async def _checked_accounts(tx: Tx, new: NewTransfer) -> tuple[Any, Any]:
-    """The two accounts (locked rows, gateway.store.transfers) once every rule holds; the rules
+    """The two accounts (locked rows, gateway.store.accounts) once every rule holds; the rules
     in the order they always had, so the same rejection wins: the platform's currencies, the
     ids, the accounts found, their currencies, their and their users' statuses, the funds."""
-    parsed = parse_id(new.debited_account_id), parse_id(new.credited_account_id)
-    locked: dict[uuid.UUID, Any] = {}
-    if parsed[0] is not None and parsed[1] is not None:
-        locked = await transfer_rows.lock_transfer_accounts(
-            tx.session, platform_id=tx.platform_id, debited_id=parsed[0], credited_id=parsed[1]
-        )
-    if locked:
-        allowed = next(iter(locked.values())).allowed_currencies
-    else:
-        allowed = await transfer_rows.allowed_currencies(tx.session, platform_id=tx.platform_id)
-    check_currency_in(allowed, new.currency, "amount.currency")
+    locked = await lock_movement_accounts(
+        tx, [new.debited_account_id, new.credited_account_id], new.currency
+    )
     debited_id = object_id(new.debited_account_id, "debited account")
     credited_id = object_id(new.credited_account_id, "credited account")
     debited = locked.get(debited_id)

@@ -1,9 +1,9 @@
 """A transfer's statements (gateway.services.ledger.create_transfer), run as SQL: built once,
 with bound parameters, and no unit of work (no objects, no flush).
 
-- `lock_transfer_accounts`: the two accounts, row-locked in id order on PostgreSQL (SQLite's
-  BEGIN IMMEDIATE serialises writers already), each with its user's status and the
-  platform's allowed currencies: everything the transfer's checks read, in one statement;
+- `accounts.lock_accounts_with_owners`: the two accounts, row-locked in id order on
+  PostgreSQL (SQLite's BEGIN IMMEDIATE serialises writers already), each with its user's
+  status and the platform's allowed currencies: everything the checks read, in one statement;
 - `move_transfer_balances`: both balances in one UPDATE, guarded as `accounts.move_balance`
   guards one (never below zero; with the pay-outs in flight never above MINOR_UNITS_MAX);
 - `insert_ledger_entries` and `insert_transfer`: one INSERT each (the entries in one
@@ -27,71 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.domain.money import MINOR_UNITS_MAX
 from gateway.store.ledger_tables import LedgerEntry, Transfer
 from gateway.store.statements import bind, insert_rows
-from gateway.store.tables import Account, Platform, User
+from gateway.store.tables import Account
 
 
 class BalanceGuardRefused(RuntimeError):
     """The database refused a balance the service's checks allowed on the locked rows: the
     transfer's transaction must end without a trace (it is rolled back whole)."""
-
-
-async def lock_transfer_accounts(
-    session: AsyncSession, *, platform_id: uuid.UUID, debited_id: uuid.UUID, credited_id: uuid.UUID
-) -> dict[uuid.UUID, Any]:
-    """The accounts of the platform among the two (row-locked, in id order), by id: each row
-    has the account's `id`, `user_id`, `currency`, `status`, `balance` and `reserved`, its
-    user's status (`user_status`) and the platform's `allowed_currencies`."""
-    parameters = {
-        "p_platform_id": platform_id,
-        "p_debited": debited_id,
-        "p_credited": credited_id,
-    }
-    rows = (await session.execute(_lock_transfer_accounts(), parameters)).all()
-    return {row.id: row for row in rows}
-
-
-@functools.cache
-def _lock_transfer_accounts() -> Any:
-    account: Any = Account.__table__  # type: ignore[attr-defined]
-    user: Any = User.__table__  # type: ignore[attr-defined]
-    platform: Any = Platform.__table__  # type: ignore[attr-defined]
-    owner = (user.c.platform_id == account.c.platform_id) & (user.c.id == account.c.user_id)
-    return (
-        sa.select(
-            account.c.id,
-            account.c.user_id,
-            account.c.currency,
-            account.c.status,
-            account.c.balance,
-            account.c.reserved,
-            user.c.status.label("user_status"),
-            platform.c.allowed_currencies,
-        )
-        .select_from(
-            account.join(user, owner).join(platform, platform.c.id == account.c.platform_id)
-        )
-        .where(
-            account.c.platform_id == bind(Account, "platform_id"),
-            account.c.id.in_([bind(Account, "id", "debited"), bind(Account, "id", "credited")]),
-        )
-        .order_by(account.c.id)
-        .with_for_update(of=account)
-    )
-
-
-async def allowed_currencies(session: AsyncSession, *, platform_id: uuid.UUID) -> list[str]:
-    """The platform's currencies, when `lock_transfer_accounts` found no account to bring them."""
-    found = await session.execute(_allowed_currencies(), {"p_platform_id": platform_id})
-    currencies: list[str] = found.scalar_one()
-    return currencies
-
-
-@functools.cache
-def _allowed_currencies() -> Any:
-    platform: Any = Platform.__table__  # type: ignore[attr-defined]
-    return sa.select(platform.c.allowed_currencies).where(
-        platform.c.id == bind(Platform, "id", "platform_id")
-    )
 
 
 async def move_transfer_balances(
