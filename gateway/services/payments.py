@@ -44,15 +44,18 @@ from gateway.services import fees
 from gateway.services.ledger import (
     check_can_move_money,
     check_currency_allowed,
+    check_statuses_move_money,
+    lock_movement_accounts,
     post,
     post_settlement,
     users_of,
 )
-from gateway.services.lookups import find
+from gateway.services.lookups import find, object_id
 from gateway.services.unit_of_work import Outcome, Tx, input_payload, perform
 from gateway.store import accounts as account_rows
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import BankAccount, DirectDebitMandate, PayIn, PayOut
+from gateway.store.statements import insert_row
 from gateway.store.tables import Account, User
 
 _WIRE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -174,26 +177,22 @@ async def create_pay_in(db: Database, *, platform_id: uuid.UUID, new: NewPayIn) 
     _check_pay_in(new)
 
     async def work(tx: Tx) -> PayIn:
-        await check_currency_allowed(tx, new.currency, "amount.currency")
-        account = await find(
-            tx.session,
-            Account,
-            platform_id=tx.platform_id,
-            id_text=new.credited_account_id,
-            what="credited account",
-            lock=True,  # a user being closed meanwhile either sees this pay-in or refuses it
-        )
+        # As statements (see services/ledger.py's transfers): every rule is checked on the
+        # locked account before the pay-in is written, its only write.
+        locked = await lock_movement_accounts(tx, [new.credited_account_id], new.currency)
+        account = locked.get(object_id(new.credited_account_id, "credited account"))
+        if account is None:
+            raise NotFound(f"No credited account with id {new.credited_account_id[:64]!r}.")
         if new.currency != account.currency:
             raise CurrencyMismatch(f"The account holds {account.currency}, not {new.currency}.")
         fees.check_fee_currency(new.fee_currency, new.currency)
-        owners = await users_of(tx, [account])
-        check_can_move_money(account, owners[account.user_id], "credited")
+        check_statuses_move_money(account.status, account.user_status, "credited")
         mandate = None
         if new.method is PayInMethod.DIRECT_DEBIT:
             assert new.mandate_id is not None
             mandate = await _active_mandate(tx, new.mandate_id, account)
         pay_in = PayIn(
-            id=new_id(),
+            id=tx.object_id,
             platform_id=tx.platform_id,
             credited_account_id=account.id,
             amount=new.amount,
@@ -204,8 +203,7 @@ async def create_pay_in(db: Database, *, platform_id: uuid.UUID, new: NewPayIn) 
             wire_reference=wire_reference() if new.method is PayInMethod.BANK_WIRE else None,
             status=PayInStatus.CREATED,
         )
-        tx.session.add(pay_in)
-        await tx.session.flush()
+        await insert_row(tx.session, pay_in)
         tx.emit(EventType.PAY_IN_CREATED, pay_in, user_id=account.user_id, status=pay_in.status)
         return pay_in
 
@@ -217,6 +215,7 @@ async def create_pay_in(db: Database, *, platform_id: uuid.UUID, new: NewPayIn) 
         payload=fees.payload_of(new),
         model=PayIn,
         work=work,
+        checks_first=True,
     )
 
 

@@ -14,6 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.store.records import row_values
+
 # The guarded UPDATEs of the store change rows the session may hold; the callers set what they
 # read back (set_committed_value) or read it with SQL, so the ORM need not find and refresh the
 # matching objects in Python on every statement.
@@ -48,3 +50,9 @@ def _insert_row(model: Any, names: tuple[str, ...]) -> Any:
     table = model.__table__
     values = {name: bind(model, name) for name in names}
     return sa.insert(table).values(values).returning(table.c.id)
+
+
+async def insert_row(session: AsyncSession, row: Any) -> None:
+    """Insert a model's object as a row, in one statement built once (the object stays out of
+    the session: no unit of work)."""
+    await insert_rows(session, type(row), [row_values(row)])
