@@ -263,7 +263,7 @@ async def _write_transfer(tx: Tx, new: NewTransfer, debited: Any, credited: Any)
         now=now,
     )
     entries = [
-        _entry_row(
+        entry_row(
             tx,
             where={"account_id": debited.id},
             currency=new.currency,
@@ -273,7 +273,7 @@ async def _write_transfer(tx: Tx, new: NewTransfer, debited: Any, credited: Any)
             operation=transfer,
             now=now,
         ),
-        _entry_row(
+        entry_row(
             tx,
             where={"account_id": credited.id},
             currency=new.currency,
@@ -289,7 +289,7 @@ async def _write_transfer(tx: Tx, new: NewTransfer, debited: Any, credited: Any)
             tx.session, platform_id=tx.platform_id, currency=new.currency, fee=fee, now=now
         )
         entries.append(
-            _entry_row(
+            entry_row(
                 tx,
                 where={"fee_account_id": fee_account_id},
                 currency=new.currency,
@@ -312,7 +312,7 @@ async def _write_transfer(tx: Tx, new: NewTransfer, debited: Any, credited: Any)
     return transfer
 
 
-def _entry_row(
+def entry_row(
     tx: Tx,
     *,
     where: dict[str, uuid.UUID],

@@ -8,6 +8,7 @@ close then). Every function works inside the caller's transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import uuid
 from collections.abc import Sequence
@@ -26,6 +27,11 @@ from gateway.store.column_types import utcnow
 from gateway.store.ledger_tables import PayIn, PayOut, Refund, SettlementAccount
 from gateway.store.statements import UNSYNCED, bind, dialect_of
 from gateway.store.tables import Account, Platform, User
+
+
+class BalanceGuardRefused(RuntimeError):
+    """The database refused a balance that the service's checks allowed on the locked rows:
+    the movement's transaction must end without a trace (it is rolled back whole)."""
 
 
 async def lock_accounts(
@@ -137,6 +143,64 @@ def _move_balance() -> Any:
         .values(balance=col(Account.balance) + delta, updated_at=bind(Account, "updated_at", "now"))
         .returning(col(Account.balance))
     )
+
+
+async def debit_for_pay_out(
+    session: AsyncSession, *, account_id: uuid.UUID, amount: int, now: dt.datetime
+) -> int | None:
+    """Take `amount` out of the balance into `reserved` (a pay-out in flight, which may come
+    back), unless the balance would go below zero: the new balance, or None (nothing changed).
+    One guarded UPDATE: `move_balance` and `move_reserved` at once."""
+    parameters = {"p_account_id": account_id, "p_amount": amount, "p_now": now}
+    moved = await session.execute(_debit_for_pay_out(), parameters)
+    balance: int | None = moved.scalar_one_or_none()
+    return balance
+
+
+@functools.cache
+def _debit_for_pay_out() -> Any:
+    account: Any = Account.__table__  # type: ignore[attr-defined]
+    amount = bind(Account, "balance", "amount")
+    return (
+        sa.update(account)
+        .where(account.c.id == bind(Account, "id", "account_id"), account.c.balance - amount >= 0)
+        .values(
+            balance=account.c.balance - amount,
+            reserved=account.c.reserved + amount,
+            updated_at=bind(Account, "updated_at", "now"),
+        )
+        .returning(account.c.balance)
+    )
+
+
+async def move_settlement_account(
+    session: AsyncSession, *, platform_id: uuid.UUID, currency: str, delta: int, now: dt.datetime
+) -> tuple[uuid.UUID, int]:
+    """Add `delta` to the platform's settlement account for `currency`, created on first use,
+    in one statement (an upsert, which row-locks it); its id and new balance."""
+    parameters = {
+        "p_id": new_id(),
+        "p_platform_id": platform_id,
+        "p_currency": currency,
+        "p_balance": delta,
+        "p_created_at": now,
+    }
+    moved = await session.execute(_move_settlement_account(dialect_of(session)), parameters)
+    settlement_account_id, balance = moved.one()
+    return settlement_account_id, balance
+
+
+@functools.cache
+def _move_settlement_account(dialect_name: str) -> Any:
+    table: Any = SettlementAccount.__table__  # type: ignore[attr-defined]
+    dialect: Any = postgresql if dialect_name == "postgresql" else sqlite
+    columns = ("id", "platform_id", "currency", "balance", "created_at")
+    values = {name: bind(SettlementAccount, name) for name in columns}
+    statement = dialect.insert(table).values(values)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.platform_id, table.c.currency],
+        set_={"balance": table.c.balance + statement.excluded.balance},
+    ).returning(table.c.id, table.c.balance)
 
 
 async def move_reserved(session: AsyncSession, *, account_id: uuid.UUID, delta: int) -> None:

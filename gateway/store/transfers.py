@@ -25,14 +25,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.domain.money import MINOR_UNITS_MAX
+from gateway.store.accounts import BalanceGuardRefused
 from gateway.store.ledger_tables import LedgerEntry, Transfer
 from gateway.store.statements import bind, insert_rows
 from gateway.store.tables import Account
-
-
-class BalanceGuardRefused(RuntimeError):
-    """The database refused a balance the service's checks allowed on the locked rows: the
-    transfer's transaction must end without a trace (it is rolled back whole)."""
 
 
 async def move_transfer_balances(

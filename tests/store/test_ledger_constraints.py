@@ -14,11 +14,12 @@ from sqlmodel import col
 from gateway.domain.enums import EntryKind, TransferStatus
 from gateway.domain.ids import new_id
 from gateway.domain.money import MINOR_UNITS_MAX
+from gateway.store.accounts import BalanceGuardRefused
 from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import FeeAccount, LedgerEntry, Transfer, TransferReversal
 from gateway.store.tables import Account
-from gateway.store.transfers import BalanceGuardRefused, move_transfer_balances
+from gateway.store.transfers import move_transfer_balances
 from tests.conftest import make_platform
 
 

@@ -1,14 +1,19 @@
-"""What a new pay-in costs in SQL statements, over HTTP through the app, on either store.
+"""What a new pay-in or pay-out costs in SQL statements, over HTTP through the app, on either
+store.
 
-Its transaction is BEGIN, five statements and COMMIT: the key's claim (naming the pay-in
+A pay-in's transaction is BEGIN, five statements and COMMIT: the key's claim (naming the pay-in
 already), the account locked with its user's status and the platform's currencies, the pay-in,
 the event's number (with the NOTIFY on PostgreSQL) and the event; a direct debit adds the read
-of its mandate. No savepoint: every rule is checked before the pay-in is written.
+of its mandate. A pay-out's is BEGIN, nine statements and COMMIT: the claim, the locked
+account, the bank account, the debit (into the reserve), the settlement account's leg (an
+upsert), the entries, the pay-out, the event's number and the event; a fee adds its account's
+upsert. No savepoint: every rule is checked before the first write.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -16,8 +21,9 @@ import pytest
 from gateway.store.engine import Database
 from tests.conftest import PlatformHandle
 from tests.support import StatementCounter
+from tests.support.accounts import add_bank_account, read_account
 from tests.support.calls import mutate, rejected, success
-from tests.support.inputs import wire_input
+from tests.support.inputs import money, pay_out_input, wire_input
 from tests.support.payments import Funded, active_mandate, funded_account
 
 CREATE_PAY_IN = """
@@ -29,7 +35,17 @@ mutation ($input: CreatePayInInput!) {
   }
 }
 """
+CREATE_PAY_OUT = """
+mutation ($input: CreatePayOutInput!) {
+  createPayOut(input: $input) {
+    __typename
+    ... on CreatePayOutSuccess { idempotentReplay payOut { id status fee { amount } } }
+    ... on Rejection { code message }
+  }
+}
+"""
 PAY_IN_STATEMENTS = 5
+PAY_OUT_STATEMENTS = 9
 
 
 @pytest.fixture
@@ -93,3 +109,30 @@ async def test_a_rejected_pay_in_costs_the_claim_the_locked_read_and_the_claims_
         "UPDATE",
     ]
     assert writes.transactions == ["BEGIN", "COMMIT"]
+
+
+@pytest.mark.parametrize("fee", [None, 25])
+async def test_a_pay_out_is_begin_nine_statements_and_commit_and_a_fee_adds_one(
+    client: httpx.AsyncClient,
+    sandbox: PlatformHandle,
+    pair: tuple[Funded, Funded],
+    writes: StatementCounter,
+    fee: int | None,
+) -> None:
+    payer, _ = pair
+    bank_account_id = await add_bank_account(client, sandbox, payer.user_id)
+    extra: dict[str, Any] = {} if fee is None else {"fee": money(fee)}
+    warm = pay_out_input(payer.account_id, bank_account_id, 100, **extra)
+    success(await mutate(client, sandbox, CREATE_PAY_OUT, warm), "CreatePayOutSuccess")
+    input = pay_out_input(payer.account_id, bank_account_id, 300, **extra)
+    writes.start()
+    payload = await mutate(client, sandbox, CREATE_PAY_OUT, input)
+    writes.stop()
+
+    pay_out = success(payload, "CreatePayOutSuccess")["payOut"]
+    assert (pay_out["status"], pay_out["fee"]["amount"]) == ("CREATED", fee or 0)
+    assert (await read_account(client, sandbox, payer.account_id))["balance"]["amount"] == 600
+    expected = PAY_OUT_STATEMENTS + (fee is not None)
+    assert len(writes.statements) == expected, writes.statements
+    assert writes.transactions == ["BEGIN", "COMMIT"]
+    assert not [sql for sql in writes.statements if "SAVEPOINT" in sql.upper()]
