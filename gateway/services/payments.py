@@ -178,7 +178,8 @@ async def create_pay_in(db: Database, *, platform_id: uuid.UUID, new: NewPayIn) 
 
     async def work(tx: Tx) -> PayIn:
         # As statements (see services/ledger.py's transfers): every rule is checked on the
-        # locked account before the pay-in is written, its only write.
+        # locked account before the pay-in is written, its only write. The lock: a user being
+        # closed meanwhile either sees this pay-in or refuses it.
         locked = await lock_movement_accounts(tx, [new.credited_account_id], new.currency)
         account = locked.get(object_id(new.credited_account_id, "credited account"))
         if account is None:
