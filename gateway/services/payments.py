@@ -25,6 +25,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from gateway.domain.enums import (
     AccountStatus,
@@ -37,22 +38,24 @@ from gateway.domain.enums import (
     UserStatus,
     ValidationStatus,
 )
-from gateway.domain.errors import CurrencyMismatch, InvalidState, NotFound
+from gateway.domain.errors import CurrencyMismatch, InsufficientFunds, InvalidState, NotFound
 from gateway.domain.ids import new_id
 from gateway.domain.inputs import Checks, check_amount
+from gateway.domain.money import Money
 from gateway.services import fees
 from gateway.services.ledger import (
-    check_can_move_money,
-    check_currency_allowed,
-    post,
-    post_settlement,
-    users_of,
+    check_statuses_move_money,
+    entry_row,
+    lock_movement_accounts,
 )
-from gateway.services.lookups import find
+from gateway.services.lookups import find, object_id
 from gateway.services.unit_of_work import Outcome, Tx, input_payload, perform
 from gateway.store import accounts as account_rows
+from gateway.store import fees as fee_rows
+from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
-from gateway.store.ledger_tables import BankAccount, DirectDebitMandate, PayIn, PayOut
+from gateway.store.ledger_tables import BankAccount, DirectDebitMandate, LedgerEntry, PayIn, PayOut
+from gateway.store.statements import insert_row, insert_rows
 from gateway.store.tables import Account, User
 
 _WIRE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -174,26 +177,23 @@ async def create_pay_in(db: Database, *, platform_id: uuid.UUID, new: NewPayIn) 
     _check_pay_in(new)
 
     async def work(tx: Tx) -> PayIn:
-        await check_currency_allowed(tx, new.currency, "amount.currency")
-        account = await find(
-            tx.session,
-            Account,
-            platform_id=tx.platform_id,
-            id_text=new.credited_account_id,
-            what="credited account",
-            lock=True,  # a user being closed meanwhile either sees this pay-in or refuses it
-        )
+        # As statements (see services/ledger.py's transfers): every rule is checked on the
+        # locked account before the pay-in is written, its only write. The lock: a user being
+        # closed meanwhile either sees this pay-in or refuses it.
+        locked = await lock_movement_accounts(tx, [new.credited_account_id], new.currency)
+        account = locked.get(object_id(new.credited_account_id, "credited account"))
+        if account is None:
+            raise NotFound(f"No credited account with id {new.credited_account_id[:64]!r}.")
         if new.currency != account.currency:
             raise CurrencyMismatch(f"The account holds {account.currency}, not {new.currency}.")
         fees.check_fee_currency(new.fee_currency, new.currency)
-        owners = await users_of(tx, [account])
-        check_can_move_money(account, owners[account.user_id], "credited")
+        check_statuses_move_money(account.status, account.user_status, "credited")
         mandate = None
         if new.method is PayInMethod.DIRECT_DEBIT:
             assert new.mandate_id is not None
             mandate = await _active_mandate(tx, new.mandate_id, account)
         pay_in = PayIn(
-            id=new_id(),
+            id=tx.object_id,
             platform_id=tx.platform_id,
             credited_account_id=account.id,
             amount=new.amount,
@@ -204,8 +204,7 @@ async def create_pay_in(db: Database, *, platform_id: uuid.UUID, new: NewPayIn) 
             wire_reference=wire_reference() if new.method is PayInMethod.BANK_WIRE else None,
             status=PayInStatus.CREATED,
         )
-        tx.session.add(pay_in)
-        await tx.session.flush()
+        await insert_row(tx.session, pay_in)
         tx.emit(EventType.PAY_IN_CREATED, pay_in, user_id=account.user_id, status=pay_in.status)
         return pay_in
 
@@ -217,6 +216,7 @@ async def create_pay_in(db: Database, *, platform_id: uuid.UUID, new: NewPayIn) 
         payload=fees.payload_of(new),
         model=PayIn,
         work=work,
+        checks_first=True,
     )
 
 
@@ -235,55 +235,10 @@ async def create_pay_out(
     _check_pay_out(new)
 
     async def work(tx: Tx) -> PayOut:
-        await check_currency_allowed(tx, new.currency, "amount.currency")
-        account = await find(
-            tx.session,
-            Account,
-            platform_id=tx.platform_id,
-            id_text=new.debited_account_id,
-            what="debited account",
-            lock=True,
-        )
-        bank_account = await find(
-            tx.session,
-            BankAccount,
-            platform_id=tx.platform_id,
-            id_text=new.bank_account_id,
-            what="bank account",
-        )
-        if bank_account.user_id != account.user_id:
-            raise NotFound(f"No bank account {new.bank_account_id!r} for the account's user.")
-        if new.currency != account.currency:
-            raise CurrencyMismatch(f"The account holds {account.currency}, not {new.currency}.")
-        fees.check_fee_currency(new.fee_currency, new.currency)
-        user = (await users_of(tx, [account]))[account.user_id]
-        check_can_move_money(account, user, "debited")
-        if user.validation_status is not ValidationStatus.VALIDATED:
-            raise InvalidState("Pay-outs need a VALIDATED user.")
-        if account.status is not AccountStatus.VALIDATED:
-            raise InvalidState("Pay-outs need a VALIDATED account.")
-        pay_out = PayOut(
-            id=new_id(),
-            platform_id=tx.platform_id,
-            debited_account_id=account.id,
-            bank_account_id=bank_account.id,
-            amount=new.amount,
-            currency=new.currency,
-            fee=new.fee or 0,
-            label=(new.label or "").strip() or None,
-            status=PayOutStatus.CREATED,
-        )
-        await post(tx, account, delta=-new.amount, kind=EntryKind.PAY_OUT, operation=pay_out)
-        await account_rows.move_reserved(tx.session, account_id=account.id, delta=new.amount)
-        sent = new.amount - pay_out.fee
-        await post_settlement(
-            tx, currency=new.currency, delta=sent, kind=EntryKind.PAY_OUT, operation=pay_out
-        )
-        await fees.collect(tx, currency=new.currency, fee=pay_out.fee, operation=pay_out)
-        tx.session.add(pay_out)
-        await tx.session.flush()
-        tx.emit(EventType.PAY_OUT_CREATED, pay_out, user_id=account.user_id, status=pay_out.status)
-        return pay_out
+        # As statements (see services/ledger.py's transfers): every rule is checked on the
+        # locked account before the first write.
+        account = await _checked_pay_out_account(tx, new)
+        return await _write_pay_out(tx, new, account)
 
     return await perform(
         db,
@@ -293,4 +248,95 @@ async def create_pay_out(
         payload=fees.payload_of(new),
         model=PayOut,
         work=work,
+        checks_first=True,
     )
+
+
+async def _checked_pay_out_account(tx: Tx, new: NewPayOut) -> tuple[Any, BankAccount]:
+    """The debited account (a locked row, gateway.store.accounts) and the bank account, once
+    every rule holds, in the order they always had (so the same rejection wins)."""
+    locked = await lock_movement_accounts(tx, [new.debited_account_id], new.currency)
+    account = locked.get(object_id(new.debited_account_id, "debited account"))
+    if account is None:
+        raise NotFound(f"No debited account with id {new.debited_account_id[:64]!r}.")
+    bank_account = await find(
+        tx.session,
+        BankAccount,
+        platform_id=tx.platform_id,
+        id_text=new.bank_account_id,
+        what="bank account",
+    )
+    if bank_account.user_id != account.user_id:
+        raise NotFound(f"No bank account {new.bank_account_id!r} for the account's user.")
+    if new.currency != account.currency:
+        raise CurrencyMismatch(f"The account holds {account.currency}, not {new.currency}.")
+    fees.check_fee_currency(new.fee_currency, new.currency)
+    check_statuses_move_money(account.status, account.user_status, "debited")
+    if account.validation_status is not ValidationStatus.VALIDATED:
+        raise InvalidState("Pay-outs need a VALIDATED user.")
+    if account.status is not AccountStatus.VALIDATED:
+        raise InvalidState("Pay-outs need a VALIDATED account.")
+    if account.balance < new.amount:
+        raise InsufficientFunds(
+            "The account's balance does not cover this amount.",
+            available=Money(account.balance, account.currency),
+        )
+    return account, bank_account
+
+
+async def _write_pay_out(tx: Tx, new: NewPayOut, checked: tuple[Any, BankAccount]) -> PayOut:
+    """The debit (into `reserved`), the settlement leg, the fee, the pay-out and its event: no
+    rejection from here on."""
+    account, bank_account = checked
+    now = utcnow()
+    fee = new.fee or 0
+    pay_out = PayOut(
+        id=tx.object_id,
+        platform_id=tx.platform_id,
+        debited_account_id=account.id,
+        bank_account_id=bank_account.id,
+        amount=new.amount,
+        currency=new.currency,
+        fee=fee,
+        label=(new.label or "").strip() or None,
+        status=PayOutStatus.CREATED,
+        created_at=now,
+        updated_at=now,
+    )
+    balance = await account_rows.debit_for_pay_out(
+        tx.session, account_id=account.id, amount=new.amount, now=now
+    )
+    if balance is None:
+        raise account_rows.BalanceGuardRefused(
+            "the database refused a pay-out's debit that was checked"
+        )
+    sent = new.amount - fee
+    settlement_id, settlement_balance = await account_rows.move_settlement_account(
+        tx.session, platform_id=tx.platform_id, currency=new.currency, delta=sent, now=now
+    )
+    legs = [
+        ({"account_id": account.id}, EntryKind.PAY_OUT, -new.amount, balance),
+        ({"settlement_account_id": settlement_id}, EntryKind.PAY_OUT, sent, settlement_balance),
+    ]
+    if fee:
+        fee_account_id, fee_balance = await fee_rows.credit_fee_account(
+            tx.session, platform_id=tx.platform_id, currency=new.currency, fee=fee, now=now
+        )
+        legs.append(({"fee_account_id": fee_account_id}, EntryKind.FEE, fee, fee_balance))
+    entries = [
+        entry_row(
+            tx,
+            where=where,
+            currency=new.currency,
+            kind=kind,
+            delta=delta,
+            balance_after=after,
+            operation=pay_out,
+            now=now,
+        )
+        for where, kind, delta, after in legs
+    ]
+    await insert_rows(tx.session, LedgerEntry, entries)
+    await insert_row(tx.session, pay_out)
+    tx.emit(EventType.PAY_OUT_CREATED, pay_out, user_id=account.user_id, status=pay_out.status)
+    return pay_out

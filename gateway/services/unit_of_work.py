@@ -5,7 +5,9 @@ transient database failure), appends the events the work recorded with the platf
 sequence numbers, and honours the client's idempotency key:
 
 - a new key is claimed in the same transaction, and settled with the outcome: the id of the
-  object created, or the business rejection met (kept, so a replay meets it again);
+  object created, or the business rejection met (kept, so a replay meets it again). The claim
+  names `Tx.object_id` already: a work that gives that id to the object it creates needs no
+  settling when it succeeds;
 - a known key with the same input replays: the object as it is now, `replay=True`, no effect;
 - a known key with another input is an `IdempotencyConflict`;
 - a `ValidationFailed` rejection keeps nothing, not even the key, so a corrected request can
@@ -14,10 +16,12 @@ sequence numbers, and honours the client's idempotency key:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -33,7 +37,6 @@ from gateway.store.column_types import utcnow
 from gateway.store.engine import Database, Session
 from gateway.store.journal_tables import IDEMPOTENCY_KEY_LENGTH_MAX, Event
 from gateway.store.ledger_tables import LedgerEntry
-from gateway.store.notify import notify_in_transaction
 from gateway.store.tables import Model
 
 M = TypeVar("M", bound=Model)
@@ -48,6 +51,9 @@ class Tx:
     platform_id: uuid.UUID
     events: list[Event] = field(default_factory=list)
     actor: Actor = field(default_factory=current_actor)  # who the changes are recorded under
+    # The id for the object the work creates, if it creates one: the idempotency key is claimed
+    # naming it already, so a work that uses it leaves nothing to settle when it succeeds.
+    object_id: uuid.UUID = field(default_factory=new_id)
 
     @property
     def actor_columns(self) -> dict[str, Any]:
@@ -137,16 +143,17 @@ class Tx:
         return entry
 
     async def flush_events(self) -> None:
+        """Write the work's changes, then number the events and insert them; the numbering
+        statement also queues the log's NOTIFY on PostgreSQL (gateway.store.events)."""
         if not self.events:
             return
+        await self.session.flush()  # a no-op for work done in statements (no objects added)
         first = await event_log.reserve_event_sequences(
             self.session, platform_id=self.platform_id, count=len(self.events)
         )
         for offset, event in enumerate(self.events):
             event.sequence = first + offset
-        event_log.add_events(self.session, self.events)
-        await self.session.flush()
-        await notify_in_transaction(self.session, self.platform_id, self.events[-1].sequence)
+        await event_log.add_events(self.session, self.events)
 
 
 def input_payload(value: Any) -> dict[str, Any]:
@@ -189,8 +196,13 @@ async def perform(
     payload: dict[str, Any],
     model: type[M],
     work: Callable[[Tx], Awaitable[M]],
+    checks_first: bool = False,
 ) -> Outcome[M]:
-    """Run `work` once per idempotency key; see the module docstring."""
+    """Run `work` once per idempotency key; see the module docstring.
+
+    `checks_first`: the work raises every business rejection before its first write, so a
+    rejection has nothing to undo and the work runs without a savepoint (two statements fewer).
+    """
     check_idempotency_key(key)
     digest = fingerprint(operation, payload)
 
@@ -207,13 +219,14 @@ async def perform(
                 operation=operation,
                 fingerprint=digest,
                 actor=tx.actor_columns,
+                object_id=tx.object_id,
             )
             if known is not None:
                 return await _replay(session, known.fingerprint, digest, known, model)
         try:
-            async with session.begin_nested():
+            async with _savepoint(session, wanted=not checks_first):
                 value = await work(tx)
-                if key is not None:
+                if key is not None and value.id != tx.object_id:  # type: ignore[attr-defined]
                     await idempotency.settle_idempotency_key(
                         session,
                         platform_id=platform_id,
@@ -247,6 +260,11 @@ async def perform(
     if isinstance(result, _Deferred):
         raise result.rejection
     return result
+
+
+def _savepoint(session: Session, *, wanted: bool) -> AbstractAsyncContextManager[Any]:
+    """A savepoint around the work, so a rejection undoes what it wrote; or nothing."""
+    return session.begin_nested() if wanted else contextlib.nullcontext()
 
 
 async def _announce(db: Database, platform_id: uuid.UUID, sequence: int) -> None:

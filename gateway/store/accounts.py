@@ -1,12 +1,14 @@
-"""Accounts inside a write transaction: locked in id order (so two movements never deadlock),
-balances moved by guarded UPDATEs that the database refuses below zero or above the largest
-exact amount, the platform's settlement accounts, a user's accounts that wait for its
-validation, and whether an account still has payments in flight (it cannot close then).
-Every function works inside the caller's transaction.
+"""Accounts inside a write transaction: locked in id order (so two movements never deadlock;
+as rows with their users' statuses and the platform's currencies, for the movements that run
+as statements), balances moved by guarded UPDATEs that the database refuses below zero or
+above the largest exact amount, the platform's settlement accounts, a user's accounts that
+wait for its validation, and whether an account still has payments in flight (it cannot
+close then). Every function works inside the caller's transaction.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import uuid
 from collections.abc import Sequence
@@ -24,7 +26,12 @@ from gateway.domain.money import MINOR_UNITS_MAX
 from gateway.store.column_types import utcnow
 from gateway.store.ledger_tables import PayIn, PayOut, Refund, SettlementAccount
 from gateway.store.statements import UNSYNCED, bind, dialect_of
-from gateway.store.tables import Account
+from gateway.store.tables import Account, Platform, User
+
+
+class BalanceGuardRefused(RuntimeError):
+    """The database refused a balance that the service's checks allowed on the locked rows:
+    the movement's transaction must end without a trace (it is rolled back whole)."""
 
 
 async def lock_accounts(
@@ -47,6 +54,63 @@ def _lock_accounts() -> Any:
         .order_by(col(Account.id))
         .with_for_update()
         .execution_options(populate_existing=True)
+    )
+
+
+async def lock_accounts_with_owners(
+    session: AsyncSession, *, platform_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Any]:
+    """The accounts of the platform among `ids`, row-locked in id order, by id, as rows (not
+    objects) with what a money movement checks: the account's `id`, `user_id`, `currency`,
+    `status`, `balance` and `reserved`, its user's `user_status` and `validation_status`, and
+    the platform's `allowed_currencies`; one statement, built once per number of ids."""
+    parameters: dict[str, Any] = {"p_platform_id": platform_id}
+    parameters.update({f"p_id_{index}": key for index, key in enumerate(ids)})
+    rows = (await session.execute(_lock_accounts_with_owners(len(ids)), parameters)).all()
+    return {row.id: row for row in rows}
+
+
+@functools.cache
+def _lock_accounts_with_owners(count: int) -> Any:
+    account: Any = Account.__table__  # type: ignore[attr-defined]
+    user: Any = User.__table__  # type: ignore[attr-defined]
+    platform: Any = Platform.__table__  # type: ignore[attr-defined]
+    owner = (user.c.platform_id == account.c.platform_id) & (user.c.id == account.c.user_id)
+    ids = [bind(Account, "id", f"id_{index}") for index in range(count)]
+    return (
+        sa.select(
+            account.c.id,
+            account.c.user_id,
+            account.c.currency,
+            account.c.status,
+            account.c.balance,
+            account.c.reserved,
+            user.c.status.label("user_status"),
+            user.c.validation_status,
+            platform.c.allowed_currencies,
+        )
+        .select_from(
+            account.join(user, owner).join(platform, platform.c.id == account.c.platform_id)
+        )
+        .where(account.c.platform_id == bind(Account, "platform_id"), account.c.id.in_(ids))
+        .order_by(account.c.id)
+        .with_for_update(of=account)
+    )
+
+
+async def allowed_currencies(session: AsyncSession, *, platform_id: uuid.UUID) -> list[str]:
+    """The platform's currencies, for a movement whose accounts were not found (so no row of
+    `lock_accounts_with_owners` brought them)."""
+    found = await session.execute(_allowed_currencies(), {"p_platform_id": platform_id})
+    currencies: list[str] = found.scalar_one()
+    return currencies
+
+
+@functools.cache
+def _allowed_currencies() -> Any:
+    platform: Any = Platform.__table__  # type: ignore[attr-defined]
+    return sa.select(platform.c.allowed_currencies).where(
+        platform.c.id == bind(Platform, "id", "platform_id")
     )
 
 
@@ -79,6 +143,64 @@ def _move_balance() -> Any:
         .values(balance=col(Account.balance) + delta, updated_at=bind(Account, "updated_at", "now"))
         .returning(col(Account.balance))
     )
+
+
+async def debit_for_pay_out(
+    session: AsyncSession, *, account_id: uuid.UUID, amount: int, now: dt.datetime
+) -> int | None:
+    """Take `amount` out of the balance into `reserved` (a pay-out in flight, which may come
+    back), unless the balance would go below zero: the new balance, or None (nothing changed).
+    One guarded UPDATE: `move_balance` and `move_reserved` at once."""
+    parameters = {"p_account_id": account_id, "p_amount": amount, "p_now": now}
+    moved = await session.execute(_debit_for_pay_out(), parameters)
+    balance: int | None = moved.scalar_one_or_none()
+    return balance
+
+
+@functools.cache
+def _debit_for_pay_out() -> Any:
+    account: Any = Account.__table__  # type: ignore[attr-defined]
+    amount = bind(Account, "balance", "amount")
+    return (
+        sa.update(account)
+        .where(account.c.id == bind(Account, "id", "account_id"), account.c.balance - amount >= 0)
+        .values(
+            balance=account.c.balance - amount,
+            reserved=account.c.reserved + amount,
+            updated_at=bind(Account, "updated_at", "now"),
+        )
+        .returning(account.c.balance)
+    )
+
+
+async def move_settlement_account(
+    session: AsyncSession, *, platform_id: uuid.UUID, currency: str, delta: int, now: dt.datetime
+) -> tuple[uuid.UUID, int]:
+    """Add `delta` to the platform's settlement account for `currency`, created on first use,
+    in one statement (an upsert, which row-locks it); its id and new balance."""
+    parameters = {
+        "p_id": new_id(),
+        "p_platform_id": platform_id,
+        "p_currency": currency,
+        "p_balance": delta,
+        "p_created_at": now,
+    }
+    moved = await session.execute(_move_settlement_account(dialect_of(session)), parameters)
+    settlement_account_id, balance = moved.one()
+    return settlement_account_id, balance
+
+
+@functools.cache
+def _move_settlement_account(dialect_name: str) -> Any:
+    table: Any = SettlementAccount.__table__  # type: ignore[attr-defined]
+    dialect: Any = postgresql if dialect_name == "postgresql" else sqlite
+    columns = ("id", "platform_id", "currency", "balance", "created_at")
+    values = {name: bind(SettlementAccount, name) for name in columns}
+    statement = dialect.insert(table).values(values)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.platform_id, table.c.currency],
+        set_={"balance": table.c.balance + statement.excluded.balance},
+    ).returning(table.c.id, table.c.balance)
 
 
 async def move_reserved(session: AsyncSession, *, account_id: uuid.UUID, delta: int) -> None:

@@ -1,9 +1,11 @@
 """The platform's fee accounts inside a write transaction: one per currency, created on first
 use, row-locked, moved by a guarded UPDATE that the database refuses below zero (a fee given
-back must have been collected). Every function works inside the caller's transaction."""
+back must have been collected); a fee collected is one upsert (`credit_fee_account`). Every
+function works inside the caller's transaction."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import uuid
 from typing import Any
@@ -64,3 +66,32 @@ def _move_fee_balance() -> Any:
         .values(balance=col(FeeAccount.balance) + delta)
         .returning(col(FeeAccount.balance))
     )
+
+
+async def credit_fee_account(
+    session: AsyncSession, *, platform_id: uuid.UUID, currency: str, fee: int, now: dt.datetime
+) -> tuple[uuid.UUID, int]:
+    """Credit `fee` (> 0) to the platform's fee account for `currency`, created on first use,
+    in one statement (an upsert, which row-locks it); its id and new balance."""
+    parameters = {
+        "p_id": new_id(),
+        "p_platform_id": platform_id,
+        "p_currency": currency,
+        "p_balance": fee,
+        "p_created_at": now,
+    }
+    credited = await session.execute(_credit_fee_account(dialect_of(session)), parameters)
+    fee_account_id, balance = credited.one()
+    return fee_account_id, balance
+
+
+@functools.cache
+def _credit_fee_account(dialect_name: str) -> Any:
+    table: Any = FeeAccount.__table__  # type: ignore[attr-defined]
+    dialect: Any = postgresql if dialect_name == "postgresql" else sqlite
+    columns = ("id", "platform_id", "currency", "balance", "created_at")
+    statement = dialect.insert(table).values({name: bind(FeeAccount, name) for name in columns})
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.platform_id, table.c.currency],
+        set_={"balance": table.c.balance + statement.excluded.balance},
+    ).returning(table.c.id, table.c.balance)

@@ -1,7 +1,9 @@
 """Idempotency keys: claimed in the transaction of the request that carries one, settled with
 its outcome. A key is claimed by an insert that does nothing on conflict, so two requests
 with one key serialise on it (PostgreSQL waits for the first to end) and the second reads
-the first's record. Statements built once (gateway.store.statements).
+the first's record. A claim may already name the object the request is about to create (its
+id chosen in advance): a success then needs no settling. Statements built once
+(gateway.store.statements).
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ async def claim_idempotency_key(
     operation: str,
     fingerprint: str,
     actor: dict[str, Any],
+    object_id: uuid.UUID | None = None,
 ) -> IdempotencyRecord | None:
     """Insert a record for `key`, or return the one already there (None when ours is new).
-    `actor`: the record's `actor_*` columns.
+    `actor`: the record's `actor_*` columns; `object_id`: the id of the object the request
+    will create, if known (the outcome of a success, so nothing is left to settle then).
 
     On PostgreSQL a concurrent transaction holding the same key makes this insert wait for it
     to commit or roll back; either way the answer is then final.
@@ -43,6 +47,7 @@ async def claim_idempotency_key(
         "p_key": key,
         "p_operation": operation,
         "p_fingerprint": fingerprint,
+        "p_object_id": object_id,
         **{f"p_{column}": value for column, value in actor.items()},
     }
     inserted = await session.execute(_claim_idempotency_key(dialect_of(session)), values)
@@ -57,7 +62,7 @@ async def claim_idempotency_key(
 def _claim_idempotency_key(dialect_name: str) -> Any:
     table: Any = IdempotencyRecord.__table__  # type: ignore[attr-defined]
     dialect = postgresql if dialect_name == "postgresql" else sqlite
-    columns = ("id", "platform_id", "key", "operation", "fingerprint", *ACTOR_COLUMNS)
+    columns = ("id", "platform_id", "key", "operation", "fingerprint", "object_id", *ACTOR_COLUMNS)
     values = {column: bind(IdempotencyRecord, column) for column in columns}
     return dialect.insert(table).values(values).on_conflict_do_nothing().returning(table.c.id)
 

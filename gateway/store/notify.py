@@ -217,18 +217,6 @@ class _Reconnecting:
                 logger.warning("event notification listener still stopping; left behind")
 
 
-async def notify_in_transaction(
-    session: AsyncSession, platform_id: uuid.UUID, sequence: int
-) -> None:
-    """On PostgreSQL, queue a NOTIFY that is sent if and when the transaction commits."""
-    bind = session.bind
-    if bind is not None and bind.dialect.name == "postgresql":
-        await session.execute(
-            sa.text("SELECT pg_notify(:channel, :payload)"),
-            {"channel": CHANNEL, "payload": encode(platform_id, sequence)},
-        )
-
-
 async def invalidate_in_transaction(session: AsyncSession, invalidation: Invalidation) -> None:
     """On PostgreSQL, queue the invalidation's NOTIFY, sent if and when the transaction commits
     (to every instance listening on the database, whatever process made the change)."""
@@ -249,8 +237,9 @@ class PostgresNotifications(_Reconnecting):
         self.dsn = url.render_as_string(hide_password=False)
 
     async def publish(self, platform_id: uuid.UUID, sequence: int) -> None:
-        # The NOTIFY itself was sent inside the committing transaction (`notify_in_transaction`),
-        # so PostgreSQL delivers it on commit only; this instance hears its own commit at once.
+        # The NOTIFY itself was queued inside the committing transaction (by the statement that
+        # numbers its events, gateway.store.events), so PostgreSQL delivers it on commit only;
+        # this instance hears its own commit at once.
         await self.local.publish(platform_id, sequence)
 
     async def publish_invalidation(self, invalidation: Invalidation) -> None:

@@ -36,3 +36,9 @@ def records(model: Any, rows: Iterable[Sequence[Any]]) -> list[Any]:
     make = record_type(model)._make
     width = len(columns(model))
     return [make(row[:width]) for row in rows]
+
+
+def row_values(row: Any) -> dict[str, Any]:
+    """The column values of a model's object, by column name: the row an INSERT writes."""
+    model: Any = type(row)
+    return {column.key: getattr(row, column.key) for column in columns(model)}

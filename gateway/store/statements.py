@@ -1,5 +1,5 @@
 """What the store's hand-built statements share: bound parameters typed as their columns, the
-session's dialect, and UPDATEs that leave the session's objects alone.
+session's dialect, UPDATEs that leave the session's objects alone, and multi-row INSERTs.
 
 The statements of every money movement are built once (functools.cache), with bound
 parameters: building the expression costs more CPU than the database takes to run it.
@@ -7,10 +7,14 @@ parameters: building the expression costs more CPU than the database takes to ru
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.store.records import row_values
 
 # The guarded UPDATEs of the store change rows the session may hold; the callers set what they
 # read back (set_committed_value) or read it with SQL, so the ORM need not find and refresh the
@@ -28,3 +32,27 @@ def dialect_of(session: AsyncSession) -> str:
     engine = session.bind
     assert engine is not None
     return engine.dialect.name
+
+
+async def insert_rows(session: AsyncSession, model: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert `rows` (dicts of columns of `model`'s table, the same keys in each) in one
+    statement (per 1,000 rows): a single-row INSERT built once per shape, whose RETURNING makes
+    SQLAlchemy send many rows as one multi-row INSERT ("insertmanyvalues"; a multi-row INSERT
+    built as such would be compiled again on every call: SQLAlchemy does not cache those)."""
+    if not rows:
+        return
+    parameters = [{f"p_{name}": value for name, value in row.items()} for row in rows]
+    await session.execute(_insert_row(model, tuple(rows[0])), parameters)
+
+
+@functools.cache
+def _insert_row(model: Any, names: tuple[str, ...]) -> Any:
+    table = model.__table__
+    values = {name: bind(model, name) for name in names}
+    return sa.insert(table).values(values).returning(table.c.id)
+
+
+async def insert_row(session: AsyncSession, row: Any) -> None:
+    """Insert a model's object as a row, in one statement built once (the object stays out of
+    the session: no unit of work)."""
+    await insert_rows(session, type(row), [row_values(row)])

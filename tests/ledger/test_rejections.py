@@ -150,6 +150,26 @@ async def test_a_currency_the_platform_does_not_allow_is_refused_on_its_field(
     assert await state(client, sandbox, payer.account_id, payee.account_id) == before
 
 
+async def test_the_platforms_currencies_are_checked_before_the_accounts_are_looked_for(
+    client: httpx.AsyncClient, sandbox: PlatformHandle, pair: tuple[Funded, Funded]
+) -> None:
+    payer, payee = pair
+    key = "currency-first"
+    for debited, credited in [
+        (payer.account_id, "0" * 8 + payer.account_id[8:]),  # well-formed, no such account
+        ("not-an-id", payee.account_id),
+        (payer.account_id, "not-an-id"),
+    ]:
+        input = transfer_input(debited, credited, 10, currency="USD", idempotencyKey=key)
+        assert field_paths(await mutate(client, sandbox, CREATE_TRANSFER, input)) == [
+            "amount.currency"
+        ]
+    # A validation keeps nothing, not even the key.
+    input = transfer_input(payer.account_id, payee.account_id, 10, idempotencyKey=key)
+    payload = await mutate(client, sandbox, CREATE_TRANSFER, input)
+    assert payload["__typename"] == "CreateTransferSuccess", payload
+
+
 async def test_mixing_currencies_is_a_currency_mismatch(
     client: httpx.AsyncClient, eur_usd: PlatformHandle
 ) -> None:

@@ -13,9 +13,13 @@ from sqlmodel import col
 
 from gateway.domain.enums import EntryKind, TransferStatus
 from gateway.domain.ids import new_id
+from gateway.domain.money import MINOR_UNITS_MAX
+from gateway.store.accounts import BalanceGuardRefused
+from gateway.store.column_types import utcnow
 from gateway.store.engine import Database
 from gateway.store.ledger_tables import FeeAccount, LedgerEntry, Transfer, TransferReversal
 from gateway.store.tables import Account
+from gateway.store.transfers import move_transfer_balances
 from tests.conftest import make_platform
 
 
@@ -183,3 +187,52 @@ async def test_a_reversal_moves_a_positive_amount(db: Database) -> None:
     )
     with pytest.raises(IntegrityError):
         await _insert(db, reversal)
+
+
+async def _two_accounts(db: Database) -> tuple[Account, Account]:
+    handle = await make_platform(db, natural_users=2, accounts_per_user=1)
+    async with db.session() as session:
+        found = await session.scalars(
+            sa.select(Account).where(col(Account.platform_id) == handle.id)
+        )
+        payer, payee = found.all()
+    return payer, payee
+
+
+async def _balances(db: Database, *accounts: Account) -> list[int]:
+    ids = [account.id for account in accounts]
+    async with db.session() as session:
+        found = await session.execute(
+            sa.select(col(Account.id), col(Account.balance)).where(col(Account.id).in_(ids))
+        )
+        balances = dict(found.all())
+    return [balances[id] for id in ids]
+
+
+@pytest.mark.parametrize("too_much", ["debit", "credit"])
+async def test_a_transfers_balances_move_together_or_the_guard_is_reported(
+    db: Database, too_much: str
+) -> None:
+    """The transfer's one UPDATE of both balances keeps the guards of `move_balance`; when one
+    refuses, it says so, and the caller's transaction (rolled back) leaves both as they were."""
+    payer, payee = await _two_accounts(db)
+    debit = -(payer.balance + 1) if too_much == "debit" else -1
+    credit = MINOR_UNITS_MAX if too_much == "credit" else 1
+    with pytest.raises(BalanceGuardRefused):
+        async with db.transaction() as session:
+            await move_transfer_balances(
+                session,
+                debited_id=payer.id,
+                credited_id=payee.id,
+                debit=debit,
+                credit=credit,
+                now=utcnow(),
+            )
+    assert await _balances(db, payer, payee) == [payer.balance, payee.balance]
+
+    async with db.transaction() as session:
+        moved = await move_transfer_balances(
+            session, debited_id=payer.id, credited_id=payee.id, debit=-1, credit=1, now=utcnow()
+        )
+    assert moved == (payer.balance - 1, payee.balance + 1)
+    assert await _balances(db, payer, payee) == list(moved)

@@ -16,21 +16,34 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 class StatementCounter:
-    """Counts the SQL statements the engines send while `counting` is on."""
+    """Counts the SQL statements the engines send while `counting` is on; the transactions'
+    BEGIN, COMMIT and ROLLBACK apart (`transactions`: whatever the driver sends for them)."""
 
     def __init__(self, *engines: AsyncEngine) -> None:
         self.engines = list(dict.fromkeys(engine.sync_engine for engine in engines))
         self.statements: list[str] = []
+        self.transactions: list[str] = []
         self.counting = False
+        self._listeners: list[tuple[str, Any]] = [
+            ("before_cursor_execute", self._record),
+            ("begin", lambda _conn: self._transaction("BEGIN")),
+            ("commit", lambda _conn: self._transaction("COMMIT")),
+            ("rollback", lambda _conn: self._transaction("ROLLBACK")),
+        ]
 
     def _record(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         command = statement.lstrip().split(" ", 1)[0].upper()
         if self.counting and command not in ("PRAGMA", "BEGIN", "COMMIT", "ROLLBACK"):
             self.statements.append(statement)
 
+    def _transaction(self, command: str) -> None:
+        if self.counting:
+            self.transactions.append(command)
+
     def __enter__(self) -> StatementCounter:
         for engine in self.engines:
-            sa.event.listen(engine, "before_cursor_execute", self._record)
+            for name, listener in self._listeners:
+                sa.event.listen(engine, name, listener)
         return self
 
     def __exit__(
@@ -40,10 +53,12 @@ class StatementCounter:
         _tb: TracebackType | None,
     ) -> None:
         for engine in self.engines:
-            sa.event.remove(engine, "before_cursor_execute", self._record)
+            for name, listener in self._listeners:
+                sa.event.remove(engine, name, listener)
 
     def start(self) -> None:
         self.statements.clear()
+        self.transactions.clear()
         self.counting = True
 
     def stop(self) -> int:
