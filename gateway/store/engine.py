@@ -274,8 +274,8 @@ class Database:
                 self.transaction,
                 lambda: self.notifications,
                 is_transient=is_transient,
-                policy=self.group_commit_policy,
             )
+        group.policy = self.group_commit_policy  # an app may set it after the first batch
         return group
 
     async def dispose(self) -> None:

@@ -43,7 +43,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store import events as event_log
-from gateway.store.availability import unavailable
+from gateway.store.availability import WriterStopped, unavailable
 from gateway.store.journal_tables import Event
 from gateway.store.notify import Notifications, notify_in_transaction
 
@@ -114,12 +114,21 @@ class GroupCommit:
         # in a batch already, and the batch decides for all its commands.
         return await asyncio.shield(command.future)
 
+    async def stop(self) -> None:
+        """Stop the writer now: the batch in flight is rolled back, and its commands and those
+        still queued fail with `WriterStopped` (the database is unavailable, to a client). A
+        later `run` starts a writer again."""
+        drainer, self._drainer = self._drainer, None
+        if drainer is not None and not drainer.done():
+            drainer.cancel()
+            await asyncio.gather(drainer, return_exceptions=True)
+
     async def _drain(self) -> None:
         try:
             await self._drain_batches()
         finally:  # cancelled (the loop stops): what is still queued never ran
             while self._queue:
-                _settle(self._queue.popleft().future, error=BatchFailed("the writer stopped"))
+                _settle(self._queue.popleft().future, error=WriterStopped())
 
     async def _drain_batches(self) -> None:
         company = False
@@ -138,7 +147,9 @@ class GroupCommit:
         try:
             announce = await self._commit_with_retries(batch)
         except BaseException as error:  # every command gets the batch's failure
-            failure = BatchFailed("the batch's transaction failed")
+            failure = (
+                WriterStopped() if isinstance(error, asyncio.CancelledError) else BatchFailed()
+            )
             failure.__cause__ = error
             for command in batch:
                 _settle(command.future, error=error if _is_plain(error) else failure)

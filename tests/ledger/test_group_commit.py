@@ -26,7 +26,9 @@ from sqlmodel import col
 
 from gateway.domain.errors import InsufficientFunds
 from gateway.services.ledger import NewTransfer, create_transfer
+from gateway.store.availability import unavailable
 from gateway.store.engine import Database
+from gateway.store.group_commit import GroupCommitPolicy
 from gateway.store.journal_tables import Event, IdempotencyRecord
 from gateway.store.ledger_tables import Transfer
 from gateway.store.tables import Account
@@ -205,3 +207,57 @@ async def test_a_crash_mid_batch_leaves_nothing_of_the_batch(
         )
         assert not retried.replay
     assert await _balance(db, payee.account_id) == 500
+
+
+async def test_a_writer_stopped_mid_batch_answers_that_the_database_is_unavailable(
+    client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle
+) -> None:
+    payer = await funded_account(client, sandbox, 1_000, validated=True)
+    payee = await funded_account(client, sandbox, 0, validated=True)
+    group = db.group_commit()
+    held = asyncio.Event()
+
+    async def hold(_size: int) -> None:
+        held.set()
+        await asyncio.sleep(3600)
+
+    group.before_commit = hold
+    try:
+        key = f"stopped-{uuid.uuid4().hex[:8]}"
+        new = _transfer(payer, payee, 100, key)
+        sent = asyncio.ensure_future(create_transfer(db, platform_id=sandbox.id, new=new))
+        await held.wait()
+        await group.stop()
+        with pytest.raises(Exception) as stopped:  # noqa: PT011 - the kind is what is checked
+            await sent
+    finally:
+        group.before_commit = None
+    assert unavailable(stopped.value)
+    assert await _balance(db, payer.account_id) == 1_000
+    retried = await create_transfer(db, platform_id=sandbox.id, new=new)
+    assert not retried.replay  # nothing of the stopped batch was kept, not even the key
+    await assert_ledger_holds(db, sandbox.id)
+
+
+async def test_a_batch_carries_at_most_the_configured_number_of_commands(
+    client: httpx.AsyncClient, db: Database, sandbox: PlatformHandle
+) -> None:
+    payer = await funded_account(client, sandbox, 1_000, validated=True)
+    payee = await funded_account(client, sandbox, 0, validated=True)
+    group = db.group_commit()
+    saved = db.group_commit_policy
+    db.group_commit_policy = GroupCommitPolicy(wait_s=0, size_max=2)
+    try:
+        batches = db.group_commit().batches
+        run = uuid.uuid4().hex[:8]
+        await asyncio.gather(
+            *(
+                create_transfer(
+                    db, platform_id=sandbox.id, new=_transfer(payer, payee, 10, f"{run}-{n}")
+                )
+                for n in range(6)
+            )
+        )
+        assert group.batches - batches == 3
+    finally:
+        db.group_commit_policy = saved
