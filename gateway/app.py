@@ -66,6 +66,7 @@ from gateway.store.availability import unavailable
 from gateway.store.credential_cache import CredentialCache
 from gateway.store.engine import Database
 from gateway.store.files import DocumentFiles
+from gateway.store.group_commit import GroupCommitPolicy
 from gateway.store.migrate import pending_migrations, upgrade
 from gateway.store.notify import Notifications
 
@@ -211,6 +212,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     settings = settings or Settings()
     production = settings.environment == "production"
     database = db or Database.from_url(settings.database_url)
+    database.group_commit_policy = GroupCommitPolicy(
+        wait_s=settings.group_commit_wait_ms / 1000, size_max=settings.group_commit_size_max
+    )
     hub = EventHub(
         database,
         queue_max=settings.subscriber_queue_max,

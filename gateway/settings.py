@@ -150,6 +150,19 @@ class Settings(BaseSettings):
         " the webhook dispatcher may take to send and record the batch it is sending (beyond"
         " it, what is still claimed goes out again after its lease).",
     )
+    group_commit_wait_ms: float = Field(
+        default=1.0,
+        ge=0,
+        le=50,
+        description="How long a batch of writes waits for more company once writes arrive"
+        " together (a lone write never waits); see Group commit in the README.",
+    )
+    group_commit_size_max: int = Field(
+        default=32,
+        ge=1,
+        le=1000,
+        description="Most writes one group commit (one database transaction) carries.",
+    )
     settler_delay_s: float | None = Field(
         default=None,
         ge=0,

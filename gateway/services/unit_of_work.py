@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -40,7 +39,6 @@ from gateway.store.ledger_tables import LedgerEntry
 from gateway.store.tables import Model
 
 M = TypeVar("M", bound=Model)
-logger = logging.getLogger("gateway.services")
 
 
 @dataclass
@@ -206,10 +204,7 @@ async def perform(
     check_idempotency_key(key)
     digest = fingerprint(operation, payload)
 
-    last_sequence: list[int] = []  # of the events the committed attempt wrote
-
-    async def attempt(session: Session) -> Outcome[M] | _Deferred:
-        last_sequence.clear()
+    async def attempt(session: Session, events: list[Event]) -> Outcome[M] | _Deferred:
         tx = Tx(session=session, platform_id=platform_id)
         if key is not None:
             known = await idempotency.claim_idempotency_key(
@@ -247,16 +242,12 @@ async def perform(
                 rejection=rejection.to_record(),
             )
             return _Deferred(rejection)
-        # Last: the platform's row lock that numbers the events is held from here to commit,
-        # so every other write of the platform waits for these few statements only.
-        await tx.flush_events()
-        if tx.events:
-            last_sequence.append(tx.events[-1].sequence)
+        # Numbered and written when the batch ends: the platform's row lock that numbers the
+        # events is held from there to commit, once for every command of the batch.
+        events.extend(tx.events)
         return Outcome(value, replay=False)
 
-    result = await db.write(attempt)
-    if last_sequence:
-        await _announce(db, platform_id, last_sequence[-1])
+    result = await db.write_grouped(attempt)
     if isinstance(result, _Deferred):
         raise result.rejection
     return result
@@ -265,14 +256,6 @@ async def perform(
 def _savepoint(session: Session, *, wanted: bool) -> AbstractAsyncContextManager[Any]:
     """A savepoint around the work, so a rejection undoes what it wrote; or nothing."""
     return session.begin_nested() if wanted else contextlib.nullcontext()
-
-
-async def _announce(db: Database, platform_id: uuid.UUID, sequence: int) -> None:
-    """Tell subscribers (here and on other instances) that the log grew; best effort only."""
-    try:
-        await db.notifications.publish(platform_id, sequence)
-    except Exception:  # a lost notification delays an event, never drops it
-        logger.warning("could not announce events of platform %s", platform_id, exc_info=True)
 
 
 async def _replay(

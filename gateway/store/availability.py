@@ -28,12 +28,19 @@ _SQLITE_UNAVAILABLE = (
 _CHAIN_MAX = 10
 
 
+class WriterStopped(Exception):
+    """The process's writer stopped (the gateway shuts down) before a queued write ran, or while
+    its batch was in flight: the write may or may not have committed."""
+
+
 def _sqlstate(error: BaseException) -> str | None:
     code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
     return code if isinstance(code, str) else None
 
 
 def _one(error: BaseException) -> bool:
+    if isinstance(error, WriterStopped):
+        return True
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
         return True
     if isinstance(error, exc.TimeoutError | ConnectionError | TimeoutError):

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from gateway.store.credential_cache import CredentialCache
+from gateway.store.group_commit import GroupCommit, GroupCommitPolicy, Work
 from gateway.store.notify import LocalNotifications, Notifications
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -168,6 +169,10 @@ class Database:
         self._writer_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
+        self.group_commit_policy = GroupCommitPolicy()
+        self._groups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, GroupCommit] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -253,6 +258,25 @@ class Database:
                 logger.info("transient database failure, attempt %d: %s", attempt, error.orig)
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
+
+    async def write_grouped(self, work: Work[T]) -> T:
+        """Run `work` as one command of the next group commit (see `group_commit`): in a savepoint
+        of a write transaction shared with the commands sent at the same time, its events
+        numbered and written at the end of the batch; its value once the batch committed."""
+        return await self.group_commit().run(work)
+
+    def group_commit(self) -> GroupCommit:
+        """The batches of this handle in the running event loop."""
+        loop = asyncio.get_running_loop()
+        group = self._groups.get(loop)
+        if group is None:
+            group = self._groups[loop] = GroupCommit(
+                self.transaction,
+                lambda: self.notifications,
+                is_transient=is_transient,
+            )
+        group.policy = self.group_commit_policy  # an app may set it after the first batch
+        return group
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -64,10 +64,11 @@ async def funded_pair(http: httpx.AsyncClient, key: str) -> tuple[str, str]:
     pay_in = await call(
         http,
         key,
-        "mutation ($a: ID!) { createPayIn(input: {creditedAccountId: $a, method: BANK_WIRE,"
-        ' amount: {amount: 10000, currency: "EUR"}, idempotencyKey: "fund"}) {'
+        "mutation ($a: ID!, $k: String!) { createPayIn(input: {creditedAccountId: $a,"
+        ' method: BANK_WIRE, amount: {amount: 10000, currency: "EUR"}, idempotencyKey: $k}) {'
         " ... on CreatePayInSuccess { payIn { id } } } }",
         a=accounts[0],
+        k=f"fund-{accounts[0]}",  # one key per account: a platform may fund several pairs
     )
     await call(
         http,
