@@ -77,10 +77,18 @@ async def _both_while_held(
         )
         first = asyncio.create_task(ledger.create_transfer(db, platform_id=platform_id, new=new))
         await _waiting_for_locks(db, 1)
-        second = asyncio.create_task(ledger.create_transfer(db, platform_id=platform_id, new=new))
-        await _waiting_for_locks(db, 2)
-        await holder.rollback()
-    return await asyncio.gather(first, second, return_exceptions=True)
+        # Another instance (a handle of its own: its own pools and group commit; within one
+        # the second would wait for the first's batch to end instead).
+        other = db.with_own_pools()
+        try:
+            second = asyncio.create_task(
+                ledger.create_transfer(other, platform_id=platform_id, new=new)
+            )
+            await _waiting_for_locks(db, 2)
+            await holder.rollback()
+            return await asyncio.gather(first, second, return_exceptions=True)
+        finally:
+            await other.dispose()
 
 
 async def _record(db: Database, platform_id: uuid.UUID, key: str) -> IdempotencyRecord:
