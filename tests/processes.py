@@ -51,12 +51,14 @@ def _wait_until_healthy(base_url: str, server: subprocess.Popen[bytes], log: Pat
 
 
 class GatewayServer:
-    """A gateway process that a test may kill (SIGKILL, as a crash would) and start again on
-    the same database; each start takes a new free port, so `url` is the one to call now."""
+    """A gateway process (`python -m gateway serve ... *args`) that a test may kill (SIGKILL, as
+    a crash would) and start again on the same database; each start takes a new free port, so
+    `url` is the one to call now."""
 
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+    def __init__(self, env: dict[str, str], workdir: Path, *args: str) -> None:
         self.env = env
         self.workdir = workdir
+        self.args = args
         self.url = ""
         self.starts = 0
         self._process: subprocess.Popen[bytes] | None = None
@@ -65,18 +67,10 @@ class GatewayServer:
         assert self._process is None, "already running"
         port = free_port()
         log = self.workdir / f"server-{port}.log"
+        command = [sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1"]
         with log.open("wb") as log_file:
             self._process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gateway",
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                ],
+                [*command, "--port", str(port), *self.args],
                 cwd=self.workdir,
                 env=self.env,
                 stdout=log_file,
@@ -89,23 +83,26 @@ class GatewayServer:
         return base_url
 
     @property
-    def pid(self) -> int:
+    def process(self) -> subprocess.Popen[bytes]:
         assert self._process is not None, "not running"
-        return self._process.pid
+        return self._process
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     def kill(self) -> None:
         """SIGKILL: no shutdown of any kind, as when the machine loses the process."""
-        assert self._process is not None, "not running"
-        self._process.kill()
-        self._process.wait(timeout=10)
-        self._process = None
+        process, self._process = self.process, None
+        process.kill()
+        process.wait(timeout=10)
 
     def stop(self) -> None:
         """SIGTERM (a graceful stop), SIGKILL after 10 s; nothing when not running."""
         process, self._process = self._process, None
         if process is None:
             return
-        process.terminate()
+        process.terminate()  # nothing if it has exited already
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -122,24 +119,12 @@ class RunningGateway:
 @contextmanager
 def gateway_server(env: dict[str, str], workdir: Path, *args: str) -> Iterator[RunningGateway]:
     """A running `python -m gateway serve ... *args`, healthy; stopped (SIGTERM) at the end."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log = workdir / f"server-{port}.log"
-    command = [sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("wb") as log_file:
-        server = subprocess.Popen(
-            [*command, *args], cwd=workdir, env=env, stdout=log_file, stderr=subprocess.STDOUT
-        )
+    server = GatewayServer(env, workdir, *args)
     try:
-        _wait_until_healthy(base_url, server, log)
-        yield RunningGateway(base_url, server)
+        server.start()
+        yield RunningGateway(server.url, server.process)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        server.stop()
 
 
 @contextmanager

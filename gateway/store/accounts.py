@@ -25,7 +25,7 @@ from gateway.domain.ids import new_id
 from gateway.domain.money import MINOR_UNITS_MAX
 from gateway.store.column_types import utcnow
 from gateway.store.ledger_tables import PayIn, PayOut, Refund, SettlementAccount
-from gateway.store.statements import UNSYNCED, bind, dialect_of
+from gateway.store.statements import UNSYNCED, add_to_platform_balance, bind, dialect_of
 from gateway.store.tables import Account, Platform, User
 
 
@@ -178,29 +178,9 @@ async def move_settlement_account(
 ) -> tuple[uuid.UUID, int]:
     """Add `delta` to the platform's settlement account for `currency`, created on first use,
     in one statement (an upsert, which row-locks it); its id and new balance."""
-    parameters = {
-        "p_id": new_id(),
-        "p_platform_id": platform_id,
-        "p_currency": currency,
-        "p_balance": delta,
-        "p_created_at": now,
-    }
-    moved = await session.execute(_move_settlement_account(dialect_of(session)), parameters)
-    settlement_account_id, balance = moved.one()
-    return settlement_account_id, balance
-
-
-@functools.cache
-def _move_settlement_account(dialect_name: str) -> Any:
-    table: Any = SettlementAccount.__table__  # type: ignore[attr-defined]
-    dialect: Any = postgresql if dialect_name == "postgresql" else sqlite
-    columns = ("id", "platform_id", "currency", "balance", "created_at")
-    values = {name: bind(SettlementAccount, name) for name in columns}
-    statement = dialect.insert(table).values(values)
-    return statement.on_conflict_do_update(
-        index_elements=[table.c.platform_id, table.c.currency],
-        set_={"balance": table.c.balance + statement.excluded.balance},
-    ).returning(table.c.id, table.c.balance)
+    return await add_to_platform_balance(
+        session, SettlementAccount, platform_id=platform_id, currency=currency, delta=delta, now=now
+    )
 
 
 async def move_reserved(session: AsyncSession, *, account_id: uuid.UUID, delta: int) -> None:

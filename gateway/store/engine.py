@@ -271,7 +271,7 @@ class Database:
         group = self._groups.get(loop)
         if group is None:
             group = self._groups[loop] = GroupCommit(
-                self.transaction,
+                self.write,
                 lambda: self.notifications,
                 is_transient=is_transient,
             )

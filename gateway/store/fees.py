@@ -18,7 +18,7 @@ from sqlmodel import col
 from gateway.domain.ids import new_id
 from gateway.store.column_types import utcnow
 from gateway.store.ledger_tables import FeeAccount
-from gateway.store.statements import UNSYNCED, bind, dialect_of
+from gateway.store.statements import UNSYNCED, add_to_platform_balance, bind, dialect_of
 
 
 async def fee_account(
@@ -73,25 +73,6 @@ async def credit_fee_account(
 ) -> tuple[uuid.UUID, int]:
     """Credit `fee` (> 0) to the platform's fee account for `currency`, created on first use,
     in one statement (an upsert, which row-locks it); its id and new balance."""
-    parameters = {
-        "p_id": new_id(),
-        "p_platform_id": platform_id,
-        "p_currency": currency,
-        "p_balance": fee,
-        "p_created_at": now,
-    }
-    credited = await session.execute(_credit_fee_account(dialect_of(session)), parameters)
-    fee_account_id, balance = credited.one()
-    return fee_account_id, balance
-
-
-@functools.cache
-def _credit_fee_account(dialect_name: str) -> Any:
-    table: Any = FeeAccount.__table__  # type: ignore[attr-defined]
-    dialect: Any = postgresql if dialect_name == "postgresql" else sqlite
-    columns = ("id", "platform_id", "currency", "balance", "created_at")
-    statement = dialect.insert(table).values({name: bind(FeeAccount, name) for name in columns})
-    return statement.on_conflict_do_update(
-        index_elements=[table.c.platform_id, table.c.currency],
-        set_={"balance": table.c.balance + statement.excluded.balance},
-    ).returning(table.c.id, table.c.balance)
+    return await add_to_platform_balance(
+        session, FeeAccount, platform_id=platform_id, currency=currency, delta=fee, now=now
+    )

@@ -33,7 +33,6 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-import random
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -52,12 +51,11 @@ T = TypeVar("T")
 # A command's work: its statements on the batch's session, its events appended to the list
 # (numbered and written when the batch ends, if the command's savepoint was released).
 Work = Callable[[AsyncSession, list[Event]], Awaitable[T]]
-Transaction = Callable[[], Any]  # an async context manager factory: a write session, committed
+# `Database.write`: runs a unit of work in a write transaction, again on transient failures.
+Write = Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]
 
 WAIT_S = 0.001
 SIZE_MAX = 32
-ATTEMPTS_MAX = 8
-_RETRY_DELAY_S = 0.005
 logger = logging.getLogger("gateway.store")
 
 
@@ -91,14 +89,14 @@ class GroupCommit:
 
     def __init__(
         self,
-        transaction: Transaction,
+        write: Write,
         notifications: Callable[[], Notifications],
         *,
         is_transient: Callable[[DBAPIError], bool],
         policy: GroupCommitPolicy = GroupCommitPolicy(),
         before_commit: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
-        self._transaction = transaction
+        self._write = write
         self._notifications = notifications
         self._is_transient = is_transient
         self.policy = policy
@@ -150,7 +148,7 @@ class GroupCommit:
         self.batches += 1
         self.commands += len(batch)
         try:
-            announce = await self._commit_with_retries(batch)
+            announce = await self._commit(batch)
         except BaseException as error:  # every command gets the batch's failure
             failure = (
                 WriterStopped() if isinstance(error, asyncio.CancelledError) else BatchFailed()
@@ -165,34 +163,28 @@ class GroupCommit:
             _settle(command.future, value=command.value, error=command.error)
         await self._announce(announce)
 
-    async def _commit_with_retries(self, batch: list[_Command[Any]]) -> dict[uuid.UUID, int]:
-        for attempt in range(1, ATTEMPTS_MAX + 1):
-            try:
-                return await self._commit(batch)
-            except DBAPIError as error:
-                if attempt == ATTEMPTS_MAX or not self._is_transient(error):
-                    raise
-                delay = _RETRY_DELAY_S * 2**attempt * random.uniform(0.5, 1.5)  # noqa: S311
-                logger.info("transient database failure, batch attempt %d: %s", attempt, error.orig)
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
-
     async def _commit(self, batch: list[_Command[Any]]) -> dict[uuid.UUID, int]:
+        """The batch in one write transaction (`Database.write`: again from the start on a
+        transient failure); the last event number of each platform it wrote events for."""
         # A lone command needs no savepoint (two statements fewer): when it fails, the whole
         # transaction, which holds nothing else, is rolled back instead.
         savepoints = len(batch) > 1
+
+        async def work(session: AsyncSession) -> dict[uuid.UUID, int]:
+            for command in batch:
+                await asyncio.get_running_loop().create_task(
+                    _run_command(session, command, self._is_transient, savepoint=savepoints),
+                    context=command.context,
+                )
+            if not savepoints and batch[0].error is not None:
+                raise _Undo
+            last = await _write_events(session, [c for c in batch if c.error is None])
+            if self.before_commit is not None:
+                await self.before_commit(len(batch))
+            return last
+
         try:
-            async with self._transaction() as session:
-                for command in batch:
-                    await asyncio.get_running_loop().create_task(
-                        _run_command(session, command, self._is_transient, savepoint=savepoints),
-                        context=command.context,
-                    )
-                if not savepoints and batch[0].error is not None:
-                    raise _Undo
-                last = await _write_events(session, [c for c in batch if c.error is None])
-                if self.before_commit is not None:
-                    await self.before_commit(len(batch))
+            last: dict[uuid.UUID, int] = await self._write(work)
         except _Undo:
             return {}
         return last

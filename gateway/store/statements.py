@@ -7,13 +7,17 @@ parameters: building the expression costs more CPU than the database takes to ru
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.domain.ids import new_id
 from gateway.store.records import row_values
 
 # The guarded UPDATEs of the store change rows the session may hold; the callers set what they
@@ -56,3 +60,39 @@ async def insert_row(session: AsyncSession, row: Any) -> None:
     """Insert a model's object as a row, in one statement built once (the object stays out of
     the session: no unit of work)."""
     await insert_rows(session, type(row), [row_values(row)])
+
+
+async def add_to_platform_balance(
+    session: AsyncSession,
+    model: Any,
+    *,
+    platform_id: uuid.UUID,
+    currency: str,
+    delta: int,
+    now: dt.datetime,
+) -> tuple[uuid.UUID, int]:
+    """Add `delta` to the balance of the platform's `model` account (its settlement or its fee
+    account) for `currency`, created on first use, in one statement (an upsert, which row-locks
+    it); its id and new balance."""
+    parameters = {
+        "p_id": new_id(),
+        "p_platform_id": platform_id,
+        "p_currency": currency,
+        "p_balance": delta,
+        "p_created_at": now,
+    }
+    moved = await session.execute(_add_to_platform_balance(model, dialect_of(session)), parameters)
+    account_id, balance = moved.one()
+    return account_id, balance
+
+
+@functools.cache
+def _add_to_platform_balance(model: Any, dialect_name: str) -> Any:
+    table: Any = model.__table__
+    dialect: Any = postgresql if dialect_name == "postgresql" else sqlite
+    columns = ("id", "platform_id", "currency", "balance", "created_at")
+    statement = dialect.insert(table).values({name: bind(model, name) for name in columns})
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.platform_id, table.c.currency],
+        set_={"balance": table.c.balance + statement.excluded.balance},
+    ).returning(table.c.id, table.c.balance)

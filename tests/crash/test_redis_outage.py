@@ -16,10 +16,10 @@ from pathlib import Path
 
 from tests.crash.checks import assert_storm_left_everything_whole, events_after
 from tests.crash.harness import funded_platform, gateway_env, started, storm_on
-from tests.crash.redis_server import OwnRedis
 from tests.crash.storm import INSUFFICIENT, REPLAY, SUCCESS
 from tests.crash.subscriber import Follower
 from tests.processes import GatewayServer
+from tests.support.redis_server import OwnRedis
 
 SUCCESSES_PER_PHASE = 60
 
