@@ -299,6 +299,21 @@ class Settings(BaseSettings):
         " over HTTP and WebSocket; no automatic persisted queries are stored.",
     )
 
+    # Operations settings, one block per part (issue 15).
+    # -- metrics --
+
+    # -- traces --
+
+    # -- retention and webhook management --
+
+    # -- server-sent events --
+
+    # -- statements and exports --
+
+    # -- filters --
+
+    # -- example app --
+
     @field_validator("cors_allowed_headers", "cors_extra_allowed_headers")
     @classmethod
     def _header_names(cls, names: list[str]) -> list[str]:
