@@ -158,6 +158,8 @@ class Subscription:
         " objectId. With after: first every stored event after that cursor, then live ones,"
         " with no gap and no duplicate. A subscriber that falls too far behind is closed"
         f" (WebSocket code {TOO_SLOW_CLOSE_CODE}) and resumes with after its last cursor."
+        " Over Server-Sent Events each event's cursor is its id, and a Last-Event-ID header"
+        " takes the place of after (a browser's EventSource resumes by itself)."
     )
     async def events(
         self,
