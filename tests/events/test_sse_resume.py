@@ -232,3 +232,19 @@ def test_an_access_token_in_a_logged_url_is_masked_in_json_logs(tmp_path: Path) 
     line = JsonFormatter().format(record)
     assert "secret.token" not in line
     assert "/graphql?query=x&access_token=***&b=1" in line
+
+
+async def test_a_mutation_is_still_refused_over_get_for_an_event_stream(
+    live: LiveServer, db: Database
+) -> None:
+    """An EventSource (or a link) cannot change anything: GET never runs a mutation."""
+    platform = await make_platform(db)
+    own = await create_user(live, platform)
+    mutation = (
+        f'mutation {{ openAccount(input: {{userId: "{own}", currency: "EUR"}}) {{ __typename }} }}'
+    )
+    async with httpx.AsyncClient(base_url=live.http, timeout=RECEIVE_TIMEOUT_S) as http:
+        token = await user_token(http, platform, own)
+        params = get_params(mutation, access_token=token)
+        response = await http.get("/graphql", params=params, headers=SSE)
+    await _refusal(response, 405, "METHOD_NOT_ALLOWED")
