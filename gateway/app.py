@@ -55,7 +55,7 @@ from gateway.graphql.runtime.trusted_documents import (
 from gateway.graphql.runtime.view import GraphQLView, error_response
 from gateway.graphql.runtime.websocket import SocketLimits
 from gateway.graphql.schema import build_schema
-from gateway.logs import REQUEST_ID_HEADER, RequestIdMiddleware
+from gateway.logs import REQUEST_ID_HEADER, RequestIdMiddleware, scrub_access_logs
 from gateway.playground import playground_routes
 from gateway.services.document_expiry import run_document_expiry
 from gateway.services.event_stream import EventHub
@@ -211,6 +211,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     """The gateway; `db` lets a caller share an engine it already has (tests, embedding)."""
     settings = settings or Settings()
     production = settings.environment == "production"
+    scrub_access_logs()
     database = db or Database.from_url(settings.database_url)
     database.group_commit_policy = GroupCommitPolicy(
         wait_s=settings.group_commit_wait_ms / 1000, size_max=settings.group_commit_size_max
@@ -255,6 +256,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         playground=not production,
         upload_preflight_required=production,
         persisted=persisted,
+        sse_retry_ms=settings.sse_retry_ms,
     )
 
     @asynccontextmanager

@@ -10,6 +10,10 @@ In production the log is one JSON object per line (`JsonFormatter`): time, level
 message, request id, the record's structured extras (`extra=`), and for an exception its type
 and traceback, escaped inside the JSON string, so a multi-line traceback never splits a record
 and log shippers need no multi-line rules. Development keeps the human-readable format.
+
+A user token in a URL (`access_token`, for a browser's EventSource) is masked in uvicorn's
+access log (`scrub_access_logs`), in both formats; the view also takes it out of the request's
+query string before the access line is written.
 """
 
 from __future__ import annotations
@@ -106,6 +110,35 @@ class JsonFormatter(logging.Formatter):
             entry["exception_type"] = f"{kind.__module__}.{kind.__qualname__}"
             entry["traceback"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+_ACCESS_TOKEN = re.compile(r"(access_token=)[^&\s\"']*")
+
+
+def mask_access_tokens(text: str) -> str:
+    return _ACCESS_TOKEN.sub(r"\1***", text)
+
+
+class ScrubAccessTokens(logging.Filter):
+    """Masks `access_token=...` in a record's message and arguments (uvicorn's access log
+    passes the path and query as an argument, which its formatter reads back)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = mask_access_tokens(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                mask_access_tokens(arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
+
+
+def scrub_access_logs() -> None:
+    """Mask tokens in uvicorn's access log (once per process; logging configurations applied
+    later keep a logger's filters)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(found, ScrubAccessTokens) for found in access.filters):
+        access.addFilter(ScrubAccessTokens())
 
 
 def configure_logging(*, level: str, structured: bool) -> None:

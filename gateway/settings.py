@@ -15,7 +15,8 @@ from gateway.services.delivery_policy import RETRY_SCHEDULE_S
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///mps-gateway.db"
 
 # What browser clients send: the key, Apollo Client's client awareness and CSRF headers,
-# distributed tracing (W3C Trace Context and Baggage, Sentry) and a request id.
+# distributed tracing (W3C Trace Context and Baggage, Sentry), a request id and EventSource's
+# Last-Event-ID.
 CORS_ALLOWED_HEADERS_DEFAULT = (
     "Authorization",
     "Content-Type",
@@ -28,6 +29,7 @@ CORS_ALLOWED_HEADERS_DEFAULT = (
     "Baggage",
     "Sentry-Trace",
     "X-Request-Id",
+    "Last-Event-ID",  # sent by EventSource when it reconnects (the cursor to resume after)
 )
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
 
@@ -307,6 +309,13 @@ class Settings(BaseSettings):
     # -- retention and webhook management --
 
     # -- server-sent events --
+    sse_retry_ms: int = Field(
+        default=3_000,
+        ge=100,
+        le=300_000,
+        description="The `retry:` each SSE stream opens with: how long a browser's EventSource"
+        " waits before it reconnects (and resumes with Last-Event-ID) when a stream breaks.",
+    )
 
     # -- statements and exports --
 

@@ -52,8 +52,9 @@ def _wait_until_healthy(base_url: str, server: subprocess.Popen[bytes], log: Pat
 
 class GatewayServer:
     """A gateway process (`python -m gateway serve ... *args`) that a test may kill (SIGKILL, as
-    a crash would) and start again on the same database; each start takes a new free port, so
-    `url` is the one to call now."""
+    a crash would) and start again on the same database; each start takes a new free port
+    unless told which (a browser reconnecting to the same URL), so `url` is the one to call
+    now."""
 
     def __init__(self, env: dict[str, str], workdir: Path, *args: str) -> None:
         self.env = env
@@ -63,9 +64,9 @@ class GatewayServer:
         self.starts = 0
         self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> str:
+    def start(self, port: int | None = None) -> str:
         assert self._process is None, "already running"
-        port = free_port()
+        port = port or free_port()
         log = self.workdir / f"server-{port}.log"
         command = [sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1"]
         with log.open("wb") as log_file:

@@ -61,6 +61,10 @@ class Context:
         self.response = response
         self.services = services
         self.connection_params: dict[str, Any] | None = None
+        # Server-sent events (gateway.graphql.runtime.event_source): the sequence a
+        # `Last-Event-ID` resumes after, and the cursor of the event being delivered.
+        self.resume_after: int | None = None
+        self.event_cursor: str | None = None
 
     def sign_in(
         self, principal: Principal, platform: Platform, *, reads: ReadConnection | None = None
@@ -70,6 +74,11 @@ class Context:
         self.principal = principal
         self.platform = platform
         self._loaders = self.new_loaders(reads)
+
+    def take_event_cursor(self) -> str | None:
+        """The cursor of the event just delivered, once (its SSE `id:`)."""
+        cursor, self.event_cursor = self.event_cursor, None
+        return cursor
 
     @property
     def loaders(self) -> Loaders:

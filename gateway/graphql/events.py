@@ -158,6 +158,8 @@ class Subscription:
         " objectId. With after: first every stored event after that cursor, then live ones,"
         " with no gap and no duplicate. A subscriber that falls too far behind is closed"
         f" (WebSocket code {TOO_SLOW_CLOSE_CODE}) and resumes with after its last cursor."
+        " Over Server-Sent Events each event's cursor is its id, and a Last-Event-ID header"
+        " takes the place of after (a browser's EventSource resumes by itself)."
     )
     async def events(
         self,
@@ -174,6 +176,8 @@ class Subscription:
             if after is not None
             else None
         )
+        if context.resume_after is not None:  # an SSE `Last-Event-ID`: the browser's position
+            sequence = context.resume_after
         wanted_object = parse_id(object_id) if object_id is not None else None
         if object_id is not None and wanted_object is None:
             raise InvalidArgument("`objectId` is not a valid id.", argument="objectId")
@@ -193,7 +197,9 @@ async def _stream(
             context.services.hub, platform_id=platform_id, after=sequence, wanted=wanted
         ):
             last = row.sequence
-            yield Event.of(row, fresh_loaders=context.new_loaders())
+            event = Event.of(row, fresh_loaders=context.new_loaders())
+            context.event_cursor = event.cursor  # the SSE `id:` of this event's result
+            yield event
     except SubscriberTooSlow as slow:
         resume = last if last is not None else slow.last_sequence
         reason = f"Too far behind; resume with after: {encode_event_cursor(platform_id, resume)}"

@@ -34,6 +34,7 @@ BROWSER_HEADERS = [
     "baggage",
     "sentry-trace",
     "x-request-id",
+    "last-event-id",
 ]
 
 

@@ -2,7 +2,9 @@
 attackers, must show nothing of the victim and change nothing of it.
 
 The operations are enumerated from the executable schema (tests/security/matrix.py): every
-root Query field, every Mutation field, `Subscription.events`, `node`/`nodes` for every type
+root Query field, every Mutation field, `Subscription.events` (over a WebSocket, and over SSE
+as a browser's EventSource opens it: GET, a user token as `access_token`, `Last-Event-ID`),
+`node`/`nodes` for every type
 implementing Node and the Platform's list fields. The victim is a VALIDATED LEGAL user that
 owns one object of every Node type (its platform holds a webhook endpoint). The attackers:
 
@@ -19,6 +21,7 @@ matrix does not know how to aim at the victim.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +68,7 @@ from tests.security.probes import (
 )
 from tests.support.calls import mutate, query, success
 from tests.support.documents import CREATE_TRANSFER
+from tests.support.event_source import RECEIVE_TIMEOUT_S, Block, blocks, get_params
 from tests.support.inputs import transfer_input
 from tests.support.server import LiveServer, serve
 
@@ -392,3 +396,61 @@ async def test_a_subscriber_under_another_credential_receives_none_of_the_victim
                 ws, lambda event: event["objectId"] == second, forbidden=forbidden
             )
     assert {first, second} <= {event["objectId"] for event in received}
+
+
+async def _stream_until(
+    found: AsyncIterator[Block], object_id: str, *, forbidden: set[str]
+) -> list[dict[str, Any]]:
+    """Each `next` event (checked as it arrives) up to the one of `object_id`."""
+    received = []
+    async for block in found:
+        if block.event != "next":
+            continue
+        assert "errors" not in block.payload, block
+        event: dict[str, Any] = block.payload["data"]["events"]
+        assert leaked(event, forbidden) == [], f"a victim's event reached the attacker: {event}"
+        received.append(event)
+        if event["objectId"] == object_id:
+            return received
+    raise AssertionError(f"the stream ended before the event of {object_id}")
+
+
+async def test_an_event_source_with_another_users_token_receives_none_of_the_victims_events(
+    live_gateway: LiveServer, world: World
+) -> None:
+    """The browser's way in: GET, the user token as `access_token`, resumed by Last-Event-ID."""
+    attacker = world.attackers[ANOTHER_USER]
+    forbidden = set(world.secrets)
+    async with httpx.AsyncClient(base_url=live_gateway.http, timeout=RECEIVE_TIMEOUT_S) as http:
+        cursor = await _last_cursor(http, attacker.handle)
+        params = get_params(EVENTS, access_token=attacker.handle.key)
+        headers = {"Accept": "text/event-stream", "Last-Event-ID": cursor}
+        async with http.stream("GET", "/graphql", params=params, headers=headers) as stream:
+            assert stream.status_code == 200
+            found = blocks(stream)
+            first = await _transfer(http, attacker)
+            received = await asyncio.wait_for(
+                _stream_until(found, first, forbidden=forbidden), RECEIVE_TIMEOUT_S
+            )
+            forbidden.add(await _transfer(http, world.victim))
+            second = await _transfer(http, attacker)
+            received += await asyncio.wait_for(
+                _stream_until(found, second, forbidden=forbidden), RECEIVE_TIMEOUT_S
+            )
+    assert {first, second} <= {event["objectId"] for event in received}
+
+
+async def test_a_last_event_id_of_the_victims_platform_is_refused_to_another_platform(
+    live_gateway: LiveServer, world: World
+) -> None:
+    attacker = world.attackers[ANOTHER_PLATFORM]
+    async with httpx.AsyncClient(base_url=live_gateway.http, timeout=RECEIVE_TIMEOUT_S) as http:
+        cursor = await _last_cursor(http, world.victim.handle)
+        headers = {
+            **attacker.handle.headers,
+            "Accept": "text/event-stream",
+            "Last-Event-ID": cursor,
+        }
+        response = await http.post("/graphql", json={"query": EVENTS}, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_LAST_EVENT_ID"

@@ -41,8 +41,8 @@ _STREAM_OFFERS: tuple[tuple[str, StreamProtocol], ...] = (
 
 TRANSPORTS_HINT = (
     "Subscriptions need a streaming transport: a WebSocket (graphql-transport-ws), "
-    "Server-Sent Events (POST with `Accept: text/event-stream`) or multipart HTTP (POST with "
-    "`Accept: multipart/mixed;subscriptionSpec=1.0`)."
+    "Server-Sent Events (POST or GET with `Accept: text/event-stream`) or multipart HTTP "
+    "(POST with `Accept: multipart/mixed;subscriptionSpec=1.0`)."
 )
 NOT_ACCEPTABLE_HINT = (
     "Accept `application/graphql-response+json` or `application/json` (subscriptions: "

@@ -9,9 +9,10 @@ How an operation is run:
 2. The operation is prepared (parsed through the query limits and the document cache) with
    subscriptions excluded: a query or a mutation runs and is answered with one result.
 3. A subscription stops there, unexecuted, and is prepared again as a stream: over POST, in
-   the stream the client named (SSE or multipart). Over GET, or to a client that named no
-   stream, it is refused with a coded 4xx (`SUBSCRIPTION_TRANSPORT_REQUIRED`, 405 or 406)
-   whose message names the transports to use.
+   the stream the client named (SSE or multipart); over GET, as SSE only (the browser's
+   `EventSource`: gateway.graphql.runtime.event_source). Over GET for another stream, or to a
+   client that named no stream, it is refused with a coded 4xx
+   (`SUBSCRIPTION_TRANSPORT_REQUIRED`, 405 or 406) whose message names the transports to use.
 
 A request error (the document does not parse or validate, a variable cannot be coerced: no
 path, no data) has no `data` entry, and is a 400 when the answer is
@@ -41,6 +42,7 @@ from strawberry.types.unset import UNSET
 
 from gateway.graphql.context import Context
 from gateway.graphql.runtime.errors import UNAVAILABLE_RETRY_AFTER_S, is_unavailable
+from gateway.graphql.runtime.event_source import is_event_stream, stamp_event_id, with_retry
 from gateway.graphql.runtime.negotiation import (
     GRAPHQL_RESPONSE_JSON,
     JSON,
@@ -88,7 +90,12 @@ def not_acceptable() -> NotServed:
 def subscription_refusal(method: str) -> NotServed:
     code = "SUBSCRIPTION_TRANSPORT_REQUIRED"
     if method == "GET":
-        return NotServed(405, f"No subscription over GET. {TRANSPORTS_HINT}", code, allow="POST")
+        return NotServed(
+            405,
+            f"Over GET, subscriptions are Server-Sent Events only. {TRANSPORTS_HINT}",
+            code,
+            allow="POST",
+        )
     return NotServed(406, TRANSPORTS_HINT, code)
 
 
@@ -121,6 +128,7 @@ async def _document_id(view: GraphQL[Context, None], request: AsyncHTTPRequestAd
 
 class NegotiatingGraphQL(GraphQL[Context, None]):
     persisted: PersistedQueries  # set by the view, from the app's settings
+    sse_retry_ms: int  # likewise
 
     stream_transport_classes_by_protocol: Mapping[str, type[HTTPStreamTransport]] = {
         MULTIPART_SUBSCRIPTION_PROTOCOL: MultipartSubscriptions,
@@ -208,7 +216,7 @@ class NegotiatingGraphQL(GraphQL[Context, None]):
                 if error.operation_type in single:  # the client accepts only a multipart stream
                     raise not_acceptable() from None
                 raise HTTPException(400, error.as_http_error_reason(method)) from error
-            if negotiation.stream is None or method == "GET":
+            if negotiation.stream is None or (method == "GET" and negotiation.stream != "sse"):
                 raise subscription_refusal(method) from None
             return await self._run_stream(request_data, context)
         if negotiation.streams_queries:  # the graphql-sse client: one `next` event
@@ -257,6 +265,9 @@ class NegotiatingGraphQL(GraphQL[Context, None]):
         if is_request_error(result):
             processed.pop("data", None)
             request.state.request_error = True
+        context = getattr(request.state, "context", None)
+        if _negotiation(request).stream == "sse" and isinstance(context, Context):
+            processed = stamp_event_id(processed, context.take_event_cursor())
         return processed
 
     async def create_streaming_response(
@@ -268,4 +279,6 @@ class NegotiatingGraphQL(GraphQL[Context, None]):
     ) -> Response:
         if is_multipart_subscription(headers):
             stream = opened(stream)
+        elif is_event_stream(headers):
+            stream = with_retry(stream, self.sse_retry_ms)
         return await super().create_streaming_response(request, stream, sub_response, headers)

@@ -2,7 +2,8 @@
 
 - `EventStream` (graphql-sse, distinct connections mode): Strawberry's, with lines ended by
   `\\n`. Strawberry ends them with `\\r\\n`, which the SSE format allows but some readers do
-  not: urql cuts events at `\\n\\n`, so a CRLF stream never yields an event to it.
+  not: urql cuts events at `\\n\\n`, so a CRLF stream never yields an event to it. A `next`
+  event of a subscription event carries its cursor as `id:` (gateway.graphql.runtime.event_source).
 - `MultipartSubscriptions` (Apollo's multipart HTTP subscriptions, `subscriptionSpec=1.0`):
   the body opens with `--graphql`; each part (`{}` as a heartbeat, every 5 s and at once,
   then `{"payload": <result>}` per event) is followed by the `\\r\\n--graphql` delimiter, so a
@@ -17,7 +18,10 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from typing import ClassVar
 
-from strawberry.http.streaming import MultipartSubscriptionTransport, SSETransport
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.streaming import JSONEncoder, MultipartSubscriptionTransport, SSETransport
+
+from gateway.graphql.runtime.event_source import take_event_id
 
 BOUNDARY = "graphql"
 MULTIPART_SUBSCRIPTION_CONTENT_TYPE = (
@@ -26,6 +30,11 @@ MULTIPART_SUBSCRIPTION_CONTENT_TYPE = (
 
 
 class EventStream(SSETransport):
+    def encode_next(self, response: GraphQLHTTPResponse, encode_json: JSONEncoder) -> str:
+        event_id = take_event_id(response)
+        encoded = self.encode_event("next", encode_json(response))
+        return encoded if event_id is None else f"id: {event_id}\n{encoded}"
+
     def encode_event(self, event: str, data: str | None = None) -> str:
         if data and ("\r" in data or "\n" in data):
             raise ValueError("SSE event data must not contain newlines")

@@ -3,7 +3,9 @@
 - GET from a browser (Accept: text/html, no `query`): the self-hosted GraphiQL playground,
   which needs no credentials (the key is typed into its headers editor).
 - Everything else needs `Authorization: Bearer <key>`; without a valid key the answer is
-  HTTP 401 with a GraphQL error whose `extensions.code` is `UNAUTHENTICATED`.
+  HTTP 401 with a GraphQL error whose `extensions.code` is `UNAUTHENTICATED`. A GET for an
+  event stream (a browser's `EventSource`) may send a user token as `access_token` instead,
+  and resume with `Last-Event-ID` (gateway.graphql.runtime.event_source).
 - Malformed requests (bad JSON, wrong content type, oversized body, missing query) answer with
   a GraphQL-shaped JSON error and a 4xx status, never a plain-text page or a 500. A body is
   cut off at its limit while it is read (413 even without a Content-Length), a JSON array
@@ -52,6 +54,13 @@ from strawberry.types.unset import UNSET, UnsetType
 from gateway.graphql.compiled import EXECUTION_HEADER, GENERAL
 from gateway.graphql.context import Context, Services
 from gateway.graphql.runtime.errors import UNAVAILABLE_RETRY_AFTER_S, unavailable_error
+from gateway.graphql.runtime.event_source import (
+    Refused,
+    resume_sequence,
+    take_access_tokens,
+    url_authorization,
+    wants_event_stream,
+)
 from gateway.graphql.runtime.lean import LeanQueries
 from gateway.graphql.runtime.persisted_queries import PersistedQueries
 from gateway.graphql.runtime.protocol import NegotiatingGraphQL
@@ -154,6 +163,7 @@ class GraphQLView(NegotiatingGraphQL):
         upload_preflight_required: bool = False,
         lean: LeanQueries | None = None,
         persisted: PersistedQueries | None = None,
+        sse_retry_ms: int = 3_000,
     ) -> None:
         limits = socket or SocketLimits()
         any_origin = ("*",) if limits.any_origin_when_none_allowed else ()
@@ -180,6 +190,7 @@ class GraphQLView(NegotiatingGraphQL):
         self.uploads_need_preflight = upload_preflight_required
         self.lean = lean
         self.persisted = persisted or PersistedQueries()
+        self.sse_retry_ms = sse_retry_ms
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -208,6 +219,7 @@ class GraphQLView(NegotiatingGraphQL):
                 context.close()
 
     async def _respond(self, request: Request) -> Response:
+        request.state.access_tokens = take_access_tokens(request)  # out of the URL at once
         if _wants_playground(request):
             if not self.playground:
                 return error_response(404, "Not found.", "NOT_FOUND")
@@ -231,8 +243,17 @@ class GraphQLView(NegotiatingGraphQL):
 
     async def _sign_in(self, request: Request) -> Response | None:
         """Authenticate and admit the caller into `request.state.caller`, or the refusal."""
-        authorization = request.headers.get("authorization")
-        caller = await authenticate(self.db, authorization=authorization, reads=request.state.reads)
+        event_stream = wants_event_stream(request)
+        tokens = request.state.access_tokens
+        try:  # a credential in the URL, then a `Last-Event-ID`: see runtime.event_source
+            authorization = url_authorization(request, tokens, event_stream=event_stream)
+            caller = await authenticate(
+                self.db, authorization=authorization, reads=request.state.reads
+            )
+            if caller is not None and event_stream:
+                request.state.resume_after = resume_sequence(request, platform_id=caller[1].id)
+        except Refused as refused:
+            return error_response(refused.status, refused.message, refused.code)
         if caller is None:
             refusal = await self._failed_authentication(request, authorization)
             if refusal is not None:
@@ -321,6 +342,7 @@ class GraphQLView(NegotiatingGraphQL):
         if isinstance(request, Request):
             principal, platform = request.state.caller
             context.sign_in(principal, platform, reads=request.state.reads)
+            context.resume_after = getattr(request.state, "resume_after", None)
             request.state.context = context  # closed once the response is sent
         return context
 
