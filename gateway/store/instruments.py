@@ -87,3 +87,8 @@ class CountedPool(AsyncAdaptedQueuePool):
     def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
         POOL_IN_USE.dec()
         super()._do_return_conn(record)
+
+
+# SQLAlchemy names a pool's logger after its class's module, and quiets only its own loggers
+# (`sqlalchemy`, WARN unless configured): this pool logs as one of SQLAlchemy's pools.
+CountedPool.__module__ = AsyncAdaptedQueuePool.__module__
