@@ -36,9 +36,11 @@ from gateway import __version__
 from gateway.graphql.compiled import STATS
 from gateway.graphql.compiled.extension import CompiledExecutor
 from gateway.graphql.context import Services
+from gateway.graphql.runtime import metrics
 from gateway.graphql.runtime.lean import LeanQueries
 from gateway.graphql.runtime.limits import QueryLimits
 from gateway.graphql.runtime.limits.cache import MeasureCache
+from gateway.graphql.runtime.metrics_server import MetricsServer, start_metrics_server
 from gateway.graphql.runtime.persisted_queries import PersistedQueries
 from gateway.graphql.runtime.persisted_store import (
     MemoryDocuments,
@@ -192,6 +194,14 @@ async def not_found(_request: Request, _error: Exception) -> Response:
     return error_response(404, "Not found.", "NOT_FOUND")
 
 
+def own_metrics_server(settings: Settings) -> MetricsServer | None:
+    """The metrics port's server when this process serves it: one process on its own (with
+    several, `mps-gateway serve` serves it in the parent; gateway.graphql.runtime.metrics)."""
+    if not settings.metrics or settings.metrics_port is None or metrics.multiprocess_dir():
+        return None
+    return start_metrics_server(settings.metrics_host, settings.metrics_port)
+
+
 # A large response allocates some 100,000 objects: with the default thresholds (700, 10, 10)
 # the collector runs about 140 times per response, and every tenth of those passes over the
 # older objects too, the app's own included.
@@ -257,6 +267,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         upload_preflight_required=production,
         persisted=persisted,
         sse_retry_ms=settings.sse_retry_ms,
+        metrics=settings.metrics,
     )
 
     @asynccontextmanager
@@ -270,6 +281,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         database.notifications = notifications_for(settings)
         database.notifications.listen_invalidations(credential_cache.invalidate)
         await hub.start()
+        metrics_server = own_metrics_server(settings)
         if settings.gc_tuning:
             tune_gc()
         settler = None
@@ -314,6 +326,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
                 database.credential_cache = CredentialCache(ttl_s=0)
             await rate_limits.aclose()
             await persisted.aclose()
+            if metrics_server is not None:
+                metrics_server.stop()
+            if settings.metrics:
+                metrics.process_exited()
             if db is None:
                 await database.dispose()
 
@@ -344,6 +360,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         WebSocketRoute("/graphql", view),
         *([] if production else playground_routes()),
     ]
+    if settings.metrics and settings.metrics_port is None:
+        routes.append(Route("/metrics", metrics.metrics_endpoint, methods=["GET"]))
     return Starlette(
         routes=routes,
         lifespan=lifespan,

@@ -22,15 +22,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 
@@ -131,6 +134,42 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     if args.workers > 1:
         _settle_for_workers(settings)
+    with _shared_metrics(settings, workers=args.workers):
+        _run_uvicorn(args, settings, app, log_config)
+    return 0
+
+
+@contextlib.contextmanager
+def _shared_metrics(settings: Settings, *, workers: int) -> Iterator[None]:
+    """Metrics of several processes, as prometheus-client's multiprocess mode has them: a
+    directory every worker writes its values to (a new one, removed afterwards, unless
+    PROMETHEUS_MULTIPROC_DIR names one), made before the workers start; and the metrics port,
+    when set, served here, by the parent, from every worker's values."""
+    from gateway.graphql.runtime import metrics
+    from gateway.graphql.runtime.metrics_server import start_metrics_server
+
+    made = None
+    if settings.metrics and workers > 1 and metrics.multiprocess_dir() is None:
+        made = tempfile.mkdtemp(prefix="mps-gateway-metrics-")
+        os.environ[metrics.MULTIPROCESS_DIR_VARIABLE] = made
+    server = None
+    if settings.metrics and settings.metrics_port is not None and metrics.multiprocess_dir():
+        server = start_metrics_server(settings.metrics_host, settings.metrics_port)
+    try:
+        yield
+    finally:
+        if server is not None:
+            server.stop()
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+            del os.environ[metrics.MULTIPROCESS_DIR_VARIABLE]
+
+
+def _run_uvicorn(
+    args: argparse.Namespace, settings: Settings, app: Starlette, log_config: Any
+) -> None:
+    import uvicorn
+
     # Uvicorn stops gracefully on SIGTERM (no new connections, requests in flight finished,
     # then the app's shutdown: see MPS_SHUTDOWN_GRACE_S), then raises the signal again for the
     # handler it found. A stop asked for and done is a success: that handler ignores it, and
@@ -149,7 +188,6 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         loop="uvloop",
         http="httptools",
     )
-    return 0
 
 
 async def _no_work(_db: Database) -> None:

@@ -303,6 +303,24 @@ class Settings(BaseSettings):
 
     # Operations settings, one block per part (issue 15).
     # -- metrics --
+    metrics: bool = Field(
+        default=False,
+        description="Serve Prometheus metrics at /metrics (on the public port, or only on"
+        " `metrics_port` when that is set).",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65_535,
+        description="Serve /metrics on this port of its own (with `metrics_host`) instead of"
+        " the public one; with `serve --workers N`, the parent process serves every worker's.",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        max_length=255,
+        description="The address the metrics port listens on (with `metrics_port`).",
+    )
 
     # -- traces --
 

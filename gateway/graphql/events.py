@@ -21,6 +21,7 @@ from gateway.domain.pagination import decode_event_cursor, encode_event_cursor
 from gateway.graphql.context import Context, Info
 from gateway.graphql.nodes import NODES, resolve_node
 from gateway.graphql.relay import Node
+from gateway.graphql.runtime import metrics
 from gateway.graphql.scalars import DateTime
 from gateway.services.event_stream import EventFilter, SubscriberTooSlow, stream_events
 from gateway.store import journal_tables, tables
@@ -192,14 +193,18 @@ async def _stream(
 ) -> AsyncGenerator[Event, None]:
     platform_id = context.platform.id
     last = sequence
+    transport = metrics.transport_of(context.request)
+    metrics.stream_started()
     try:
-        async for row in stream_events(
-            context.services.hub, platform_id=platform_id, after=sequence, wanted=wanted
-        ):
-            last = row.sequence
-            event = Event.of(row, fresh_loaders=context.new_loaders())
-            context.event_cursor = event.cursor  # the SSE `id:` of this event's result
-            yield event
+        with metrics.subscription_open(transport):
+            async for row in stream_events(
+                context.services.hub, platform_id=platform_id, after=sequence, wanted=wanted
+            ):
+                last = row.sequence
+                metrics.event_delivered(transport)
+                event = Event.of(row, fresh_loaders=context.new_loaders())
+                context.event_cursor = event.cursor  # the SSE `id:` of this event's result
+                yield event
     except SubscriberTooSlow as slow:
         resume = last if last is not None else slow.last_sequence
         reason = f"Too far behind; resume with after: {encode_event_cursor(platform_id, resume)}"

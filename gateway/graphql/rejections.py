@@ -15,6 +15,7 @@ from strawberry.types.field import StrawberryField
 from gateway.domain import errors
 from gateway.graphql.context import Info
 from gateway.graphql.money import Money
+from gateway.graphql.runtime import metrics
 
 
 @strawberry.interface
@@ -102,6 +103,7 @@ def _handler(exception: type[errors.Rejected], error_type: type, convert: Any) -
         exception_type = exception
 
         def handle(self, exc: Any, *, field: StrawberryField, info: Info) -> Any:
+            metrics.note_rejection(error_type.__name__)
             return convert(exc)
 
     Handler.error_type = error_type  # type: ignore[attr-defined]

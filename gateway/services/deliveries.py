@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from gateway.domain.enums import EventType
 from gateway.domain.ids import new_id
+from gateway.services import instruments
 from gateway.services.delivery_policy import DeliveryPolicy
 from gateway.services.webhook_requests import AttemptResult, rfc3339
 from gateway.store import deliveries, readers, webhooks
@@ -107,6 +108,13 @@ async def _enqueue(session: Session, *, endpoint_id: uuid.UUID, policy: Delivery
     endpoint.enqueued_through = upper
     await session.flush()
     return len(event_ids)
+
+
+async def measure_backlog(db: Database) -> None:
+    """Set how long the most overdue pending delivery has been due (for /metrics)."""
+    async with db.session() as session:
+        earliest = await deliveries.earliest_pending(session)
+    instruments.oldest_pending_due(earliest, now=utcnow())
 
 
 async def claim_due(db: Database, *, policy: DeliveryPolicy) -> list[Claimed]:

@@ -25,6 +25,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from gateway.domain.enums import EventType
+from gateway.services import instruments
 from gateway.store import readers
 from gateway.store.engine import Database
 from gateway.store.journal_tables import Event
@@ -60,6 +61,7 @@ class Subscriber:
 @dataclass
 class _PlatformFeed:
     last_sequence: int
+    announced_sequence: int = 0  # the newest a carrier announced (for the lag gauge)
     subscribers: set[Subscriber] = field(default_factory=set)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -96,8 +98,14 @@ class EventHub:
         """A carrier says the platform's log reached `sequence`."""
         feed = self.feeds.get(platform_id)
         if feed is not None and sequence > feed.last_sequence:
+            feed.announced_sequence = max(feed.announced_sequence, sequence)
             self.pending.add(platform_id)
             self.wake.set()
+            self._measure_lag()
+
+    def _measure_lag(self) -> None:
+        lag = sum(max(0, f.announced_sequence - f.last_sequence) for f in self.feeds.values())
+        instruments.HUB_LAG_EVENTS.set(lag)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, platform_id: uuid.UUID) -> AsyncIterator[Subscriber]:
@@ -114,6 +122,7 @@ class EventHub:
             feed.subscribers.discard(subscriber)
             if not feed.subscribers and self.feeds.get(platform_id) is feed:
                 del self.feeds[platform_id]
+                self._measure_lag()
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -154,7 +163,9 @@ class EventHub:
                     for subscriber in list(feed.subscribers):
                         subscriber.offer(event)
                     feed.last_sequence = event.sequence
+                    instruments.event_fanned_out(event.occurred_at)
                 if len(events) < READ_BATCH:
+                    self._measure_lag()
                     return
 
 

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from gateway.services.deliveries import Claimed, claim_due, enqueue, record, renew
+from gateway.services import instruments
+from gateway.services.deliveries import Claimed, claim_due, enqueue, measure_backlog, record, renew
 from gateway.services.delivery_policy import DeliveryPolicy
 from gateway.services.webhook_requests import attempt, new_client
 from gateway.store.engine import Database
@@ -43,7 +44,9 @@ async def _deliver(
     db: Database, client: httpx.AsyncClient, item: Claimed, policy: DeliveryPolicy
 ) -> bool:
     result = await attempt(client, item, policy)
-    if not await record(db, item, result, policy=policy):
+    recorded = await record(db, item, result, policy=policy)
+    instruments.webhook_attempted(succeeded=result.succeeded, recorded=recorded)
+    if not recorded:
         logger.warning(
             "webhook delivery %s: claim lost before its result was recorded", item.delivery_id
         )
@@ -78,6 +81,7 @@ async def dispatch_once(
     """One pass: enqueue what endpoints are owed, then send what is due, batch by batch (and
     no further batch once `stopping` is set)."""
     report = PassReport(enqueued=await enqueue(db, policy=policy))
+    await measure_backlog(db)
     for _ in range(policy.batches_per_pass_max):
         if stopping is not None and stopping.is_set():
             break

@@ -132,6 +132,16 @@ async def any_due(session: AsyncSession, *, now: dt.datetime) -> bool:
     return due is not None
 
 
+async def earliest_pending(session: AsyncSession) -> dt.datetime | None:
+    """The earliest next attempt of a pending delivery (the due index answers it)."""
+    earliest: dt.datetime | None = await session.scalar(
+        sa.select(sa.func.min(col(WebhookDelivery.next_attempt_at))).where(
+            col(WebhookDelivery.status) == PENDING
+        )
+    )
+    return earliest
+
+
 async def lock_due(session: AsyncSession, *, now: dt.datetime, limit: int) -> list[uuid.UUID]:
     """Ids of up to `limit` due deliveries of enabled, live endpoints, oldest due first, their
     rows locked; rows another transaction holds are skipped."""

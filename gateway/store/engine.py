@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import (
 
 from gateway.store.credential_cache import CredentialCache
 from gateway.store.group_commit import GroupCommit, GroupCommitPolicy, Work
+from gateway.store.instruments import CountedPool, count_statements_of
 from gateway.store.notify import LocalNotifications, Notifications
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -68,7 +69,11 @@ class _SQLiteConnection(sqlite3.Connection):
 
 
 def _sqlite_engine(url: str, *, begin: str, echo: bool) -> AsyncEngine:
-    engine = create_async_engine(url, echo=echo, connect_args={"factory": _SQLiteConnection})
+    in_memory = make_url(url).database in (None, "", ":memory:")
+    pool: dict[str, Any] = {} if in_memory else {"poolclass": CountedPool}
+    engine = create_async_engine(
+        url, echo=echo, connect_args={"factory": _SQLiteConnection}, **pool
+    )
 
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
@@ -84,6 +89,7 @@ def _sqlite_engine(url: str, *, begin: str, echo: bool) -> AsyncEngine:
 
     sa.event.listen(engine.sync_engine, "connect", on_connect)
     sa.event.listen(engine.sync_engine, "begin", on_begin)
+    count_statements_of(engine)
     return engine
 
 
@@ -100,11 +106,19 @@ def create_engine(
     if parsed.get_backend_name() == "postgresql":
         if autocommit:
             engine = create_async_engine(
-                url, echo=echo, pool_size=5, max_overflow=10, isolation_level="AUTOCOMMIT"
+                url,
+                echo=echo,
+                pool_size=5,
+                max_overflow=10,
+                isolation_level="AUTOCOMMIT",
+                poolclass=CountedPool,
             )
         else:
-            engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=20)
+            engine = create_async_engine(
+                url, echo=echo, pool_size=10, max_overflow=20, poolclass=CountedPool
+            )
         _ping_when_idle(engine)
+        count_statements_of(engine)
         return engine
     raise ValueError(f"unsupported database URL scheme: {parsed.drivername}")
 

@@ -32,6 +32,7 @@ from gateway.domain.lru import Lru
 from gateway.graphql.compiled import COMPILED, GENERAL, STATS
 from gateway.graphql.compiled.plan import Plan, Planner, Unsupported, directive_variables
 from gateway.graphql.compiled.run import HandBack, Run
+from gateway.graphql.runtime import metrics
 
 logger = logging.getLogger("gateway.graphql.compiled")
 PLANS_CACHED_MAX = 256
@@ -120,6 +121,7 @@ class CompiledExecutor:
     @staticmethod
     def _fell_back(reason: str, query: str) -> None:
         STATS.fell_back(reason)
+        metrics.fell_back(reason)
         logger.debug("compiled plan fell back: %s (document of %d characters)", reason, len(query))
 
 

@@ -40,6 +40,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from gateway.domain.errors import DomainError
+from gateway.graphql.runtime import metrics
 from gateway.logs import current_request_id
 from gateway.store.availability import unavailable
 
@@ -205,4 +206,5 @@ class MaskingSchema(strawberry.Schema):
         credential = _credential(execution_context.context if execution_context else None)
         errors[:] = [classify(error, credential=credential) for error in errors]
         for error in errors:
+            metrics.note_error((error.extensions or {}).get("code"))
             _note_client_error(error, credential)

@@ -32,6 +32,7 @@ from starlette.responses import Response
 
 from gateway.graphql.compiled import COMPILED, STATS
 from gateway.graphql.compiled.extension import CompiledExecutor
+from gateway.graphql.runtime import metrics
 from gateway.graphql.runtime.limits.cache import MeasureCache
 from gateway.graphql.runtime.limits.config import QueryLimits
 from gateway.graphql.runtime.limits.cost import cost_report
@@ -96,6 +97,7 @@ class LeanQueries:
             return None
         STATS.compiled += 1
         STATS.lean += 1
+        metrics.note_operation(chosen)
         request.state.execution = COMPILED
         result: dict[str, Any] = {"data": data}
         report = cost_report(

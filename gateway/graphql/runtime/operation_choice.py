@@ -15,6 +15,8 @@ from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
+from gateway.graphql.runtime import metrics
+
 MESSAGE = "Must provide operation name if query contains multiple operations."
 
 
@@ -30,6 +32,8 @@ class OperationChoice(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
+        if document is not None:
+            metrics.note_operation(context.operation_name)
         if (
             document is not None
             and context.pre_execution_errors is None

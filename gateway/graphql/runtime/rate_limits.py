@@ -41,6 +41,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
+from gateway.graphql.runtime import metrics
 from gateway.graphql.runtime.breaker import TIMEOUT_S, Breaker, Open
 
 logger = logging.getLogger("gateway.rate_limits")
@@ -151,6 +152,7 @@ class RateLimits:
             return None
 
     async def _refusal(self, item: RateLimitItem, identity: str) -> Refusal:
+        metrics.rate_limited(item.namespace)
         stats = await self.limiter.get_window_stats(item, identity)
         return Refusal(retry_after_s=max(1, math.ceil(stats.reset_time - time.time())))
 

@@ -53,6 +53,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.graphql.compiled import EXECUTION_HEADER, GENERAL
 from gateway.graphql.context import Context, Services
+from gateway.graphql.runtime import metrics
 from gateway.graphql.runtime.errors import UNAVAILABLE_RETRY_AFTER_S, unavailable_error
 from gateway.graphql.runtime.event_source import (
     Refused,
@@ -70,6 +71,7 @@ from gateway.graphql.runtime.rate_limits import (
     Refusal,
     rate_limited_error,
 )
+from gateway.graphql.runtime.transports import MultipartSubscriptions
 from gateway.graphql.runtime.websocket import KeepAliveTransportWSHandler, SocketLimits
 from gateway.playground import playground_response
 from gateway.services.credentials import authenticate
@@ -84,11 +86,18 @@ def error_response(status: int, message: str, code: str, **headers: str) -> JSON
     return JSONResponse(body, status_code=status, headers=headers or None)
 
 
+def refused_response(status: int, message: str, code: str, **headers: str) -> JSONResponse:
+    """`error_response` for a GraphQL request refused before it ran (counted in /metrics)."""
+    metrics.note_error(code, refused=True)
+    return error_response(status, message, code, **headers)
+
+
 def unavailable_response() -> JSONResponse:
     """The database is out of reach (gateway.store.availability): a JSON 503 that says to
     retry, on a connection kept open, with the request id (X-Request-Id is added to every
     response)."""
     error = unavailable_error()
+    metrics.note_error(error["extensions"]["code"])
     return JSONResponse(
         {"errors": [error]},
         status_code=503,
@@ -98,6 +107,7 @@ def unavailable_response() -> JSONResponse:
 
 def rate_limited_response(refusal: Refusal) -> JSONResponse:
     error = rate_limited_error(refusal)
+    metrics.note_error(error["extensions"]["code"], refused=True)
     return JSONResponse(
         {"errors": [error]}, status_code=429, headers={"retry-after": str(refusal.retry_after_s)}
     )
@@ -164,6 +174,7 @@ class GraphQLView(NegotiatingGraphQL):
         lean: LeanQueries | None = None,
         persisted: PersistedQueries | None = None,
         sse_retry_ms: int = 3_000,
+        metrics: bool = False,
     ) -> None:
         limits = socket or SocketLimits()
         any_origin = ("*",) if limits.any_origin_when_none_allowed else ()
@@ -191,6 +202,7 @@ class GraphQLView(NegotiatingGraphQL):
         self.lean = lean
         self.persisted = persisted or PersistedQueries()
         self.sse_retry_ms = sse_retry_ms
+        self.metrics = metrics  # requests noted for /metrics (gateway.graphql.runtime.metrics)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -202,7 +214,8 @@ class GraphQLView(NegotiatingGraphQL):
         scope["state"] = dict(scope.get("state") or {})
         request = Request(scope, receive)
         try:
-            response = await self._respond(request)
+            with self._measuring(request):
+                response = await self._respond(request)
         except ClientDisconnect:  # gone before its request was read: nobody to answer
             logger.info("client disconnected before the request body was read")
             return
@@ -218,6 +231,16 @@ class GraphQLView(NegotiatingGraphQL):
             if context is not None:
                 context.close()
 
+    def _measuring(self, request: Request) -> contextlib.AbstractContextManager[object]:
+        """The request noted for /metrics until it has its response (a stream: its start)."""
+        if not self.metrics or _wants_playground(request):
+            return contextlib.nullcontext()
+        stream = self._get_stream_transport_from_headers(request.headers)
+        if stream is not None:
+            multipart = isinstance(stream, MultipartSubscriptions)
+            request.state.transport = "multipart" if multipart else "sse"
+        return metrics.measuring(metrics.transport_of(request))
+
     async def _respond(self, request: Request) -> Response:
         request.state.access_tokens = take_access_tokens(request)  # out of the URL at once
         if _wants_playground(request):
@@ -225,7 +248,9 @@ class GraphQLView(NegotiatingGraphQL):
                 return error_response(404, "Not found.", "NOT_FOUND")
             return playground_response(endpoint=request.url.path)
         if request.method not in ("GET", "POST"):
-            return error_response(405, "Use GET or POST.", "METHOD_NOT_ALLOWED", allow="GET, POST")
+            return refused_response(
+                405, "Use GET or POST.", "METHOD_NOT_ALLOWED", allow="GET, POST"
+            )
         request.state.reads = reads = ReadConnection(self.db)
         try:
             refused = await self._sign_in(request)
@@ -258,7 +283,7 @@ class GraphQLView(NegotiatingGraphQL):
             refusal = await self._failed_authentication(request, authorization)
             if refusal is not None:
                 return rate_limited_response(refusal)
-            return error_response(
+            return refused_response(
                 401,
                 "Missing or invalid API key: send `Authorization: Bearer <key>`.",
                 "UNAUTHENTICATED",
@@ -281,13 +306,13 @@ class GraphQLView(NegotiatingGraphQL):
     async def _execute(self, request: Request) -> Response:
         media_type = _media_type(request)
         if request.method == "POST" and media_type not in _BODY_TYPES:
-            return error_response(
+            return refused_response(
                 415,
                 "Send `Content-Type: application/json` (or multipart/form-data for uploads).",
                 "UNSUPPORTED_MEDIA_TYPE",
             )
         if media_type == _MULTIPART and self.uploads_need_preflight and not _preflighted(request):
-            return error_response(
+            return refused_response(
                 400,
                 "Multipart requests need an `Apollo-Require-Preflight` or"
                 " `X-Apollo-Operation-Name` header (CSRF protection).",
@@ -295,7 +320,7 @@ class GraphQLView(NegotiatingGraphQL):
             )
         limit = self.multipart_bytes_max if media_type == _MULTIPART else self.body_bytes_max
         if int(request.headers.get("content-length") or 0) > limit:
-            return error_response(413, "The request body is too large.", "PAYLOAD_TOO_LARGE")
+            return refused_response(413, "The request body is too large.", "PAYLOAD_TOO_LARGE")
         request = Request(request.scope, _capped(request.receive, limit))  # chunked bodies too
         try:
             if self.lean is not None and media_type != _MULTIPART:
@@ -305,9 +330,9 @@ class GraphQLView(NegotiatingGraphQL):
             return await self.run(request)
         except HTTPException as error:
             if isinstance(error.__cause__, InvalidOperationTypeError):  # a mutation over GET
-                return error_response(405, error.reason, "METHOD_NOT_ALLOWED", allow="POST")
+                return refused_response(405, error.reason, "METHOD_NOT_ALLOWED", allow="POST")
             code = "PAYLOAD_TOO_LARGE" if error.status_code == 413 else "BAD_REQUEST"
-            return error_response(error.status_code, error.reason, code)
+            return refused_response(error.status_code, error.reason, code)
         finally:
             await request.close()  # closes the spooled files of a multipart upload
 

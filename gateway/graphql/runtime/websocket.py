@@ -16,10 +16,12 @@ from typing import Any
 from graphql import GraphQLFormattedError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ErrorMessage
 
 from gateway.graphql.context import Context
+from gateway.graphql.runtime import metrics
 from gateway.graphql.runtime.persisted_queries import PersistedQueries, PersistedQueryRefused
 from gateway.graphql.runtime.rate_limits import RateLimits, Refusal, rate_limited_error
 
@@ -115,20 +117,32 @@ class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def handle_subscribe(self, message: Any) -> None:
         if self._at_capacity(message):
             cap = self.max_subscriptions_per_connection or 0
-            await self.send_message(
-                {"id": message["id"], "type": "error", "payload": [too_many_subscriptions(cap)]}
-            )
+            await self._refuse(message, too_many_subscriptions(cap))
             return
         refusal = await self._subscription_refusal(message)
         if refusal is None:
             await super().handle_subscribe(message)
             return
-        error: ErrorMessage = {
-            "id": message["id"],
-            "type": "error",
-            "payload": [rate_limited_error(refusal)],
-        }
-        await self.send_message(error)
+        await self._refuse(message, rate_limited_error(refusal))
+
+    async def _refuse(self, message: Any, error: GraphQLFormattedError) -> None:
+        if self._measured:
+            with metrics.measuring("websocket"):
+                metrics.note_error(error.get("extensions", {}).get("code"), refused=True)
+        refused: ErrorMessage = {"id": message["id"], "type": "error", "payload": [error]}
+        await self.send_message(refused)
+
+    @property
+    def _measured(self) -> bool:
+        return bool(getattr(self.view, "metrics", False))
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        """One operation, noted for /metrics (a subscription is recorded once it streams)."""
+        if not self._measured:
+            await super().run_operation(operation)
+            return
+        with metrics.measuring("websocket"):
+            await super().run_operation(operation)
 
     def _at_capacity(self, message: Any) -> bool:
         """Strawberry refuses these too, but without a code; this runs before rate limits."""
