@@ -70,7 +70,7 @@ async def test_pages_backwards_with_last_and_before_mirror_the_forward_ones(
     client: httpx.AsyncClient, sandbox: PlatformHandle
 ) -> None:
     ledger = await busy_ledger(client, sandbox, [100, 200, 300, 400])
-    newest_first = {"filter": {"amount": {"min": 1}}, "direction": "DESC"}
+    newest_first: dict[str, Any] = {"filter": {"amount": {"min": 1}}, "direction": "DESC"}
     last_two = await page(client, sandbox, "transfers", last=2, **newest_first)
     assert [node["id"] for node in last_two["nodes"]] == ledger.transfers[1::-1]
     assert last_two["pageInfo"]["hasPreviousPage"] is True
