@@ -160,6 +160,7 @@ class Listing:
 
     criteria: Criteria
     direction: OrderDirection
+    also: str = ""  # the connection's other arguments that narrow it (events: types, object)
 
     @property
     def descending(self) -> bool:
@@ -168,7 +169,7 @@ class Listing:
     def fingerprint(self) -> str:
         """Names the order and the filter inside a cursor (not a secret: a cursor's scope)."""
         c = self.criteria
-        parts = [self.direction.value, c.status, c.kind, c.amount_min, c.amount_max]
+        parts = [self.direction.value, c.status, c.kind, c.amount_min, c.amount_max, self.also]
         times = [
             t.astimezone(dt.UTC).isoformat() if t else None for t in (c.created_from, c.created_to)
         ]

@@ -140,14 +140,16 @@ def listing_of(
     *,
     default: OrderDirection,
     signed_amounts: bool = False,
+    also: str = "",
 ) -> Listing | None:
     """The listing a connection's `filter` and `orderBy` ask for; None when neither is given
-    (the connection then reads as before)."""
+    (the connection then reads as before). `also`: the connection's other narrowing
+    arguments, which its cursors are bound to as well."""
     if given is None and order_by is None:
         return None
     times = "occurredAt" if isinstance(given, EventFilter) else "createdAt"
     criteria = check_criteria(criteria_of(given), signed_amounts=signed_amounts, times=times)
-    return Listing(criteria, order_by.direction if order_by else default)
+    return Listing(criteria, order_by.direction if order_by else default, also)
 
 
 def listing_page(

@@ -177,7 +177,8 @@ class Platform(Node):
         filter: EventFilter | None = None,
         order_by: CreatedAtOrder | None = None,
     ) -> Connection[Annotated[Event, strawberry.lazy("gateway.graphql.events")]]:
-        listing = listing_of(filter, order_by, default=OrderDirection.ASC)
+        narrowed = repr((sorted(t.name for t in types or ()), object_id))
+        listing = listing_of(filter, order_by, default=OrderDirection.ASC, also=narrowed)
         if listing is None:
             page = event_page_arguments(first, after, platform_id=info.context.platform.id)
         else:

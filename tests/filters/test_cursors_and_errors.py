@@ -19,6 +19,7 @@ from tests.filters.ledger import (
     page,
     transfer,
 )
+from tests.support.calls import query
 
 
 async def _walk(
@@ -179,3 +180,24 @@ async def test_page_limits_stay_under_a_filter(
         variables = {"filter": {"status": "SUCCEEDED"}, "orderBy": order("DESC"), **arguments}
         error = await error_of(client, sandbox, document, variables)
         assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+
+
+async def test_an_event_cursor_of_a_listing_is_bound_to_its_types_too(
+    client: httpx.AsyncClient, sandbox: PlatformHandle
+) -> None:
+    await busy_ledger(client, sandbox, [100, 200])
+    document = """
+    query ($after: String, $types: [EventType!]) {
+      platform { events(first: 1, after: $after, types: $types, orderBy: {direction: DESC}) {
+        pageInfo { endCursor } nodes { type }
+      } }
+    }"""
+    transfers = {"types": ["TRANSFER_SUCCESSFUL"]}
+    first = await query(client, sandbox, document, transfers)
+    cursor = first["platform"]["events"]["pageInfo"]["endCursor"]
+    again = await query(client, sandbox, document, {**transfers, "after": cursor})
+    assert [node["type"] for node in again["platform"]["events"]["nodes"]] == [
+        "TRANSFER_SUCCESSFUL"
+    ]
+    error = await error_of(client, sandbox, document, {"after": cursor})
+    assert "`after` was issued under another `orderBy` or `filter`" in error["message"]
