@@ -52,7 +52,7 @@ async def _variables(
         found["platform"]["id"],
     ]
     variables = {"id": user["id"], "ids": ids, "first": 5, "objectId": user["id"]}
-    if path.stem == "AccountEntries":
+    if path.stem in ("AccountEntries", "FilteredEntries"):
         variables["id"] = user["accounts"]["nodes"][0]["id"]
     return variables
 

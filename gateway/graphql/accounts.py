@@ -13,8 +13,16 @@ import strawberry
 
 from gateway.domain.enums import AccountStatus
 from gateway.domain.errors import Forbidden
+from gateway.domain.pagination import OrderDirection
 from gateway.graphql.access import BACKEND, OPERATOR, USER_TOKEN, allow, require_own
 from gateway.graphql.context import Info
+from gateway.graphql.filters import (
+    CreatedAtOrder,
+    LedgerEntryFilter,
+    listing_connection,
+    listing_of,
+    listing_page,
+)
 from gateway.graphql.money import Money
 from gateway.graphql.nodes import NODES
 from gateway.graphql.rejections import (
@@ -28,6 +36,7 @@ from gateway.graphql.scalars import Currency, DateTime
 from gateway.services import accounts
 from gateway.services.accounts import AccountChange
 from gateway.store import ledger_tables, tables
+from gateway.store.filters import created_column
 
 if TYPE_CHECKING:
     from gateway.graphql.ledger import LedgerEntry
@@ -67,7 +76,7 @@ class Account(Node):
         user: User = NODES.edge(info.context.loaders, "User", self.user_id)
         return user
 
-    @strawberry.field(description="Newest first.")
+    @strawberry.field(description="Newest first, unless `orderBy` says otherwise.")
     async def entries(
         self,
         info: Info,
@@ -75,11 +84,20 @@ class Account(Node):
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
+        filter: LedgerEntryFilter | None = None,
+        order_by: CreatedAtOrder | None = None,
     ) -> Connection[Annotated[LedgerEntry, strawberry.lazy("gateway.graphql.ledger")]]:
-        page = page_arguments(first, after, last, before)
-        key = (uuid.UUID(self.id), page)
-        entries = await info.context.loaders.entries_of_account.load(key)
-        return connection(entries, NODES.converter("LedgerEntry"))
+        convert = NODES.converter("LedgerEntry")
+        loader = info.context.loaders.entries_of_account
+        listing = listing_of(filter, order_by, default=OrderDirection.DESC, signed_amounts=True)
+        if listing is None:
+            page = page_arguments(first, after, last, before)
+            return connection(await loader.load((uuid.UUID(self.id), page, None)), convert)
+        page = listing_page(listing, first, after, last, before)
+        entries = await loader.load((uuid.UUID(self.id), page, listing))
+        return listing_connection(
+            entries, convert, listing, created_column(ledger_tables.LedgerEntry)
+        )
 
 
 NODES.register(Account, table=tables.Account)

@@ -17,12 +17,14 @@ from typing import Any, TypeVar, cast
 
 from aiodataloader import DataLoader
 
-from gateway.domain.pagination import Page, PageRequest
+from gateway.domain.pagination import Listing, Page, PageRequest
 from gateway.store.ledger_tables import LedgerEntry
 from gateway.store.platform_reader import PlatformReader
 from gateway.store.tables import Account, Person, User
 
 PageKey = tuple[uuid.UUID, PageRequest]
+# A page of a listing (filtered or ordered): None for the connection's own order.
+ListingPageKey = tuple[uuid.UUID, PageRequest, Listing | None]
 Batch = Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]
 K = TypeVar("K")
 V = TypeVar("V")
@@ -99,7 +101,7 @@ class Loaders:
         self.accounts_of_user: Loader[PageKey, Page[Account]] = Loader(
             self._paged(Account, reader.accounts_pages_of_users)
         )
-        self.entries_of_account: DataLoader[PageKey, Page[LedgerEntry]] = DataLoader(
+        self.entries_of_account: DataLoader[ListingPageKey, Page[LedgerEntry]] = DataLoader(
             self._paged(LedgerEntry, reader.entries_pages)
         )
 
@@ -205,16 +207,17 @@ class Loaders:
     def _paged(
         self, model: type, fetch: Callable[..., Coroutine[Any, Any, dict[uuid.UUID, Page[Any]]]]
     ) -> Batch:
-        """One statement per distinct page request (in practice: one for the whole list)."""
+        """One statement per distinct page request (in practice: one for the whole list). A
+        key is (parent id, page request, what else the fetch takes: a listing)."""
 
-        async def batch(keys: list[PageKey]) -> list[Page[Any]]:
-            by_request: dict[PageRequest, list[uuid.UUID]] = defaultdict(list)
-            for parent_id, page in keys:
-                by_request[page].append(parent_id)
-            pages: dict[PageKey, Page[Any]] = {}
-            for page, parent_ids in by_request.items():
-                found = await fetch(parent_ids, page)
-                pages.update({(parent_id, page): found[parent_id] for parent_id in parent_ids})
+        async def batch(keys: list[tuple[Any, ...]]) -> list[Page[Any]]:
+            by_request: dict[tuple[Any, ...], list[uuid.UUID]] = defaultdict(list)
+            for key in keys:
+                by_request[key[1:]].append(key[0])
+            pages: dict[tuple[Any, ...], Page[Any]] = {}
+            for request, parent_ids in by_request.items():
+                found = await fetch(parent_ids, *request)
+                pages.update({(parent_id, *request): found[parent_id] for parent_id in parent_ids})
                 for child_page in found.values():
                     self.prime(model, child_page.items)
             return [pages[key] for key in keys]

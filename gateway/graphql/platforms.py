@@ -14,8 +14,20 @@ import strawberry
 from gateway.domain.enums import Environment, EventType
 from gateway.domain.errors import InvalidArgument
 from gateway.domain.ids import parse_id
+from gateway.domain.pagination import OrderDirection
 from gateway.graphql.context import Info
 from gateway.graphql.fees import FeeAccount, fee_accounts
+from gateway.graphql.filters import (
+    AnyFilter,
+    CreatedAtOrder,
+    EventFilter,
+    PayInFilter,
+    PayOutFilter,
+    TransferFilter,
+    listing_connection,
+    listing_of,
+    listing_page,
+)
 from gateway.graphql.nodes import NODES
 from gateway.graphql.relay import (
     Connection,
@@ -27,7 +39,9 @@ from gateway.graphql.relay import (
 )
 from gateway.graphql.scalars import Currency, DateTime
 from gateway.graphql.users import UserFilter, users_connection
+from gateway.store import journal_tables as event_tables
 from gateway.store import ledger_tables, tables
+from gateway.store.filters import created_column
 
 if TYPE_CHECKING:
     from gateway.graphql.accounts import Account
@@ -48,11 +62,19 @@ async def _page_of(
     after: str | None,
     last: int | None,
     before: str | None,
+    filter: AnyFilter | None = None,
+    order_by: CreatedAtOrder | None = None,
 ) -> Connection[Any]:
-    """A page of the platform's `name` objects (rows of `table`), as a connection."""
-    page = page_arguments(first, after, last, before)
-    rows = await info.context.loaders.reader.page(table, page)
-    return connection(rows, NODES.converter(name))
+    """A page of the platform's `name` objects (rows of `table`), as a connection: by id, or
+    filtered and ordered by creation time when `filter` or `orderBy` is given."""
+    listing = listing_of(filter, order_by, default=OrderDirection.ASC)
+    if listing is None:
+        page = page_arguments(first, after, last, before)
+        rows = await info.context.loaders.reader.page(table, page)
+        return connection(rows, NODES.converter(name))
+    page = listing_page(listing, first, after, last, before)
+    rows = await info.context.loaders.reader.page(table, page, listing)
+    return listing_connection(rows, NODES.converter(name), listing, created_column(table))
 
 
 @strawberry.type
@@ -103,8 +125,12 @@ class Platform(Node):
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
+        filter: TransferFilter | None = None,
+        order_by: CreatedAtOrder | None = None,
     ) -> Connection[Annotated[Transfer, strawberry.lazy("gateway.graphql.ledger")]]:
-        return await _page_of(info, ledger_tables.Transfer, "Transfer", first, after, last, before)
+        return await _page_of(
+            info, ledger_tables.Transfer, "Transfer", first, after, last, before, filter, order_by
+        )
 
     @strawberry.field
     async def pay_ins(
@@ -114,8 +140,12 @@ class Platform(Node):
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
+        filter: PayInFilter | None = None,
+        order_by: CreatedAtOrder | None = None,
     ) -> Connection[Annotated[PayIn, strawberry.lazy("gateway.graphql.payments")]]:
-        return await _page_of(info, ledger_tables.PayIn, "PayIn", first, after, last, before)
+        return await _page_of(
+            info, ledger_tables.PayIn, "PayIn", first, after, last, before, filter, order_by
+        )
 
     @strawberry.field
     async def pay_outs(
@@ -125,12 +155,17 @@ class Platform(Node):
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
+        filter: PayOutFilter | None = None,
+        order_by: CreatedAtOrder | None = None,
     ) -> Connection[Annotated[PayOut, strawberry.lazy("gateway.graphql.payments")]]:
-        return await _page_of(info, ledger_tables.PayOut, "PayOut", first, after, last, before)
+        return await _page_of(
+            info, ledger_tables.PayOut, "PayOut", first, after, last, before, filter, order_by
+        )
 
     @strawberry.field(
         description="Oldest first; optionally of some types, or about one object (objectId):"
-        " with `actor`, who did what to it and when."
+        " with `actor`, who did what to it and when. With `filter` or `orderBy`: by"
+        " occurredAt, either way."
     )
     async def events(
         self,
@@ -139,13 +174,24 @@ class Platform(Node):
         after: str | None = None,
         types: list[EventType] | None = None,
         object_id: strawberry.ID | None = None,
+        filter: EventFilter | None = None,
+        order_by: CreatedAtOrder | None = None,
     ) -> Connection[Annotated[Event, strawberry.lazy("gateway.graphql.events")]]:
-        page = event_page_arguments(first, after, platform_id=info.context.platform.id)
+        narrowed = repr((sorted(t.name for t in types or ()), object_id))
+        listing = listing_of(filter, order_by, default=OrderDirection.ASC, also=narrowed)
+        if listing is None:
+            page = event_page_arguments(first, after, platform_id=info.context.platform.id)
+        else:
+            page = listing_page(listing, first, after)
         wanted = None if object_id is None else parse_id(object_id)
         if object_id is not None and wanted is None:
             raise InvalidArgument("`objectId` is not a valid id.", argument="objectId")
-        rows = await info.context.loaders.reader.events_page(page, types, wanted)
-        return event_connection(rows, NODES.converter("Event"))
+        reader = info.context.loaders.reader
+        rows = await reader.events_page(page, types, wanted, listing)
+        if listing is None:
+            return event_connection(rows, NODES.converter("Event"))
+        created = created_column(event_tables.Event)
+        return listing_connection(rows, NODES.converter("Event"), listing, created)
 
     @strawberry.field
     async def webhook_endpoints(

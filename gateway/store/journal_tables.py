@@ -31,6 +31,7 @@ class Event(ActorColumns, table=True):
         sa.UniqueConstraint("platform_id", "sequence"),
         sa.UniqueConstraint("platform_id", "id"),
         sa.Index("ix_events_object_id", "object_id"),
+        sa.Index("ix_events_platform_occurred", "platform_id", "occurred_at", "id"),
         sa.CheckConstraint("sequence > 0", name="sequence_positive"),
     )
 

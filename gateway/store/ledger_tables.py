@@ -100,6 +100,7 @@ class LedgerEntry(ActorColumns, table=True):
             ["settlement_accounts.platform_id", "settlement_accounts.id"],
         ),
         sa.Index("ix_ledger_entries_account_id", "account_id", "id"),
+        sa.Index("ix_ledger_entries_account_created", "account_id", "created_at", "id"),
         sa.Index("ix_ledger_entries_operation_id", "operation_id"),
         sa.CheckConstraint("amount <> 0", name="amount_not_zero"),
         sa.ForeignKeyConstraint(
@@ -136,6 +137,7 @@ class Transfer(SQLModel, table=True):
         _account_fk("debited_account_id"),
         _account_fk("credited_account_id"),
         sa.Index("ix_transfers_platform_id", "platform_id", "id"),
+        sa.Index("ix_transfers_platform_created", "platform_id", "created_at", "id"),
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         sa.CheckConstraint("debited_account_id <> credited_account_id", name="two_accounts"),
         sa.CheckConstraint("fee >= 0 AND fee < amount", name="fee_within_amount"),
@@ -200,6 +202,7 @@ class PayIn(SQLModel, table=True):
             ["platform_id", "mandate_id"], ["mandates.platform_id", "mandates.id"]
         ),
         sa.Index("ix_pay_ins_platform_id", "platform_id", "id"),
+        sa.Index("ix_pay_ins_platform_created", "platform_id", "created_at", "id"),
         sa.Index("ix_pay_ins_status", "status"),
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         sa.CheckConstraint(
@@ -240,6 +243,7 @@ class PayOut(SQLModel, table=True):
             ["platform_id", "bank_account_id"], ["bank_accounts.platform_id", "bank_accounts.id"]
         ),
         sa.Index("ix_pay_outs_platform_id", "platform_id", "id"),
+        sa.Index("ix_pay_outs_platform_created", "platform_id", "created_at", "id"),
         sa.Index("ix_pay_outs_status", "status"),
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         sa.CheckConstraint("fee >= 0 AND fee < amount", name="fee_within_amount"),

@@ -32,19 +32,43 @@ M = TypeVar("M", bound=SQLModel)
 
 @dataclass(frozen=True, slots=True)
 class Order:
-    """The column a connection is ordered by (unique), and its direction."""
+    """The column a connection is ordered by, and its direction. `key` is unique, or `tie`
+    is given and (key, tie) is: its cursors are then pairs, compared as row values, which
+    PostgreSQL matches against an index on (..., key, tie)."""
 
     key: Any
     descending: bool = False
+    tie: Any = None
+
+    def _row(self) -> Any:
+        return self.key if self.tie is None else sa.tuple_(self.key, self.tie)
+
+    def _value(self, cursor: Any) -> Any:
+        if self.tie is None:
+            return cursor
+        key, tie = cursor
+        return sa.tuple_(_typed(key, self.key.type), _typed(tie, self.tie.type))
 
     def after(self, cursor: Any) -> Any:
-        return self.key < cursor if self.descending else self.key > cursor
+        row, value = self._row(), self._value(cursor)
+        return row < value if self.descending else row > value
 
     def before(self, cursor: Any) -> Any:
-        return self.key > cursor if self.descending else self.key < cursor
+        row, value = self._row(), self._value(cursor)
+        return row > value if self.descending else row < value
 
-    def fetch(self, forward: bool) -> Any:
-        return self.key.desc() if forward == self.descending else self.key.asc()
+    def columns(self) -> list[Any]:
+        return [self.key] if self.tie is None else [self.key, self.tie]
+
+    def fetch(self, forward: bool) -> list[Any]:
+        """The ORDER BY clauses that read a page in the direction it is fetched."""
+        descending = forward == self.descending
+        return [column.desc() if descending else column.asc() for column in self.columns()]
+
+
+def _typed(value: Any, type_: Any) -> Any:
+    """A cursor's value as SQL of the column's type (a bound parameter is already SQL)."""
+    return value if isinstance(value, sa.ClauseElement) else sa.literal(value, type_)
 
 
 def _order(model: type[SQLModel], order: Order | None) -> Order:
@@ -87,15 +111,31 @@ AFTER, BEFORE, GROUP_IDS = "pg_after", "pg_before", "pg_group_ids"
 _shaped: Lru[Hashable, Any] = Lru(512)
 
 
-def _bound_page(page: PageRequest) -> tuple[PageRequest, dict[str, Any]]:
+def _bound(name: str, cursor: Any, order: Order | None, params: dict[str, Any]) -> Any:
+    """The bound parameter(s) standing for `cursor` (a pair under an order with a tie)."""
+    if not isinstance(cursor, tuple):
+        params[name] = cursor
+        return sa.bindparam(name)
+    assert order is not None
+    assert order.tie is not None
+    params[f"{name}_key"], params[f"{name}_tie"] = cursor
+    return (
+        sa.bindparam(f"{name}_key", type_=order.key.type),
+        sa.bindparam(f"{name}_tie", type_=order.tie.type),
+    )
+
+
+def _bound_page(
+    page: PageRequest, order: Order | None = None
+) -> tuple[PageRequest, dict[str, Any]]:
     """`page` with its cursors as bound parameters, and their values."""
     params: dict[str, Any] = {}
     after: Any = None
     before: Any = None
     if page.after is not None:
-        after, params[AFTER] = sa.bindparam(AFTER), page.after
+        after = _bound(AFTER, page.after, order, params)
     if page.before is not None:
-        before, params[BEFORE] = sa.bindparam(BEFORE), page.before
+        before = _bound(BEFORE, page.before, order, params)
     return PageRequest(page.size, page.forward, after, before), params
 
 
@@ -127,7 +167,7 @@ def _keyset_statements(
     statement = (
         sa.select(*columns(model), total.label("total"), beyond.label("beyond"))
         .where(*where, _window(by, page))
-        .order_by(by.fetch(page.forward))
+        .order_by(*by.fetch(page.forward))
         .limit(page.size + 1)
     )
     return statement, sa.select(total, beyond)
@@ -149,9 +189,9 @@ async def keyset_page(
     page shape: building a statement costs more than running it."""
     if shape is None:
         statement, counts = _keyset_statements(model, where, page, order)
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = dict(params or {})
     else:
-        bound, values = _bound_page(page)
+        bound, values = _bound_page(page, order)
         key = ("keyset", shape, _page_shape(page))
         built = _shaped.get(key)
         if built is None:
@@ -179,7 +219,9 @@ def _grouped_statement(
             *columns(model),
             inside.label("inside"),
             sa.func.sum(inside).over(**partition, order_by=fetch, rows=(None, 0)).label("pos"),
-            sa.func.row_number().over(**partition, order_by=by.key.asc()).label("carrier"),
+            sa.func.row_number()
+            .over(**partition, order_by=by.fetch(not by.descending))
+            .label("carrier"),
             sa.func.count().over(**partition).label("total"),
             sa.func.sum(sa.case((_beyond(by, page), 1), else_=0)).over(**partition).label("beyond"),
         )
@@ -215,7 +257,7 @@ async def grouped_pages(
         statement = _grouped_statement(model, group, within, where, page, order)
         values: dict[str, Any] = {}
     else:
-        bound, values = _bound_page(page)
+        bound, values = _bound_page(page, order)
         dialect = dialect_name(connection)
         key = ("grouped", shape, dialect, _page_shape(page))
         statement = _shaped.get(key)

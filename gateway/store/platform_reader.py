@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain.enums import EventType
-from gateway.domain.pagination import Page, PageRequest
+from gateway.domain.pagination import Listing, Page, PageRequest
 from gateway.store import readers
 from gateway.store.delivery_tables import WebhookAttempt, WebhookDelivery
 from gateway.store.engine import Database, ReadConnection
@@ -130,7 +130,9 @@ class PlatformReader:
                 connection, platform_id=self.platform_id, user_id=self.user_id
             )
 
-    async def page(self, model: Any, page: PageRequest) -> Page[Any]:
+    async def page(
+        self, model: Any, page: PageRequest, listing: Listing | None = None
+    ) -> Page[Any]:
         async with self._reading() as connection:
             return await readers.platform_page(
                 connection,
@@ -138,10 +140,11 @@ class PlatformReader:
                 platform_id=self.platform_id,
                 user_id=self.user_id,
                 page=page,
+                listing=listing,
             )
 
     async def entries_pages(
-        self, account_ids: Sequence[uuid.UUID], page: PageRequest
+        self, account_ids: Sequence[uuid.UUID], page: PageRequest, listing: Listing | None = None
     ) -> dict[uuid.UUID, Page[LedgerEntry]]:
         async with self._reading() as connection:
             return await readers.entries_pages_of_accounts(
@@ -150,6 +153,7 @@ class PlatformReader:
                 user_id=self.user_id,
                 account_ids=account_ids,
                 page=page,
+                listing=listing,
             )
 
     async def events_page(
@@ -157,6 +161,7 @@ class PlatformReader:
         page: PageRequest,
         types: Sequence[EventType] | None,
         object_id: uuid.UUID | None = None,
+        listing: Listing | None = None,
     ) -> Page[Event]:
         async with self._reading() as connection:
             return await readers.events_page(
@@ -166,6 +171,7 @@ class PlatformReader:
                 page=page,
                 types=types,
                 object_id=object_id,
+                listing=listing,
             )
 
     async def webhook_endpoints(self) -> list[WebhookEndpoint]:

@@ -22,8 +22,9 @@ from sqlmodel import col
 
 from gateway.domain.enums import EventType, UserKind, ValidationStatus
 from gateway.domain.lru import Lru
-from gateway.domain.pagination import Page, PageRequest
+from gateway.domain.pagination import Listing, Page, PageRequest
 from gateway.store.delivery_tables import WebhookAttempt, WebhookDelivery
+from gateway.store.filters import listing_conditions, listing_order
 from gateway.store.journal_tables import Event, WebhookEndpoint
 from gateway.store.ledger_tables import FeeAccount, LedgerEntry
 from gateway.store.pagination import Order, dialect_name, grouped_pages, keyset_page, one_of
@@ -291,14 +292,25 @@ async def platform_page(
     platform_id: uuid.UUID,
     page: PageRequest,
     user_id: uuid.UUID | None = None,
+    listing: Listing | None = None,
 ) -> Page[Any]:
+    """A page of the platform's rows of `model`: by id, or as `listing` filters and orders."""
     where, values, scoped = _tenant(model, platform_id, user_id)
+    if listing is None:
+        shape: Hashable = ("platform_page", model, scoped)
+        order = None
+    else:
+        conditions, criteria_values, criteria_shape = listing_conditions(model, listing.criteria)
+        where, order = [*where, *conditions], listing_order(model, listing)
+        values.update(criteria_values)
+        shape = ("platform_listing", model, scoped, criteria_shape, listing.descending)
     return await keyset_page(
         connection,
         model=model,
         where=where,
         page=page,
-        shape=("platform_page", model, scoped),
+        order=order,
+        shape=shape,
         params=values,
     )
 
@@ -310,9 +322,21 @@ async def entries_pages_of_accounts(
     account_ids: Sequence[uuid.UUID],
     page: PageRequest,
     user_id: uuid.UUID | None = None,
+    listing: Listing | None = None,
 ) -> dict[uuid.UUID, Page[Any]]:
-    """Each account's ledger entries, newest first, one page per account, one statement."""
+    """Each account's ledger entries, newest first (or as `listing` filters and orders), one
+    page per account, one statement."""
     where, values, scoped = _tenant(LedgerEntry, platform_id, user_id)
+    if listing is None:
+        order = Order(col(LedgerEntry.id), descending=True)
+        shape: Hashable = ("entries_of_accounts", scoped)
+    else:
+        conditions, criteria_values, criteria_shape = listing_conditions(
+            LedgerEntry, listing.criteria
+        )
+        where, order = [*where, *conditions], listing_order(LedgerEntry, listing)
+        values.update(criteria_values)
+        shape = ("entries_listing", scoped, criteria_shape, listing.descending)
     return await grouped_pages(
         connection,
         model=LedgerEntry,
@@ -320,8 +344,8 @@ async def entries_pages_of_accounts(
         group_ids=account_ids,
         where=where,
         page=page,
-        order=Order(col(LedgerEntry.id), descending=True),
-        shape=("entries_of_accounts", scoped),
+        order=order,
+        shape=shape,
         params=values,
     )
 
@@ -334,16 +358,23 @@ async def events_page(
     types: Sequence[EventType] | None,
     user_id: uuid.UUID | None = None,
     object_id: uuid.UUID | None = None,
+    listing: Listing | None = None,
 ) -> Page[Any]:
     """The platform's events in sequence order (oldest first), optionally of some types, or
-    about one object (`ix_events_object_id`)."""
+    about one object (`ix_events_object_id`); or as `listing` filters and orders them."""
     where: list[Any] = [col(Event.platform_id) == platform_id, visible_to(Event, user_id)]
     if types:
         where.append(col(Event.type).in_(types))
     if object_id is not None:
         where.append(col(Event.object_id) == object_id)
+    if listing is None:
+        order = Order(col(Event.sequence))
+        values: dict[str, Any] = {}
+    else:
+        conditions, values, _ = listing_conditions(Event, listing.criteria)
+        where, order = [*where, *conditions], listing_order(Event, listing)
     return await keyset_page(
-        connection, model=Event, where=where, page=page, order=Order(col(Event.sequence))
+        connection, model=Event, where=where, page=page, order=order, params=values
     )
 
 

@@ -69,6 +69,10 @@ class Greeter:
         return shape.sides
 
     @strawberry.field
+    def sized(self, shape: Shape | None = None, times: int = 1) -> int:
+        return (shape.sides if shape is not None else -1) * times
+
+    @strawberry.field
     def risky(self, fail: bool) -> Fine | Oops:
         if fail:
             raise LookupError("handled")
@@ -90,6 +94,7 @@ DOCUMENT = """{
   greeter {
     greet(firstName: "Ada", times: 2) once: greet(firstName: "Bob")
     later loud: later(loud: true) parent(scale: 1.5) shape(shape: { sides: 3 })
+    sized unsized: sized(shape: null, times: 2) fours: sized(shape: { sides: 4 }, times: 2)
     failing
     risky(fail: true) { __typename ... on Oops { reason } }
     fine: risky(fail: false) { __typename ... on Fine { value } }
@@ -114,8 +119,11 @@ async def test_direct_resolvers_answer_what_strawberrys_wrapper_answers() -> Non
         "Greeter.later",
         "Greeter.failing",
         "Greeter.parent",
+        "Greeter.sized",  # direct while `shape` is null; Strawberry's wrapper converts a value
     }
     expected = await _answer(wrapped, DOCUMENT)
+    assert '"unsized": -2' in expected
+    assert '"fours": 8' in expected
     assert "no greeting today" in expected
     assert '"reason": "handled"' in expected
     assert await _answer(direct, DOCUMENT) == expected
@@ -135,5 +143,8 @@ def test_the_gateways_relationship_edges_are_direct_and_its_mutations_are_not() 
     }
 
     assert {"User.holder", "User.persons", "User.accounts", "Account.user"} <= installed
-    # an input object to convert, or exception handlers mapping rejections to union members
-    assert not {"Platform.users", "Mutation.createTransfer", "Mutation.createUser"} & installed
+    # optional filters and orders: direct while null
+    assert {"Account.entries", "Platform.users", "Platform.transfers"} <= installed
+    # a required input object to convert, or exception handlers mapping rejections to union
+    # members
+    assert not {"Mutation.createTransfer", "Mutation.createUser"} & installed

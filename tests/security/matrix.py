@@ -168,15 +168,28 @@ def platform_list_fields(schema: GraphQLSchema) -> list[str]:
     return sorted(name for name, f in platform.fields.items() if listed_node_type(f) is not None)
 
 
-def platform_lists_document(schema: GraphQLSchema, names: Iterable[str], depth: int) -> str:
-    """`{ platform { ... } }` reading each named list field, every field `depth` levels deep."""
+def listing_arguments(f: GraphQLField) -> str:
+    """`orderBy` and a `filter` every row passes (its date range from 2000), for a list field
+    that takes them: a filter narrows, it must never widen the caller's scope."""
+    filter_type = get_named_type(f.args["filter"].type)
+    assert isinstance(filter_type, GraphQLInputObjectType)
+    dates = "createdAt" if "createdAt" in filter_type.fields else "occurredAt"
+    return f', orderBy: {{direction: DESC}}, filter: {{{dates}: {{from: "2000-01-01T00:00:00Z"}}}}'
+
+
+def platform_lists_document(
+    schema: GraphQLSchema, names: Iterable[str], depth: int, *, listing: bool = False
+) -> str:
+    """`{ platform { ... } }` reading each named list field, every field `depth` levels deep
+    (with `listing`: filtered and ordered, see `listing_arguments`)."""
     platform = schema.get_type("Platform")
     assert isinstance(platform, GraphQLObjectType)
     selector = Selector(schema)
     parts = []
     for name in names:
         f = platform.fields[name]
-        arguments = "(first: 100)" if "first" in f.args else ""
+        extra = listing_arguments(f) if listing and "orderBy" in f.args else ""
+        arguments = f"(first: 100{extra})" if "first" in f.args else ""
         parts.append(f"{name}{arguments} {{ {selector.of(get_named_type(f.type), depth)} }}")
     return "{ platform { " + " ".join(parts) + " } }"
 

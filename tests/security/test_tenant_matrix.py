@@ -194,13 +194,14 @@ async def test_platform_and_viewer_show_another_credential_only_its_own_scope(
     assert leaked(body, world.secrets) == []
 
 
+@pytest.mark.parametrize("listing", [False, True], ids=["as-is", "filtered-and-ordered"])
 @pytest.mark.parametrize("credential", CREDENTIALS)
 @pytest.mark.parametrize("name", PLATFORM_LISTS)
 async def test_no_victim_id_appears_in_a_platform_list_read_by_another_credential(
-    http: httpx.AsyncClient, world: World, name: str, credential: str
+    http: httpx.AsyncClient, world: World, name: str, credential: str, listing: bool
 ) -> None:
     attacker = world.attackers[credential]
-    document = platform_lists_document(SCHEMA, [name], 3)
+    document = platform_lists_document(SCHEMA, [name], 3, listing=listing)
     body = await post(http, document, {}, [], attacker.handle.headers)
     assert "errors" not in body, body
     assert leaked(body, world.secrets) == []

@@ -13,6 +13,11 @@ handler that could apply, and arguments that Strawberry would pass on unchanged 
 Strawberry `Info` when the resolver asks for it, and calls the resolver: the same call as
 Strawberry's, minus the work that is a no-op for these fields. Every other field keeps
 Strawberry's wrapper.
+
+A field whose other arguments are all optional (an input object such as `filter`, an enum, a
+list) is direct too while those arguments are null, which Strawberry would pass on unchanged
+as well: `Account.entries` under a list of accounts, without a filter, costs what it did. When
+one of them holds a value, the call goes through Strawberry's wrapper, which converts it.
 """
 
 from __future__ import annotations
@@ -37,18 +42,32 @@ def _plain(argument_type: Any) -> bool:
     return argument_type in _PLAIN_ARGUMENT_TYPES
 
 
-def direct_resolver(field: StrawberryField, schema: strawberry.Schema) -> Callable[..., Any] | None:
+def _optional(argument_type: Any) -> bool:
+    """Strawberry passes a null of this type on as None (a Maybe would wrap it)."""
+    return isinstance(argument_type, StrawberryOptional) and not isinstance(
+        argument_type, StrawberryMaybe
+    )
+
+
+def direct_resolver(
+    field: StrawberryField,
+    schema: strawberry.Schema,
+    wrapped: Callable[..., Any] | None = None,
+) -> Callable[..., Any] | None:
     """A graphql-core resolver calling `field`'s resolver straight, or None when the field
-    needs Strawberry's wrapper."""
+    needs Strawberry's wrapper. Given the wrapper (`wrapped`), a field with optional arguments
+    to convert is direct while they are null (see the module's docstring)."""
     resolver = field.base_resolver
     if resolver is None or field.extensions or field.is_subscription:
         return None
     handlers = getattr(schema.schema_converter, "_get_field_exception_handlers", None)
     if handlers is None or handlers(field):
         return None  # unknown Strawberry, or a handler that may apply: keep its wrapper
-    if not all(_plain(argument.type) for argument in field.arguments):
-        return None
     convert = schema.config.name_converter.from_argument
+    rich = [argument for argument in field.arguments if not _plain(argument.type)]
+    if rich and (wrapped is None or not all(_optional(argument.type) for argument in rich)):
+        return None
+    converted = tuple(convert(argument) for argument in rich)
     names = {convert(argument): argument.python_name for argument in field.arguments}
     takes_self = resolver.self_parameter is not None
     sources = [p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p]
@@ -56,6 +75,8 @@ def direct_resolver(field: StrawberryField, schema: strawberry.Schema) -> Callab
     info_class = schema.config.info_class
 
     def resolve(source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+        if converted and any(arguments.get(name) is not None for name in converted):
+            return wrapped(source, info, **arguments)  # type: ignore[misc]
         kwargs = {names[name]: value for name, value in arguments.items()}
         for name in sources:
             kwargs[name] = source
@@ -78,7 +99,7 @@ def install_direct_resolvers(schema: strawberry.Schema) -> list[str]:
             definition = (graphql_field.extensions or {}).get(_DEFINITION)
             if not isinstance(definition, StrawberryField):
                 continue
-            resolve = direct_resolver(definition, schema)
+            resolve = direct_resolver(definition, schema, graphql_field.resolve)
             if resolve is not None:
                 graphql_field.resolve = resolve
                 installed.append(f"{type_.name}.{name}")
