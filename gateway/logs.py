@@ -10,6 +10,10 @@ In production the log is one JSON object per line (`JsonFormatter`): time, level
 message, request id, the record's structured extras (`extra=`), and for an exception its type
 and traceback, escaped inside the JSON string, so a multi-line traceback never splits a record
 and log shippers need no multi-line rules. Development keeps the human-readable format.
+
+With traces on (gateway.graphql.runtime.tracing), a line logged inside a traced request or
+operation also carries `trace_id` and `span_id` (hex, as trace backends show them), so a trace
+finds its log lines and a log line its trace; lines logged outside any trace have neither key.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry import trace
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,6 +42,14 @@ _RECORD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {
     "asctime",
     "color_message",
 }
+
+
+def current_trace_ids() -> tuple[str, str] | None:
+    """(trace id, span id) of the span being recorded, in hex; None outside any trace."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return format(context.trace_id, "032x"), format(context.span_id, "016x")
 
 
 def current_request_id() -> str | None:
@@ -77,11 +90,16 @@ class RequestIdMiddleware:
 
 
 class RequestIdFilter(logging.Filter):
-    """Stamps `request_id` on records that lack one (None outside any request)."""
+    """Stamps `request_id` on records that lack one (None outside any request), and the trace
+    ids inside a trace."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "request_id", None) is None:
             record.request_id = current_request_id()
+        if getattr(record, "trace_id", None) is None:
+            ids = current_trace_ids()
+            if ids is not None:
+                record.trace_id, record.span_id = ids
         return True
 
 
@@ -96,6 +114,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None) or current_request_id(),
         }
+        ids = current_trace_ids() if getattr(record, "trace_id", None) is None else None
+        if ids is not None:
+            entry["trace_id"], entry["span_id"] = ids
         entry.update(
             (key, value)
             for key, value in record.__dict__.items()

@@ -61,6 +61,7 @@ from gateway.graphql.runtime.rate_limits import (
     Refusal,
     rate_limited_error,
 )
+from gateway.graphql.runtime.tracing import Tracing
 from gateway.graphql.runtime.websocket import KeepAliveTransportWSHandler, SocketLimits
 from gateway.playground import playground_response
 from gateway.services.credentials import authenticate
@@ -154,6 +155,7 @@ class GraphQLView(NegotiatingGraphQL):
         upload_preflight_required: bool = False,
         lean: LeanQueries | None = None,
         persisted: PersistedQueries | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         limits = socket or SocketLimits()
         any_origin = ("*",) if limits.any_origin_when_none_allowed else ()
@@ -180,6 +182,7 @@ class GraphQLView(NegotiatingGraphQL):
         self.uploads_need_preflight = upload_preflight_required
         self.lean = lean
         self.persisted = persisted or PersistedQueries()
+        self.tracing = tracing  # the lean path's operation spans
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
