@@ -24,6 +24,7 @@ from contextlib import asynccontextmanager
 import redis
 import redis.asyncio
 import strawberry
+from opentelemetry.sdk.trace.export import SpanExporter
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -48,6 +49,7 @@ from gateway.graphql.runtime.persisted_store import (
     RedisDocuments,
 )
 from gateway.graphql.runtime.rate_limits import RateLimitPolicy, RateLimits
+from gateway.graphql.runtime.tracing import Tracing, exporter_from_environment, traced
 from gateway.graphql.runtime.trusted_documents import (
     TrustedDocumentsError,
     compile_manifest,
@@ -217,8 +219,25 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Starlette:
-    """The gateway; `db` lets a caller share an engine it already has (tests, embedding)."""
+def tracing_for(settings: Settings, exporter: SpanExporter | None) -> Tracing | None:
+    """The app's tracing when `MPS_TRACING` is on: to `exporter` when given, else where the
+    environment says (gateway.graphql.runtime.tracing)."""
+    if not settings.tracing:
+        return None
+    if exporter is not None:
+        return Tracing(exporter)
+    configured, batch = exporter_from_environment(console=settings.tracing_console)
+    return Tracing(configured, batch=batch)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    db: Database | None = None,
+    span_exporter: SpanExporter | None = None,
+) -> Starlette:
+    """The gateway; `db` lets a caller share an engine it already has (tests, embedding),
+    `span_exporter` receives each span as it ends when tracing is on (tests)."""
     settings = settings or Settings()
     production = settings.environment == "production"
     scrub_access_logs()
@@ -249,8 +268,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     limits = query_limits_for(settings)
     measures = MeasureCache()
     compiled = CompiledExecutor() if settings.compiled_reads else None
+    tracing = tracing_for(settings, span_exporter)
     schema = build_schema(
-        production=production, limits=limits, compiled=compiled, measures=measures
+        production=production, limits=limits, compiled=compiled, measures=measures, tracing=tracing
     )
     lean = None
     if compiled is not None:
@@ -268,6 +288,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         persisted=persisted,
         sse_retry_ms=settings.sse_retry_ms,
         metrics=settings.metrics,
+        tracing=tracing,
     )
 
     @asynccontextmanager
@@ -306,8 +327,15 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
                 allow_private_urls=settings.webhook_allow_private_urls,
             )
             dispatcher = asyncio.create_task(
-                run_dispatcher(database, policy=policy, stopping=stopping)
+                run_dispatcher(
+                    database,
+                    policy=policy,
+                    stopping=stopping,
+                    tracer=tracing.tracer if tracing else None,
+                )
             )
+        if tracing is not None:
+            tracing.start(database)
         try:
             yield
         finally:
@@ -332,6 +360,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
                 metrics.process_exited()
             if db is None:
                 await database.dispose()
+            if tracing is not None:
+                tracing.stop()  # after the dispatcher: its last attempts are exported too
 
     async def healthz(_request: Request) -> JSONResponse:
         # "connecting": events and credential invalidations from other instances do not reach
@@ -350,14 +380,14 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             return JSONResponse(body)
         return JSONResponse(body, status_code=503, headers={"retry-after": "1"})
 
-    graphql_http = with_cors(settings, view)
+    graphql_http = traced(with_cors(settings, view), tracing)
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route(
             "/graphql", graphql_http, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
         ),
-        WebSocketRoute("/graphql", view),
+        WebSocketRoute("/graphql", traced(view, tracing)),
         *([] if production else playground_routes()),
     ]
     if settings.metrics and settings.metrics_port is None:

@@ -14,6 +14,10 @@ and log shippers need no multi-line rules. Development keeps the human-readable 
 A user token in a URL (`access_token`, for a browser's EventSource) is masked in uvicorn's
 access log (`scrub_access_logs`), in both formats; the view also takes it out of the request's
 query string before the access line is written.
+
+With traces on (gateway.graphql.runtime.tracing), a line logged inside a traced request or
+operation also carries `trace_id` and `span_id` (hex, as trace backends show them), so a trace
+finds its log lines and a log line its trace; lines logged outside any trace have neither key.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry import trace
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -41,6 +46,14 @@ _RECORD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {
     "asctime",
     "color_message",
 }
+
+
+def current_trace_ids() -> tuple[str, str] | None:
+    """(trace id, span id) of the span being recorded, in hex; None outside any trace."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return format(context.trace_id, "032x"), format(context.span_id, "016x")
 
 
 def current_request_id() -> str | None:
@@ -81,11 +94,16 @@ class RequestIdMiddleware:
 
 
 class RequestIdFilter(logging.Filter):
-    """Stamps `request_id` on records that lack one (None outside any request)."""
+    """Stamps `request_id` on records that lack one (None outside any request), and the trace
+    ids inside a trace."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "request_id", None) is None:
             record.request_id = current_request_id()
+        if getattr(record, "trace_id", None) is None:
+            ids = current_trace_ids()
+            if ids is not None:
+                record.trace_id, record.span_id = ids
         return True
 
 
@@ -100,6 +118,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None) or current_request_id(),
         }
+        ids = current_trace_ids() if getattr(record, "trace_id", None) is None else None
+        if ids is not None:
+            entry["trace_id"], entry["span_id"] = ids
         entry.update(
             (key, value)
             for key, value in record.__dict__.items()

@@ -323,6 +323,17 @@ class Settings(BaseSettings):
     )
 
     # -- traces --
+    tracing: bool = Field(
+        default=False,
+        description="OpenTelemetry traces: a span per request, GraphQL operation, SQL statement"
+        " and webhook attempt, exported over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT when set."
+        " Off: no instrumentation is installed at all.",
+    )
+    tracing_console: bool = Field(
+        default=False,
+        description="With MPS_TRACING and no OTLP endpoint: print each span to standard output"
+        " (development).",
+    )
 
     # -- retention and webhook management --
 

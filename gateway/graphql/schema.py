@@ -43,6 +43,7 @@ from gateway.graphql.runtime.limits import QueryLimiter, QueryLimits
 from gateway.graphql.runtime.limits.cache import MeasureCache
 from gateway.graphql.runtime.operation_choice import OperationChoice
 from gateway.graphql.runtime.text_guard import TextGuard
+from gateway.graphql.runtime.tracing import OperationTracing, Tracing
 from gateway.graphql.sandbox import SandboxMutations
 from gateway.graphql.scalars import SCALARS
 from gateway.graphql.tokens import TokenMutations
@@ -80,11 +81,14 @@ def build_schema(
     limits: QueryLimits | None = None,
     compiled: CompiledExecutor | None = None,
     measures: MeasureCache | None = None,
+    tracing: Tracing | None = None,
 ) -> strawberry.Schema:
     """`limits`: the query limits (gateway.graphql.runtime.limits), safe defaults when None,
     measured into `measures` when given; `compiled`: queries run through its plans
-    (gateway.graphql.compiled), none when None."""
+    (gateway.graphql.compiled), none when None; `tracing`: a span per operation
+    (gateway.graphql.runtime.tracing), none when None."""
     plans = [functools.partial(CompiledReads, executor=compiled)] if compiled else []
+    traces = [functools.partial(OperationTracing, tracing=tracing)] if tracing else []
     policy = [ProductionErrorPolicy, DisableIntrospection] if production else [ErrorPolicy]
     schema = MaskingSchema(
         query=Query,
@@ -92,6 +96,7 @@ def build_schema(
         subscription=Subscription,
         types=[NaturalPerson, LegalPerson],
         extensions=[
+            *traces,  # first: its span holds the others' work
             *policy,
             OperationChoice,
             QueryLimiter.factory(limits or QueryLimits(), measures),

@@ -66,6 +66,7 @@ class Claimed:
     url: str
     secret: str
     event: Event
+    attempts_before: int = 0  # attempts recorded before this claim
 
 
 async def enqueue(db: Database, *, policy: DeliveryPolicy) -> int:
@@ -134,7 +135,7 @@ async def _claim(session: Session, *, now: dt.datetime, policy: DeliveryPolicy) 
     until = now + dt.timedelta(seconds=policy.lease_s)
     await deliveries.lease(session, delivery_ids=ids, claim_id=claim_id, until=until)
     rows = await deliveries.claimed(session, delivery_ids=ids)
-    return [Claimed(row[0], row[1], claim_id, row[2], row[3], row[4]) for row in rows]
+    return [Claimed(row[0], row[1], claim_id, row[2], row[3], row[4], row[5]) for row in rows]
 
 
 async def renew(db: Database, claim_id: uuid.UUID, *, policy: DeliveryPolicy) -> int:

@@ -23,11 +23,13 @@ import logging
 from dataclasses import dataclass
 
 import httpx
+from opentelemetry.trace import Tracer
 
 from gateway.services import instruments
 from gateway.services.deliveries import Claimed, claim_due, enqueue, measure_backlog, record, renew
 from gateway.services.delivery_policy import DeliveryPolicy
-from gateway.services.webhook_requests import attempt, new_client
+from gateway.services.webhook_requests import new_client
+from gateway.services.webhook_traces import traced_attempt
 from gateway.store.engine import Database
 
 logger = logging.getLogger("gateway.webhooks")
@@ -41,9 +43,13 @@ class PassReport:
 
 
 async def _deliver(
-    db: Database, client: httpx.AsyncClient, item: Claimed, policy: DeliveryPolicy
+    db: Database,
+    client: httpx.AsyncClient,
+    item: Claimed,
+    policy: DeliveryPolicy,
+    tracer: Tracer | None,
 ) -> bool:
-    result = await attempt(client, item, policy)
+    result = await traced_attempt(tracer, client, item, policy)
     recorded = await record(db, item, result, policy=policy)
     instruments.webhook_attempted(succeeded=result.succeeded, recorded=recorded)
     if not recorded:
@@ -77,9 +83,11 @@ async def dispatch_once(
     client: httpx.AsyncClient,
     policy: DeliveryPolicy,
     stopping: asyncio.Event | None = None,
+    tracer: Tracer | None = None,
 ) -> PassReport:
     """One pass: enqueue what endpoints are owed, then send what is due, batch by batch (and
-    no further batch once `stopping` is set)."""
+    no further batch once `stopping` is set); each attempt in a span of `tracer`'s when given
+    (gateway.services.webhook_traces)."""
     report = PassReport(enqueued=await enqueue(db, policy=policy))
     await measure_backlog(db)
     for _ in range(policy.batches_per_pass_max):
@@ -89,7 +97,8 @@ async def dispatch_once(
         holding = asyncio.create_task(hold(db, claimed, policy)) if claimed else None
         try:
             outcomes = await asyncio.gather(
-                *(_deliver(db, client, item, policy) for item in claimed), return_exceptions=True
+                *(_deliver(db, client, item, policy, tracer) for item in claimed),
+                return_exceptions=True,
             )
         finally:
             if holding is not None:
@@ -115,7 +124,11 @@ async def _pause(stopping: asyncio.Event, interval_s: float) -> None:
 
 
 async def run_dispatcher(
-    db: Database, *, policy: DeliveryPolicy, stopping: asyncio.Event | None = None
+    db: Database,
+    *,
+    policy: DeliveryPolicy,
+    stopping: asyncio.Event | None = None,
+    tracer: Tracer | None = None,
 ) -> None:
     """Deliver until `stopping` is set (the batch being sent is finished first) or until
     cancelled; a failed pass is logged and the next one runs.
@@ -133,7 +146,9 @@ async def run_dispatcher(
         async with new_client(policy) as client:
             while not stopping.is_set():
                 try:
-                    await dispatch_once(own, client=client, policy=policy, stopping=stopping)
+                    await dispatch_once(
+                        own, client=client, policy=policy, stopping=stopping, tracer=tracer
+                    )
                 except Exception:
                     logger.exception("webhook dispatch pass failed")
                 await _pause(stopping, policy.interval_s)

@@ -20,6 +20,7 @@ import datetime as dt
 import ipaddress
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -149,7 +150,11 @@ class AttemptResult:
 
 
 async def _post(
-    client: httpx.AsyncClient, item: Outbound, policy: DeliveryPolicy, now: dt.datetime
+    client: httpx.AsyncClient,
+    item: Outbound,
+    policy: DeliveryPolicy,
+    now: dt.datetime,
+    extra_headers: Mapping[str, str],
 ) -> int:
     target = await destination(item.url, policy)
     body, headers = signed_request(item.event, secret=item.secret, now=now)
@@ -157,7 +162,7 @@ async def _post(
         "POST",
         target.url,
         content=body,
-        headers=headers | target.headers,
+        headers={**extra_headers, **headers, **target.headers},
         extensions=target.extensions,
     ) as response:
         received = 0
@@ -169,15 +174,20 @@ async def _post(
 
 
 async def attempt(
-    client: httpx.AsyncClient, item: Outbound, policy: DeliveryPolicy
+    client: httpx.AsyncClient,
+    item: Outbound,
+    policy: DeliveryPolicy,
+    *,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> AttemptResult:
-    """Send one claimed delivery once; every failure becomes the result's error."""
+    """Send one claimed delivery once; every failure becomes the result's error.
+    `extra_headers` (a trace's `traceparent`) go along, beneath the signed ones."""
     attempted_at, started = utcnow(), time.monotonic()
     status_code: int | None = None
     error: str | None = None
     try:
         async with asyncio.timeout(policy.timeout_s):
-            status_code = await _post(client, item, policy, attempted_at)
+            status_code = await _post(client, item, policy, attempted_at, extra_headers or {})
     except Undeliverable as refusal:
         error = str(refusal)
     except TimeoutError:

@@ -28,7 +28,8 @@ from gateway.store.journal_tables import Event, WebhookEndpoint
 from gateway.store.tables import Platform
 
 PENDING, FAILED = WebhookDeliveryStatus.PENDING, WebhookDeliveryStatus.FAILED
-ClaimedRow = tuple[uuid.UUID, uuid.UUID, str, str, Event]  # delivery, endpoint, url, secret
+# delivery, endpoint, url, secret, event, attempts made before this claim
+ClaimedRow = tuple[uuid.UUID, uuid.UUID, str, str, Event, int]
 
 
 async def endpoints_behind(session: AsyncSession, *, limit: int) -> list[uuid.UUID]:
@@ -182,8 +183,8 @@ async def renew(session: AsyncSession, *, claim_id: uuid.UUID, until: dt.datetim
 
 
 async def claimed(session: AsyncSession, *, delivery_ids: Sequence[uuid.UUID]) -> list[ClaimedRow]:
-    """What sending each delivery takes: its endpoint's id, URL and secret, and its event; in
-    event sequence order."""
+    """What sending each delivery takes: its endpoint's id, URL and secret, its event, and
+    the attempts made so far; in event sequence order."""
     rows = await session.execute(
         sa.select(
             col(WebhookDelivery.id),
@@ -191,6 +192,7 @@ async def claimed(session: AsyncSession, *, delivery_ids: Sequence[uuid.UUID]) -
             col(WebhookEndpoint.url),
             col(WebhookEndpoint.secret),
             Event,
+            col(WebhookDelivery.attempt_count),
         )
         .join(WebhookEndpoint, _of_endpoint())
         .join(
@@ -203,7 +205,7 @@ async def claimed(session: AsyncSession, *, delivery_ids: Sequence[uuid.UUID]) -
         .where(col(WebhookDelivery.id).in_(delivery_ids))
         .order_by(col(Event.sequence))
     )
-    return [(row[0], row[1], row[2], row[3], row[4]) for row in rows.all()]
+    return [(row[0], row[1], row[2], row[3], row[4], row[5]) for row in rows.all()]
 
 
 async def lock_claimed(

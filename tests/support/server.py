@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import uvicorn
+from opentelemetry.sdk.trace.export import SpanExporter
 
 from gateway.app import create_app
 from gateway.settings import Settings
@@ -20,10 +21,13 @@ class LiveServer:
     ws: str
 
 
-async def serve(settings: Settings, db: Database) -> AsyncIterator[LiveServer]:
+async def serve(
+    settings: Settings, db: Database, *, span_exporter: SpanExporter | None = None
+) -> AsyncIterator[LiveServer]:
+    """`span_exporter`: where the app's spans go when `settings.tracing` is on."""
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings, db=db),
+        create_app(settings, db=db, span_exporter=span_exporter),
         host="127.0.0.1",
         port=port,
         log_level="warning",

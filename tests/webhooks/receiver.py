@@ -31,6 +31,7 @@ class Received:
     webhook_id: str
     status: int
     payload: Any
+    traceparent: str | None = None  # the sender's trace context (W3C), when it traces
 
 
 @dataclass
@@ -69,7 +70,8 @@ class Receiver:
             await self.gate.wait()
         failing = self.always_fail or self.seen(webhook_id) < self.fail_first
         status = 500 if failing else 200
-        self.requests.append(Received(webhook_id, status, payload))
+        traceparent = request.headers.get("traceparent")
+        self.requests.append(Received(webhook_id, status, payload, traceparent))
         if status == 200:
             self.accepted.setdefault(webhook_id, payload)  # a redelivery changes nothing
         return Response(status_code=status)

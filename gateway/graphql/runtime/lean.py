@@ -21,7 +21,8 @@ request ids, CORS, body limits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,7 @@ from gateway.graphql.runtime.negotiation import negotiate
 from gateway.graphql.runtime.persisted_queries import PersistedQueryRefused
 from gateway.graphql.runtime.protocol import MEDIA_TYPES
 from gateway.graphql.runtime.text_guard import value_has_nul
+from gateway.graphql.runtime.tracing import OperationTrace, operation_span
 from gateway.services.acting import act_as
 
 if TYPE_CHECKING:
@@ -92,7 +94,12 @@ class LeanQueries:
         context = await view.get_context(request, None)
         context.start_operation()
         act_as(context.principal.actor)
-        data = await self.executor.data(self.schema, query, document, chosen, variables, context)
+        with _traced(view, chosen, cost) as trace:
+            data = await self.executor.data(
+                self.schema, query, document, chosen, variables, context
+            )
+            if data is None and trace is not None:
+                trace.outcome = "handed_back"  # the pipeline's operation span follows
         if data is None:
             return None
         STATS.compiled += 1
@@ -106,6 +113,17 @@ class LeanQueries:
         if report:
             result["extensions"] = report
         return Response(view.encode_json(result), media_type=MEDIA_TYPES[single])
+
+
+@contextlib.contextmanager
+def _traced(view: GraphQLView, name: str | None, cost: int) -> Iterator[OperationTrace | None]:
+    """The operation's span when the app traces (gateway.graphql.runtime.tracing)."""
+    if view.tracing is None:
+        yield None
+        return
+    with operation_span(view.tracing) as trace:
+        trace.type, trace.name, trace.cost = "query", name, cost
+        yield trace
 
 
 # query (None when a hash names it), operationName, variables, extensions, documentId

@@ -71,6 +71,7 @@ from gateway.graphql.runtime.rate_limits import (
     Refusal,
     rate_limited_error,
 )
+from gateway.graphql.runtime.tracing import Tracing
 from gateway.graphql.runtime.transports import MultipartSubscriptions
 from gateway.graphql.runtime.websocket import KeepAliveTransportWSHandler, SocketLimits
 from gateway.playground import playground_response
@@ -175,6 +176,7 @@ class GraphQLView(NegotiatingGraphQL):
         persisted: PersistedQueries | None = None,
         sse_retry_ms: int = 3_000,
         metrics: bool = False,
+        tracing: Tracing | None = None,
     ) -> None:
         limits = socket or SocketLimits()
         any_origin = ("*",) if limits.any_origin_when_none_allowed else ()
@@ -203,6 +205,7 @@ class GraphQLView(NegotiatingGraphQL):
         self.persisted = persisted or PersistedQueries()
         self.sse_retry_ms = sse_retry_ms
         self.metrics = metrics  # requests noted for /metrics (gateway.graphql.runtime.metrics)
+        self.tracing = tracing  # the lean path's operation spans
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":

@@ -36,6 +36,7 @@ from gateway.graphql.runtime.limits.introspection import with_coded_introspectio
 from gateway.graphql.runtime.limits.size import document_bytes, explain_size, limit_size
 from gateway.graphql.runtime.limits.tokens import explain_tokens, limit_tokens
 from gateway.graphql.runtime.limits.walk import Measure, measure
+from gateway.graphql.runtime.tracing import note_cost
 
 
 def refusals(limits: QueryLimits, found: Measure, directives: int) -> list[GraphQLError]:
@@ -135,6 +136,8 @@ class QueryLimiter(SchemaExtension):
             context.variables,
         )
         self.cost = cost
+        if cost is not None:
+            note_cost(cost)  # on the operation's span, when traced
         return errors
 
     def get_results(self) -> dict[str, Any]:
