@@ -28,7 +28,8 @@ from gateway.store.journal_tables import Event, WebhookEndpoint
 from gateway.store.tables import Platform
 
 PENDING, FAILED = WebhookDeliveryStatus.PENDING, WebhookDeliveryStatus.FAILED
-ClaimedRow = tuple[uuid.UUID, uuid.UUID, str, str, Event]  # delivery, endpoint, url, secret
+# delivery, endpoint, url, secret, event, previous secret and until when it signs
+ClaimedRow = tuple[uuid.UUID, uuid.UUID, str, str, Event, str | None, dt.datetime | None]
 
 
 async def endpoints_behind(session: AsyncSession, *, limit: int) -> list[uuid.UUID]:
@@ -172,8 +173,8 @@ async def renew(session: AsyncSession, *, claim_id: uuid.UUID, until: dt.datetim
 
 
 async def claimed(session: AsyncSession, *, delivery_ids: Sequence[uuid.UUID]) -> list[ClaimedRow]:
-    """What sending each delivery takes: its endpoint's id, URL and secret, and its event; in
-    event sequence order."""
+    """What sending each delivery takes: its endpoint's id, URL and secrets (the one a rotation
+    replaced, with the end of its overlap), and its event; in event sequence order."""
     rows = await session.execute(
         sa.select(
             col(WebhookDelivery.id),
@@ -181,6 +182,8 @@ async def claimed(session: AsyncSession, *, delivery_ids: Sequence[uuid.UUID]) -
             col(WebhookEndpoint.url),
             col(WebhookEndpoint.secret),
             Event,
+            col(WebhookEndpoint.previous_secret),
+            col(WebhookEndpoint.previous_secret_expires_at),
         )
         .join(WebhookEndpoint, _of_endpoint())
         .join(
@@ -193,7 +196,7 @@ async def claimed(session: AsyncSession, *, delivery_ids: Sequence[uuid.UUID]) -
         .where(col(WebhookDelivery.id).in_(delivery_ids))
         .order_by(col(Event.sequence))
     )
-    return [(row[0], row[1], row[2], row[3], row[4]) for row in rows.all()]
+    return [(row[0], row[1], row[2], row[3], row[4], row[5], row[6]) for row in rows.all()]
 
 
 async def lock_claimed(

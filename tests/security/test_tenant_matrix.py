@@ -97,7 +97,7 @@ async def owner(http: httpx.AsyncClient, db: Database) -> Owner:
     """A victim of its own, for the control: the owner sends the matrix's requests, with the
     key of a role the mutation allows."""
     key = await make_platform(db)
-    return Owner(party=await build_victim(http, key), keys=await role_keys(db, key))
+    return Owner(party=await build_victim(http, key, db), keys=await role_keys(db, key))
 
 
 @dataclass(frozen=True)
