@@ -9,6 +9,7 @@ import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -55,10 +56,7 @@ REPLAY_RANGE = """mutation ($input: ReplayWebhookDeliveriesInput!) {
   replayWebhookDeliveries(input: $input) {
   __typename ... on ReplayWebhookDeliveriesSuccess { replayedCount endpoint { id } }
   ... on ValidationRejection { fields { field message } } ... on Rejection { code message } } }"""
-DELIVERIES = """query ($status: WebhookDeliveryStatus) { platform { webhookEndpoints {
-  id deliveries(first: 10, status: $status) { totalCount nodes {
-    id eventType status attemptCount lastStatusCode createdAt deliveredAt
-    event { id type } attempts { attempt statusCode } } } } } }"""
+DELIVERIES = (Path(__file__).parents[2] / "queries" / "WebhookDeliveries.graphql").read_text()
 NODE = """query ($id: ID!) { node(id: $id) { __typename id
   ... on WebhookDelivery { status eventType attemptCount deliveredAt } } }"""
 
@@ -376,6 +374,7 @@ async def test_deliveries_filter_by_status_and_read_as_nodes(
             200,
         )
         assert [(a["attempt"], a["statusCode"]) for a in node["attempts"]] == [(1, 500), (2, 200)]
+        assert node["event"]["type"] == "USER_CREATED"
         assert node["deliveredAt"] >= node["createdAt"]
     none = await data(http, DELIVERIES, {"status": "FAILED"}, headers=platform.headers)
     assert none["platform"]["webhookEndpoints"][0]["deliveries"]["totalCount"] == 0
