@@ -6,8 +6,8 @@ none in production), sending the request headers `cors_allowed_headers` lists (t
 and tracers' usual ones by default) and `cors_extra_allowed_headers` adds. Production also
 drops the playground's routes, and unknown paths answer a JSON 404 in every mode.
 
-The lifespan starts the background work (event hub, webhook dispatcher, settler, expiry
-sweep) and stops it at shutdown, after the server has finished the requests in flight: the
+The lifespan starts the background work (event hub, webhook dispatcher, settler, expiry and
+retention) and stops it at shutdown, after the server has finished the requests in flight: the
 dispatcher is told to stop and given `shutdown_grace_s` to send and record the batch it is
 sending; the rest is cancelled (a cancelled transaction rolls back).
 """
@@ -63,6 +63,7 @@ from gateway.logs import REQUEST_ID_HEADER, RequestIdMiddleware, scrub_access_lo
 from gateway.playground import playground_routes
 from gateway.services.document_expiry import run_document_expiry
 from gateway.services.event_stream import EventHub
+from gateway.services.retention import RetentionPolicy, run_retention
 from gateway.services.sandbox import run_settler
 from gateway.settings import Settings
 from gateway.store import notify
@@ -219,6 +220,17 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+def retention_policy(settings: Settings) -> RetentionPolicy:
+    """The retention job's windows, batches and pace, from the settings."""
+    return RetentionPolicy(
+        idempotency_retention_hours=settings.idempotency_retention_hours,
+        delivery_retention_days=settings.delivery_retention_days,
+        batch_size=settings.retention_batch_size,
+        pause_s=settings.retention_pause_s,
+        interval_s=settings.retention_interval_s,
+    )
+
+
 def tracing_for(settings: Settings, exporter: SpanExporter | None) -> Tracing | None:
     """The app's tracing when `MPS_TRACING` is on: to `exporter` when given, else where the
     environment says (gateway.graphql.runtime.tracing)."""
@@ -313,6 +325,9 @@ def create_app(
             expiry = asyncio.create_task(
                 run_document_expiry(database, interval_s=settings.document_expiry_interval_s)
             )
+        purges = None
+        if settings.retention:
+            purges = asyncio.create_task(run_retention(database, policy=retention_policy(settings)))
         dispatcher = None
         stopping = asyncio.Event()  # set at shutdown: the dispatcher ends its batch and stops
         if settings.webhook_delivery:
@@ -342,7 +357,7 @@ def create_app(
             stopping.set()
             if dispatcher is not None:
                 await finish(dispatcher, grace_s=settings.shutdown_grace_s)
-            for task in (dispatcher, expiry, settler):
+            for task in (dispatcher, expiry, settler, purges):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

@@ -10,6 +10,10 @@
     mps-gateway key revoke KEY_ID_OR_PREFIX [--json]
     mps-gateway demo [--json]
     mps-gateway export-schema
+    mps-gateway purge
+
+`purge` runs the retention job once (old idempotency records, finished webhook deliveries past
+their window; see gateway/services/retention.py), printing each batch and the totals.
 
 `serve --workers N` runs N uvicorn worker processes on one socket, each building its own app
 from the environment (`worker_app`); migrations are applied once, before they start.
@@ -342,6 +346,24 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_purge(_args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.app import retention_policy
+    from gateway.services.retention import Batch, PurgeReport, purge_once
+
+    def progress(batch: Batch) -> None:
+        print(f"{batch.kind}: batch {batch.number} deleted {batch.deleted}", flush=True)
+
+    async def work(db: Database) -> PurgeReport:
+        return await purge_once(db, policy=retention_policy(settings), progress=progress)
+
+    report = _with_database(settings, work)
+    print(
+        f"purged {report.idempotency_records} idempotency records and"
+        f" {report.webhook_deliveries} webhook deliveries in {len(report.batches)} batches"
+    )
+    return 0
+
+
 def _cmd_export_schema(_args: argparse.Namespace, _settings: Settings) -> int:
     from gateway.graphql.schema import export_sdl
 
@@ -423,6 +445,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.set_defaults(handler=_cmd_export_schema)
+
+    purge = commands.add_parser(
+        "purge", help="purge old idempotency records and webhook deliveries once"
+    )
+    purge.set_defaults(handler=_cmd_purge)
     return parser
 
 

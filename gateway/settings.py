@@ -336,6 +336,41 @@ class Settings(BaseSettings):
     )
 
     # -- retention and webhook management --
+    retention: bool = Field(
+        default=True,
+        description="Purge old idempotency records and finished webhook deliveries from this"
+        " instance, every `retention_interval_s` (several instances may: the deletes are"
+        " idempotent).",
+    )
+    retention_interval_s: float = Field(
+        default=3600, gt=0, le=7 * 86_400, description="Pause between two purges."
+    )
+    idempotency_retention_hours: int = Field(
+        default=48,
+        ge=24,
+        le=24 * 365,
+        description="Idempotency records older than this are purged: a request repeating"
+        " their key afterwards is a new request. At least 24 h (the documented guarantee).",
+    )
+    delivery_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Webhook deliveries (SUCCEEDED or FAILED, never PENDING) created longer ago"
+        " than this are purged with their attempts.",
+    )
+    retention_batch_size: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        description="Rows deleted per purge batch, each batch a short transaction of its own.",
+    )
+    retention_pause_s: float = Field(
+        default=0.2,
+        ge=0,
+        le=60,
+        description="Pause between two purge batches, so other writers get the tables.",
+    )
 
     # -- server-sent events --
     sse_retry_ms: int = Field(

@@ -130,6 +130,7 @@ def settings(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Settings
         # The expiry sweep reads at start: off, so that it never lands among the statements a
         # test counts; tests/kyc/test_expiry.py turns it on where it is the subject.
         document_expiry=False,
+        retention=False,  # the same for the purge: tests/store/test_retention.py runs it
         rate_limit_requests=100_000,  # tests/ledger's storms send thousands of requests per key
         # Every request reads its credential: a revocation made by another process (the CLI)
         # applies at once on SQLite too; tests/tokens/test_credential_cache*.py turn it on.

@@ -18,6 +18,7 @@ from typing import Any, TypeVar, cast
 from aiodataloader import DataLoader
 
 from gateway.domain.pagination import Listing, Page, PageRequest
+from gateway.store.delivery_tables import WebhookDelivery, WebhookDeliveryStatus
 from gateway.store.ledger_tables import LedgerEntry
 from gateway.store.platform_reader import PlatformReader
 from gateway.store.tables import Account, Person, User
@@ -25,6 +26,7 @@ from gateway.store.tables import Account, Person, User
 PageKey = tuple[uuid.UUID, PageRequest]
 # A page of a listing (filtered or ordered): None for the connection's own order.
 ListingPageKey = tuple[uuid.UUID, PageRequest, Listing | None]
+DeliveryPageKey = tuple[uuid.UUID, PageRequest, WebhookDeliveryStatus | None]  # endpoint's
 Batch = Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]
 K = TypeVar("K")
 V = TypeVar("V")
@@ -103,6 +105,9 @@ class Loaders:
         )
         self.entries_of_account: DataLoader[ListingPageKey, Page[LedgerEntry]] = DataLoader(
             self._paged(LedgerEntry, reader.entries_pages)
+        )
+        self.deliveries_of_endpoint: DataLoader[DeliveryPageKey, Page[WebhookDelivery]] = (
+            DataLoader(self._delivery_pages)
         )
 
     def clear(self) -> None:
@@ -203,6 +208,19 @@ class Loaders:
             grouped[person.user_id].append(person)
         self.prime(Person, persons)
         return [grouped[user_id] for user_id in user_ids]
+
+    async def _delivery_pages(self, keys: list[DeliveryPageKey]) -> list[Page[WebhookDelivery]]:
+        """One statement per distinct (page request, status): one for a whole list."""
+        by_request: dict[tuple[PageRequest, Any], list[uuid.UUID]] = defaultdict(list)
+        for endpoint_id, page, status in keys:
+            by_request[page, status].append(endpoint_id)
+        pages: dict[DeliveryPageKey, Page[WebhookDelivery]] = {}
+        for (page, status), endpoint_ids in by_request.items():
+            found = await self.reader.webhook_deliveries_pages(endpoint_ids, page, status)
+            pages.update({(key, page, status): found[key] for key in endpoint_ids})
+            for child_page in found.values():
+                self.prime(WebhookDelivery, child_page.items)
+        return [pages[key] for key in keys]
 
     def _paged(
         self, model: type, fetch: Callable[..., Coroutine[Any, Any, dict[uuid.UUID, Page[Any]]]]

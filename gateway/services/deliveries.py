@@ -67,6 +67,7 @@ class Claimed:
     secret: str
     event: Event
     attempts_before: int = 0  # attempts recorded before this claim
+    previous_secret: str | None = None  # during a rotation's overlap
 
 
 async def enqueue(db: Database, *, policy: DeliveryPolicy) -> int:
@@ -135,7 +136,28 @@ async def _claim(session: Session, *, now: dt.datetime, policy: DeliveryPolicy) 
     until = now + dt.timedelta(seconds=policy.lease_s)
     await deliveries.lease(session, delivery_ids=ids, claim_id=claim_id, until=until)
     rows = await deliveries.claimed(session, delivery_ids=ids)
-    return [Claimed(row[0], row[1], claim_id, row[2], row[3], row[4], row[5]) for row in rows]
+    return [
+        Claimed(
+            row[0],
+            row[1],
+            claim_id,
+            row[2],
+            row[3],
+            row[4],
+            attempts_before=row[5],
+            previous_secret=_overlapping(row[6], row[7], now),
+        )
+        for row in rows
+    ]
+
+
+def _overlapping(
+    previous: str | None, expires_at: dt.datetime | None, now: dt.datetime
+) -> str | None:
+    """The replaced secret while its rotation's overlap lasts, else None."""
+    return (
+        previous if previous is not None and expires_at is not None and now < expires_at else None
+    )
 
 
 async def renew(db: Database, claim_id: uuid.UUID, *, policy: DeliveryPolicy) -> int:
@@ -182,6 +204,7 @@ async def _record(
     delivery.last_error = result.error
     if result.succeeded:
         delivery.status, delivery.next_attempt_at = SUCCEEDED, None
+        delivery.delivered_at = result.attempted_at
         endpoint.consecutive_failures, endpoint.failing_since = 0, None
     else:
         _schedule_retry(delivery, policy)
@@ -193,7 +216,7 @@ async def _record(
 def _schedule_retry(delivery: WebhookDelivery, policy: DeliveryPolicy) -> None:
     if delivery.status is not PENDING:  # given up meanwhile (endpoint disabled or deleted)
         return
-    delay_s = policy.retry_delay_s(delivery.attempt_count)
+    delay_s = policy.retry_delay_s(delivery.attempt_count - delivery.attempts_before_replay)
     if delay_s is None:
         delivery.status, delivery.next_attempt_at = FAILED, None
     else:

@@ -1,8 +1,9 @@
 """One attempt to deliver an event: a signed POST to the endpoint, and its outcome.
 
 A request is a POST of the event as JSON in the Standard Webhooks shape, signed with the
-endpoint's secret (`webhook-id` is the event id, the same on every attempt, so receivers
-deduplicate; `webhook-timestamp` is the attempt's time). No redirect is followed, only a 2xx
+endpoint's secret, and also with the one it replaced while a rotation's overlap lasts
+(`webhook-id` is the event id, the same on every attempt, so receivers deduplicate;
+`webhook-timestamp` is the attempt's time). No redirect is followed, only a 2xx
 answer is a success, and at most `response_bytes_max` of the answer are read (then dropped).
 Unless private targets are allowed, the URL is checked again and its host resolved at send
 time: every address must be public, and the request goes to that checked address (the name
@@ -66,16 +67,22 @@ def event_payload(event: Event) -> dict[str, Any]:
     }
 
 
-def signed_request(event: Event, *, secret: str, now: dt.datetime) -> tuple[bytes, dict[str, str]]:
-    """The body and headers of one attempt, signed per Standard Webhooks."""
+def signed_request(
+    event: Event, *, secret: str, now: dt.datetime, previous_secret: str | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of one attempt, signed per Standard Webhooks: with `secret`, and
+    with `previous_secret` too while a rotation's overlap lasts (the specification's
+    space-separated list of signatures: a receiver accepts a request when one of them
+    verifies with its secret)."""
     body = json.dumps(event_payload(event), separators=(",", ":"))
     message_id = str(event.id)
+    signers = (secret,) if previous_secret is None else (secret, previous_secret)
     headers = {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
         "webhook-id": message_id,
         "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(message_id, now, body),
+        "webhook-signature": " ".join(Webhook(key).sign(message_id, now, body) for key in signers),
     }
     return body.encode(), headers
 
@@ -134,6 +141,10 @@ class Outbound(Protocol):
     def secret(self) -> str: ...
 
     @property
+    def previous_secret(self) -> str | None:
+        """The secret a rotation replaced, while its overlap lasts."""
+
+    @property
     def event(self) -> Event: ...
 
 
@@ -157,7 +168,9 @@ async def _post(
     extra_headers: Mapping[str, str],
 ) -> int:
     target = await destination(item.url, policy)
-    body, headers = signed_request(item.event, secret=item.secret, now=now)
+    body, headers = signed_request(
+        item.event, secret=item.secret, now=now, previous_secret=item.previous_secret
+    )
     async with client.stream(
         "POST",
         target.url,

@@ -28,8 +28,9 @@ from gateway.store.journal_tables import Event, WebhookEndpoint
 from gateway.store.tables import Platform
 
 PENDING, FAILED = WebhookDeliveryStatus.PENDING, WebhookDeliveryStatus.FAILED
-# delivery, endpoint, url, secret, event, attempts made before this claim
-ClaimedRow = tuple[uuid.UUID, uuid.UUID, str, str, Event, int]
+# delivery, endpoint, url, secret, event, attempts made before this claim, previous secret and
+# until when it signs
+ClaimedRow = tuple[uuid.UUID, uuid.UUID, str, str, Event, int, str | None, dt.datetime | None]
 
 
 async def endpoints_behind(session: AsyncSession, *, limit: int) -> list[uuid.UUID]:
@@ -183,8 +184,9 @@ async def renew(session: AsyncSession, *, claim_id: uuid.UUID, until: dt.datetim
 
 
 async def claimed(session: AsyncSession, *, delivery_ids: Sequence[uuid.UUID]) -> list[ClaimedRow]:
-    """What sending each delivery takes: its endpoint's id, URL and secret, its event, and
-    the attempts made so far; in event sequence order."""
+    """What sending each delivery takes: its endpoint's id, URL and secrets (the one a rotation
+    replaced, with the end of its overlap), its event, and the attempts made so far; in event
+    sequence order."""
     rows = await session.execute(
         sa.select(
             col(WebhookDelivery.id),
@@ -193,6 +195,8 @@ async def claimed(session: AsyncSession, *, delivery_ids: Sequence[uuid.UUID]) -
             col(WebhookEndpoint.secret),
             Event,
             col(WebhookDelivery.attempt_count),
+            col(WebhookEndpoint.previous_secret),
+            col(WebhookEndpoint.previous_secret_expires_at),
         )
         .join(WebhookEndpoint, _of_endpoint())
         .join(
@@ -205,7 +209,7 @@ async def claimed(session: AsyncSession, *, delivery_ids: Sequence[uuid.UUID]) -
         .where(col(WebhookDelivery.id).in_(delivery_ids))
         .order_by(col(Event.sequence))
     )
-    return [(row[0], row[1], row[2], row[3], row[4], row[5]) for row in rows.all()]
+    return [(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7]) for row in rows.all()]
 
 
 async def lock_claimed(

@@ -4,7 +4,9 @@ A delivery is one event owed to one endpoint: unique per (endpoint, event), so a
 enqueued for an endpoint at most once however many dispatchers run. It is PENDING with a
 `next_attempt_at` until it ends SUCCEEDED or FAILED (then without one): the database checks
 that pairing. `claim_id` names the dispatcher pass that holds the delivery while it sends it
-(see `gateway.services.deliveries`). Every attempt leaves a row: its number (1, 2, ... unique
+(see `gateway.services.deliveries`). A replay makes a finished delivery PENDING again, its
+retry schedule counted from the attempts made before it (`attempts_before_replay`); its
+attempts keep their numbers. Every attempt leaves a row: its number (1, 2, ... unique
 per delivery), when, how long, and either the HTTP status code answered or the error met.
 
 Rows carry their platform, and both references name it too (composite foreign keys), so a
@@ -44,6 +46,7 @@ class WebhookDelivery(SQLModel, table=True):
         sa.ForeignKeyConstraint(["platform_id", "event_id"], ["events.platform_id", "events.id"]),
         sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         sa.Index("ix_webhook_deliveries_endpoint_id_id", "endpoint_id", "id"),
+        sa.Index("ix_webhook_deliveries_created_at", "created_at"),  # retention's scan
         sa.CheckConstraint("attempt_count >= 0", name="attempt_count_not_negative"),
         sa.CheckConstraint(
             "(status = 'PENDING' AND next_attempt_at IS NOT NULL)"
@@ -63,6 +66,9 @@ class WebhookDelivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=ERROR_LENGTH_MAX)
     claim_id: uuid.UUID | None = None
     created_at: dt.datetime = _created_at()
+    delivered_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The attempts made before the last replay: the retry schedule counts from there.
+    attempts_before_replay: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class WebhookAttempt(SQLModel, table=True):

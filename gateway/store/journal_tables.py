@@ -59,7 +59,10 @@ class Event(ActorColumns, table=True):
 
 class IdempotencyRecord(ActorColumns, table=True):
     __tablename__ = "idempotency_records"
-    __table_args__ = (sa.UniqueConstraint("platform_id", "key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("platform_id", "key"),
+        sa.Index("ix_idempotency_records_created_at", "created_at"),  # retention's scan
+    )
 
     id: uuid.UUID = Field(primary_key=True)
     platform_id: uuid.UUID = Field(foreign_key="platforms.id")
@@ -100,3 +103,6 @@ class WebhookEndpoint(SQLModel, table=True):
     failing_since: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     disabled_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     disabled_reason: str | None = Field(default=None, max_length=500)
+    # Secret rotation: the secret replaced, which still signs (next to the new one) until then.
+    previous_secret: str | None = Field(default=None, max_length=100)
+    previous_secret_expires_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gateway.domain.enums import EventType
 from gateway.domain.pagination import Listing, Page, PageRequest
 from gateway.store import readers
-from gateway.store.delivery_tables import WebhookAttempt, WebhookDelivery
+from gateway.store.delivery_tables import WebhookDelivery, WebhookDeliveryStatus
 from gateway.store.engine import Database, ReadConnection
 from gateway.store.journal_tables import Event, WebhookEndpoint
 from gateway.store.ledger_tables import FeeAccount, LedgerEntry
@@ -180,23 +180,18 @@ class PlatformReader:
                 connection, platform_id=self.platform_id, user_id=self.user_id
             )
 
-    async def webhook_deliveries_page(
-        self, endpoint_id: uuid.UUID, page: PageRequest
-    ) -> Page[WebhookDelivery]:
+    async def webhook_deliveries_pages(
+        self,
+        endpoint_ids: Sequence[uuid.UUID],
+        page: PageRequest,
+        status: WebhookDeliveryStatus | None = None,
+    ) -> dict[uuid.UUID, Page[WebhookDelivery]]:
         async with self._reading() as connection:
-            return await readers.webhook_deliveries_page(
+            return await readers.webhook_deliveries_pages(
                 connection,
                 platform_id=self.platform_id,
                 user_id=self.user_id,
-                endpoint_id=endpoint_id,
+                endpoint_ids=endpoint_ids,
                 page=page,
-            )
-
-    async def webhook_attempts(self, delivery_ids: Sequence[uuid.UUID]) -> list[WebhookAttempt]:
-        async with self._reading() as connection:
-            return await readers.webhook_attempts(
-                connection,
-                platform_id=self.platform_id,
-                user_id=self.user_id,
-                delivery_ids=delivery_ids,
+                status=status,
             )

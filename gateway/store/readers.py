@@ -23,7 +23,7 @@ from sqlmodel import col
 from gateway.domain.enums import EventType, UserKind, ValidationStatus
 from gateway.domain.lru import Lru
 from gateway.domain.pagination import Listing, Page, PageRequest
-from gateway.store.delivery_tables import WebhookAttempt, WebhookDelivery
+from gateway.store.delivery_tables import WebhookDelivery, WebhookDeliveryStatus
 from gateway.store.filters import listing_conditions, listing_order
 from gateway.store.journal_tables import Event, WebhookEndpoint
 from gateway.store.ledger_tables import FeeAccount, LedgerEntry
@@ -411,42 +411,31 @@ async def last_event_sequence(session: AsyncSession, *, platform_id: uuid.UUID) 
     return int((await session.scalar(statement)) or 0)
 
 
-async def webhook_deliveries_page(
+async def webhook_deliveries_pages(
     connection: Reads,
     *,
     platform_id: uuid.UUID,
-    endpoint_id: uuid.UUID,
+    endpoint_ids: Sequence[uuid.UUID],
     page: PageRequest,
+    status: WebhookDeliveryStatus | None = None,
     user_id: uuid.UUID | None = None,
-) -> Page[Any]:
-    """An endpoint's deliveries, newest first."""
-    where = [
-        col(WebhookDelivery.platform_id) == platform_id,
-        col(WebhookDelivery.endpoint_id) == endpoint_id,
-        visible_to(WebhookDelivery, user_id),
-    ]
-    order = Order(col(WebhookDelivery.id), descending=True)
-    return await keyset_page(connection, model=WebhookDelivery, where=where, page=page, order=order)
-
-
-async def webhook_attempts(
-    connection: Reads,
-    *,
-    platform_id: uuid.UUID,
-    delivery_ids: Sequence[uuid.UUID],
-    user_id: uuid.UUID | None = None,
-) -> list[Any]:
-    """Every attempt of the given deliveries, each delivery's in order."""
-    statement = (
-        sa.select(*columns(WebhookAttempt))
-        .where(
-            col(WebhookAttempt.platform_id) == platform_id,
-            visible_to(WebhookAttempt, user_id),
-            col(WebhookAttempt.delivery_id).in_(delivery_ids),
-        )
-        .order_by(col(WebhookAttempt.delivery_id), col(WebhookAttempt.attempt))
+) -> dict[uuid.UUID, Page[Any]]:
+    """Each endpoint's deliveries (of one status, if given), newest first, one page per
+    endpoint, one statement."""
+    where, values, scoped = _tenant(WebhookDelivery, platform_id, user_id)
+    if status is not None:
+        where.append(col(WebhookDelivery.status) == status)
+    return await grouped_pages(
+        connection,
+        model=WebhookDelivery,
+        group=col(WebhookDelivery.endpoint_id),
+        group_ids=endpoint_ids,
+        where=where,
+        page=page,
+        order=Order(col(WebhookDelivery.id), descending=True),
+        shape=("deliveries_of_endpoints", scoped, status),
+        params=values,
     )
-    return records(WebhookAttempt, (await connection.execute(statement)).all())
 
 
 async def api_key_by_id(session: AsyncSession, *, api_key_id: uuid.UUID) -> ApiKey | None:

@@ -167,6 +167,8 @@ def _pool(world: World, operation: str, definition: graphql.VariableDefinitionNo
             {"email": "nobody@example.com"},
             {},
         ]
+    if named == "WebhookDeliveryStatus":
+        return [OMIT, "SUCCEEDED", "FAILED", "PENDING", None]
     if named == "Boolean":
         return [True, False]
     return [OMIT]  # a type no read document takes yet: its default

@@ -12,11 +12,15 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from asgi_lifespan import LifespanManager
+from sqlmodel import col
 
 from gateway.app import create_app
 from gateway.domain.enums import ApiKeyRole
 from gateway.graphql.schema import build_schema
+from gateway.services.deliveries import enqueue
+from gateway.services.delivery_policy import DeliveryPolicy
 from gateway.settings import Settings
+from gateway.store.delivery_tables import WebhookDelivery
 from gateway.store.engine import Database
 from tests.conftest import PlatformHandle, make_platform
 from tests.security.matrix import platform_list_fields, platform_lists_document
@@ -76,11 +80,32 @@ async def http(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncCli
             yield client
 
 
-async def build_victim(http: httpx.AsyncClient, key: PlatformHandle) -> Party:
-    party = await build_party(http, key, legal=True)
+async def build_victim(http: httpx.AsyncClient, key: PlatformHandle, db: Database) -> Party:
+    """The party, with a webhook endpoint registered first, so that it is owed deliveries of
+    the party's events (enqueued here: no dispatcher runs, none is sent)."""
     endpoint = await add_webhook_endpoint(http, key)
-    objects = {**party.objects, "webhook_endpoint": endpoint, "platform": str(key.id)}
+    party = await build_party(http, key, legal=True)
+    delivery = await a_delivery(db, uuid.UUID(endpoint))
+    objects = {
+        **party.objects,
+        "webhook_endpoint": endpoint,
+        "webhook_delivery": delivery,
+        "platform": str(key.id),
+    }
     return Party(handle=key, objects=objects)
+
+
+async def a_delivery(db: Database, endpoint_id: uuid.UUID) -> str:
+    await enqueue(db, policy=DeliveryPolicy())
+    async with db.session() as session:
+        found = await session.scalar(
+            sa.select(col(WebhookDelivery.id))
+            .where(col(WebhookDelivery.endpoint_id) == endpoint_id)
+            .order_by(col(WebhookDelivery.id))
+            .limit(1)
+        )
+    assert found is not None, "the endpoint is owed no delivery"
+    return str(found)
 
 
 async def role_keys(db: Database, key: PlatformHandle) -> dict[str, PlatformHandle]:
@@ -94,7 +119,7 @@ async def role_keys(db: Database, key: PlatformHandle) -> dict[str, PlatformHand
 @pytest.fixture(scope="module")
 async def world(http: httpx.AsyncClient, db: Database) -> World:
     key = await make_platform(db)
-    victim = await build_victim(http, key)
+    victim = await build_victim(http, key, db)
     # Read before the other user exists: every id the platform's key sees is the victim's.
     lists = platform_lists_document(SCHEMA, platform_list_fields(SCHEMA), 3)
     seen = await ids_seen(http, key, lists)

@@ -67,6 +67,9 @@ ID_ROLES: Mapping[str, str] = {
     "transferId": "transfer",
     "refundId": "refund",
     "DeleteWebhookEndpointInput.id": "webhook_endpoint",
+    "EnableWebhookEndpointInput.id": "webhook_endpoint",
+    "ReplayWebhookDeliveryInput.id": "webhook_delivery",
+    "endpointId": "webhook_endpoint",
 }
 
 # ID input fields that may name another user's object of the same platform: paying another
@@ -91,6 +94,7 @@ NODE_ROLES: Mapping[str, str] = {
     "KycDocument": "document",
     "Event": "event",
     "WebhookEndpoint": "webhook_endpoint",
+    "WebhookDelivery": "webhook_delivery",
 }
 
 
@@ -123,6 +127,9 @@ EXAMPLES: Mapping[str, Any] = {
     "category": "company",
     "ownershipPercentage": 30.0,
     "expiresInSeconds": 900,
+    "overlapSeconds": 60,
+    "ReplayWebhookDeliveriesInput.from": "2000-01-01T00:00:00Z",
+    "ReplayWebhookDeliveriesInput.to": "2100-01-01T00:00:00Z",
     "method": "DIRECT_DEBIT",  # the mandate id is filled too: the combination must be valid
     # Reasons are filled too, and go with refusals only.
     "DecideUserValidationInput.outcome": "REFUSED",

@@ -42,7 +42,12 @@ ATTACKER_ROLES = frozenset(
         "refund",
     }
 )
-VICTIM_ROLES = ATTACKER_ROLES | {"representative", "webhook_endpoint", "platform"}
+VICTIM_ROLES = ATTACKER_ROLES | {
+    "representative",
+    "webhook_endpoint",
+    "webhook_delivery",
+    "platform",
+}
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 CREATE_TOKEN = document("CreateUserToken")

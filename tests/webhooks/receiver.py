@@ -3,6 +3,7 @@
 It verifies every request's signature with `standardwebhooks`, answers 500 to the first
 `fail_first` requests of each message (or to all of them while `always_fail`), then 200, and
 deduplicates by `webhook-id` the way a receiver should: `accepted` holds one payload per id.
+`raw` keeps every request's body and headers as they came, to verify them again.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     accepted: dict[str, Any] = field(default_factory=dict)
     unverified: int = 0
+    raw: list[tuple[bytes, dict[str, str]]] = field(default_factory=list)  # body, headers
 
     @property
     def url(self) -> str:
@@ -58,6 +60,7 @@ class Receiver:
 
     async def handle(self, request: Request) -> Response:
         body = await request.body()
+        self.raw.append((body, dict(request.headers)))
         assert self.secret is not None, "the receiver got a request before its endpoint existed"
         try:
             payload = Webhook(self.secret).verify(body, dict(request.headers))

@@ -1,7 +1,7 @@
 """filters and ordering: indexes on (scope, creation time, id) for the filtered connections
 
-Revision ID: 0010_filter_indexes
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-06 00:20:00.000000
 
 A connection read with `filter` or `orderBy` is ordered by (created_at, id) within its scope
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0010_filter_indexes"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
