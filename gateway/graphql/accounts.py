@@ -14,6 +14,7 @@ import strawberry
 from gateway.domain.enums import AccountStatus
 from gateway.domain.errors import Forbidden
 from gateway.graphql.access import BACKEND, OPERATOR, USER_TOKEN, allow, require_own
+from gateway.graphql.account_statements import AccountStatement, statement_of
 from gateway.graphql.context import Info
 from gateway.graphql.money import Money
 from gateway.graphql.nodes import NODES
@@ -80,6 +81,18 @@ class Account(Node):
         key = (uuid.UUID(self.id), page)
         entries = await info.context.loaders.entries_of_account.load(key)
         return connection(entries, NODES.converter("LedgerEntry"))
+
+    @strawberry.field(
+        description="The balance at `from` and at `to`, and the entries in between (`from`"
+        " included, `to` excluded, at most 366 days apart)."
+    )
+    async def statement(
+        self,
+        info: Info,
+        start: Annotated[DateTime, strawberry.argument(name="from")],
+        to: DateTime,
+    ) -> AccountStatement:
+        return await statement_of(info, uuid.UUID(self.id), start, to)
 
 
 NODES.register(Account, table=tables.Account)
