@@ -36,6 +36,7 @@ from gateway import __version__
 from gateway.graphql.compiled import STATS
 from gateway.graphql.compiled.extension import CompiledExecutor
 from gateway.graphql.context import Services
+from gateway.graphql.runtime.exports import Exports
 from gateway.graphql.runtime.lean import LeanQueries
 from gateway.graphql.runtime.limits import QueryLimits
 from gateway.graphql.runtime.limits.cache import MeasureCache
@@ -333,6 +334,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         return JSONResponse(body, status_code=503, headers={"retry-after": "1"})
 
     graphql_http = with_cors(settings, view)
+    exports = Exports(database, rate_limits=rate_limits, batch_rows=settings.export_batch_rows)
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
@@ -340,6 +342,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             "/graphql", graphql_http, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
         ),
         WebSocketRoute("/graphql", view),
+        Route("/exports/accounts/{account_id}/statement.csv", exports.statement, methods=["GET"]),
+        Route("/exports/transfers.csv", exports.transfers, methods=["GET"]),
+        Route("/exports/pay-ins.csv", exports.pay_ins, methods=["GET"]),
+        Route("/exports/pay-outs.csv", exports.pay_outs, methods=["GET"]),
         *([] if production else playground_routes()),
     ]
     return Starlette(
