@@ -38,6 +38,7 @@ from gateway.graphql.compiled import STATS
 from gateway.graphql.compiled.extension import CompiledExecutor
 from gateway.graphql.context import Services
 from gateway.graphql.runtime import metrics
+from gateway.graphql.runtime.exports import Exports
 from gateway.graphql.runtime.lean import LeanQueries
 from gateway.graphql.runtime.limits import QueryLimits
 from gateway.graphql.runtime.limits.cache import MeasureCache
@@ -396,6 +397,7 @@ def create_app(
         return JSONResponse(body, status_code=503, headers={"retry-after": "1"})
 
     graphql_http = traced(with_cors(settings, view), tracing)
+    exports = Exports(database, rate_limits=rate_limits, batch_rows=settings.export_batch_rows)
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
@@ -403,6 +405,10 @@ def create_app(
             "/graphql", graphql_http, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
         ),
         WebSocketRoute("/graphql", traced(view, tracing)),
+        Route("/exports/accounts/{account_id}/statement.csv", exports.statement, methods=["GET"]),
+        Route("/exports/transfers.csv", exports.transfers, methods=["GET"]),
+        Route("/exports/pay-ins.csv", exports.pay_ins, methods=["GET"]),
+        Route("/exports/pay-outs.csv", exports.pay_outs, methods=["GET"]),
         *([] if production else playground_routes()),
     ]
     if settings.metrics and settings.metrics_port is None:

@@ -382,6 +382,13 @@ class Settings(BaseSettings):
     )
 
     # -- statements and exports --
+    export_batch_rows: int = Field(
+        default=1_000,
+        ge=1,
+        le=10_000,
+        description="Rows a CSV export reads per SQL statement (keyset batches): what an export"
+        " holds in memory at a time, however long its window.",
+    )
 
     # -- filters --
 

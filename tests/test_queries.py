@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,11 @@ async def _variables(
         found["platform"]["id"],
     ]
     variables = {"id": user["id"], "ids": ids, "first": 5, "objectId": user["id"]}
-    if path.stem in ("AccountEntries", "FilteredEntries"):
+    if path.stem in ("AccountEntries", "FilteredEntries", "AccountStatement"):
         variables["id"] = user["accounts"]["nodes"][0]["id"]
+    now = dt.datetime.now(dt.UTC)
+    variables["from"] = (now - dt.timedelta(days=30)).isoformat()
+    variables["to"] = (now + dt.timedelta(days=1)).isoformat()
     return variables
 
 

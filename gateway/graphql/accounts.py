@@ -15,6 +15,7 @@ from gateway.domain.enums import AccountStatus
 from gateway.domain.errors import Forbidden
 from gateway.domain.pagination import OrderDirection
 from gateway.graphql.access import BACKEND, OPERATOR, USER_TOKEN, allow, require_own
+from gateway.graphql.account_statements import AccountStatement, statement_of
 from gateway.graphql.context import Info
 from gateway.graphql.filters import (
     CreatedAtOrder,
@@ -98,6 +99,18 @@ class Account(Node):
         return listing_connection(
             entries, convert, listing, created_column(ledger_tables.LedgerEntry)
         )
+
+    @strawberry.field(
+        description="The balance at `from` and at `to`, and the entries in between (`from`"
+        " included, `to` excluded, at most 366 days apart)."
+    )
+    async def statement(
+        self,
+        info: Info,
+        start: Annotated[DateTime, strawberry.argument(name="from")],
+        to: DateTime,
+    ) -> AccountStatement:
+        return await statement_of(info, uuid.UUID(self.id), start, to)
 
 
 NODES.register(Account, table=tables.Account)

@@ -99,6 +99,7 @@ class Loaders:
         self._children: dict[tuple[type, str], DataLoader[uuid.UUID, list[Any]]] = {}
         self._node_tables: Mapping[str, Any] | None = None
         self._node_type: DataLoader[uuid.UUID, str | None] | None = None
+        self._owned: dict[str, DataLoader[Any, Any]] = {}
         self.persons_of_user: Loader[uuid.UUID, list[Person]] = Loader(self._persons_of_users)
         self.accounts_of_user: Loader[PageKey, Page[Account]] = Loader(
             self._paged(Account, reader.accounts_pages_of_users)
@@ -116,6 +117,7 @@ class Loaders:
         and the rows it read are freed at once."""
         named = [value for value in vars(self).values() if isinstance(value, DataLoader)]
         kept = (*self._by_id.values(), *self._of_user.values(), *self._children.values())
+        kept += tuple(self._owned.values())
         for loader in (*named, *kept):
             loader.clear_all()
 
@@ -125,6 +127,15 @@ class Loaders:
             self._node_tables = tables
             self._node_type = DataLoader(partial(self._node_types, tables))
         return self._node_type
+
+    def owned(
+        self, name: str, make: Callable[[PlatformReader], DataLoader[Any, Any]]
+    ) -> DataLoader[Any, Any]:
+        """A loader that another module defines (`make` builds it on this request's reader),
+        made on first use: one per name per request."""
+        if name not in self._owned:
+            self._owned[name] = make(self.reader)
+        return self._owned[name]
 
     def by_id(self, model: type) -> Loader[uuid.UUID, Any]:
         """The row of `model` with an id in the caller's platform, or None."""

@@ -15,6 +15,7 @@ event types.
 from __future__ import annotations
 
 import ast
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -29,6 +30,11 @@ from tests.support.documents import document as test_document
 
 ROOT = Path(__file__).resolve().parents[2]
 OMIT = object()  # a variable left out of the request (its default applies)
+_NOW = dt.datetime.now(dt.UTC)  # a statement's window around the seeded rows (made now)
+WINDOW = {
+    "from": (_NOW - dt.timedelta(days=300)).isoformat(),
+    "to": (_NOW + dt.timedelta(days=1)).isoformat(),
+}
 
 # The connection each paged document pages, for its counts and cursors.
 CONNECTION = {
@@ -112,7 +118,7 @@ def _id_base(world: World, operation: str, variable: str) -> str:
         return world.victim["transfer"]
     if variable in ("payInId",):
         return world.victim["pay_in"]
-    if operation in ("AccountEntries", "AccountWithEntries"):
+    if operation in ("AccountEntries", "AccountWithEntries", "AccountStatement"):
         return world.busy_account
     if operation == "EventNode":
         return world.ids["Event"][0]
@@ -171,6 +177,8 @@ def _pool(world: World, operation: str, definition: graphql.VariableDefinitionNo
         return [OMIT, "SUCCEEDED", "FAILED", "PENDING", None]
     if named == "Boolean":
         return [True, False]
+    if named == "DateTime":  # a statement's window: wide, then backwards, then too long
+        return [WINDOW[name], "2100-01-01T00:00:00Z", "1999-01-01T00:00:00Z", "not a date"]
     return [OMIT]  # a type no read document takes yet: its default
 
 

@@ -22,6 +22,7 @@ matrix does not know how to aim at the victim.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -354,6 +355,60 @@ async def test_the_owner_sending_the_matrixs_request_reaches_its_objects(
     assert "errors" not in body, body
     for typename in _answers(body, plan):
         assert typename.endswith("Success") or typename in STATE_REJECTIONS, body
+
+
+# ---- statements and CSV exports ----------------------------------------------------------
+
+EXPORTS = ("/exports/transfers.csv", "/exports/pay-ins.csv", "/exports/pay-outs.csv")
+STATEMENT = (
+    "query ($id: ID!, $from: DateTime!, $to: DateTime!) { node(id: $id) { id"
+    " ... on Account { statement(from: $from, to: $to) { closingBalance { amount } } } } }"
+)
+
+
+def _window() -> dict[str, str]:
+    now = dt.datetime.now(dt.UTC)
+    return {
+        "from": (now - dt.timedelta(days=1)).isoformat(),
+        "to": (now + dt.timedelta(1)).isoformat(),
+    }
+
+
+@pytest.mark.parametrize("credential", CREDENTIALS)
+async def test_a_victims_statement_reads_like_an_unknown_account_under_another_credential(
+    http: httpx.AsyncClient, world: World, credential: str
+) -> None:
+    attacker = world.attackers[credential].handle
+    account = world.victim.objects["account"]
+    path = f"/exports/accounts/{account}/statement.csv"
+    unknown = f"/exports/accounts/{fresh_id()}/statement.csv"
+
+    own = await post(http, STATEMENT, {"id": account, **_window()}, [], world.victim.handle.headers)
+    body = await post(http, STATEMENT, {"id": account, **_window()}, [], attacker.headers)
+    exported = await http.get(path, params=_window(), headers=attacker.headers)
+    absent = await http.get(unknown, params=_window(), headers=attacker.headers)
+
+    assert own["data"]["node"]["statement"]["closingBalance"]["amount"] > 0, own
+    assert body["data"] == {"node": None}
+    assert "errors" not in body
+    assert (exported.status_code, exported.json()) == (absent.status_code, absent.json())
+    assert exported.status_code == 404
+
+
+@pytest.mark.parametrize("credential", CREDENTIALS)
+@pytest.mark.parametrize("path", EXPORTS)
+async def test_no_victim_id_appears_in_an_export_by_another_credential(
+    http: httpx.AsyncClient, world: World, path: str, credential: str
+) -> None:
+    attacker = world.attackers[credential]
+    owner_export = await http.get(path, params=_window(), headers=world.victim.handle.headers)
+    exported = await http.get(path, params=_window(), headers=attacker.handle.headers)
+
+    assert exported.status_code == owner_export.status_code == 200
+    own_rows = len(exported.text.splitlines()) - 1
+    assert own_rows >= 1, "the attacker exports its own rows"
+    assert [secret for secret in world.secrets if secret in exported.text] == []
+    assert any(secret in owner_export.text for secret in world.secrets), "the control sees them"
 
 
 # ---- subscriptions -----------------------------------------------------------------------
