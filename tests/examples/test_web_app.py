@@ -216,7 +216,7 @@ def _transfer_bodies(requests: list[Request]) -> list[dict[str, Any]]:
 def _screenshot(page: Page) -> None:
     target = os.environ.get("MPS_WEB_APP_SCREENSHOT")
     if target:
-        page.set_viewport_size({"width": 1100, "height": 820})
+        page.set_viewport_size({"width": 1100, "height": 720})
         page.screenshot(path=str(ROOT / target), full_page=True)
 
 

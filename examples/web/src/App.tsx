@@ -1,7 +1,8 @@
 // The page: the user's accounts with live balances, the selected account's ledger entries,
 // and a transfer form. One subscription (every event of the user) drives the refreshes: each
 // event, and each (re)connection of the socket, bumps `activity`, on which the balances and
-// the newest entries are fetched again. Nothing polls.
+// the newest entries are fetched again. The first connection counts too: it closes the gap
+// between the first fetch and the subscription's start. Nothing polls.
 import { useEffect, useState } from "react";
 import { useQuery, useSubscription } from "urql";
 

@@ -97,7 +97,10 @@ export function Entries({
     setBusy(true);
     const page = await fetchPage(loaded.endCursor);
     setBusy(false);
-    if (page) setLoaded((shown) => (shown ? merge(shown, page, "older") : shown));
+    const accountId = loaded.accountId; // the page belongs to it, whatever is shown by now
+    if (page) {
+      setLoaded((shown) => (shown?.accountId === accountId ? merge(shown, page, "older") : shown));
+    }
   }
 
   const shown = loaded?.accountId === account.id ? loaded : null;
