@@ -1,8 +1,10 @@
 // One account's ledger entries, newest first, a page at a time: "Load more" asks for the page
-// after the last cursor seen (the connection's `pageInfo.endCursor`). Cursors stay valid as
-// entries are added, so when activity brings new entries, the first page is fetched again and
-// the entries not shown yet are put on top; the pages already loaded stay as they are.
-import { useCallback, useEffect, useState } from "react";
+// after the last cursor seen (`first`/`after`, from the connection's `pageInfo.endCursor`).
+// On each activity the page asks for what came in since, the entries before the newest one
+// shown (`last`/`before` its cursor), and puts them on top; cursors stay valid as entries are
+// added, so the pages already loaded stay as they are. Should more than NEWER_MAX have come
+// in (`hasPreviousPage`), it starts again from the first page rather than leave a gap.
+import { useCallback, useEffect, useRef, useState } from "react";
 import { useClient } from "urql";
 
 import type { AccountEntriesQuery as EntriesData } from "./gql/graphql";
@@ -10,13 +12,15 @@ import { formatMoney } from "./money";
 import { AccountEntriesQuery } from "./operations";
 
 const PAGE_SIZE = 5;
+const NEWER_MAX = 50;
 
 type Connection = Extract<NonNullable<EntriesData["node"]>, { entries: unknown }>["entries"];
-type Entry = Connection["nodes"][number];
+type Edge = Connection["edges"][number];
+type Window = { first: number; after: string | null } | { last: number; before: string };
 
 interface Loaded {
   accountId: string;
-  entries: Entry[];
+  edges: Edge[];
   endCursor: string | null;
   hasNextPage: boolean;
   totalCount: number;
@@ -25,25 +29,21 @@ interface Loaded {
 function firstPage(accountId: string, page: Connection): Loaded {
   return {
     accountId,
-    entries: page.nodes,
+    edges: page.edges,
     endCursor: page.pageInfo.endCursor ?? null,
     hasNextPage: page.pageInfo.hasNextPage,
     totalCount: page.totalCount,
   };
 }
 
-function merge(shown: Loaded, page: Connection, placement: "newer" | "older"): Loaded {
-  const known = new Set(shown.entries.map((entry) => entry.id));
-  const fresh = page.nodes.filter((entry) => !known.has(entry.id));
-  if (placement === "newer") {
-    if (fresh.length === page.nodes.length && shown.entries.length > 0) {
-      return firstPage(shown.accountId, page); // more news than a page: start again from them
-    }
-    return { ...shown, entries: [...fresh, ...shown.entries], totalCount: page.totalCount };
-  }
+function withNewer(shown: Loaded, page: Connection): Loaded {
+  return { ...shown, edges: [...page.edges, ...shown.edges], totalCount: page.totalCount };
+}
+
+function withOlder(shown: Loaded, page: Connection): Loaded {
   return {
     ...shown,
-    entries: [...shown.entries, ...fresh],
+    edges: [...shown.edges, ...page.edges],
     endCursor: page.pageInfo.endCursor ?? shown.endCursor,
     hasNextPage: page.pageInfo.hasNextPage,
     totalCount: page.totalCount,
@@ -63,8 +63,8 @@ export function Entries({
   const [busy, setBusy] = useState(false);
 
   const fetchPage = useCallback(
-    async (after: string | null): Promise<Connection | null> => {
-      const variables = { accountId: account.id, first: PAGE_SIZE, after };
+    async (window: Window): Promise<Connection | null> => {
+      const variables = { accountId: account.id, ...window };
       const result = await client
         .query(AccountEntriesQuery, variables, { requestPolicy: "network-only" })
         .toPromise();
@@ -72,48 +72,65 @@ export function Entries({
         setError(result.error.message);
         return null;
       }
+      setError(null);
       const node = result.data?.node;
       return node && "entries" in node ? node.entries : null;
     },
     [client, account.id],
   );
 
-  // The first page: on opening the account, and again on each activity (new entries on top).
+  // The first page when the account is opened; on each activity, what came in since. The
+  // newest cursor shown is read through a ref: a new top entry is no reason to fetch again.
+  const shown = loaded?.accountId === account.id ? loaded : null;
+  const newest = useRef<string | null>(null);
+  newest.current = shown?.edges[0]?.cursor ?? null;
   useEffect(() => {
     let current = true;
-    fetchPage(null).then((page) => {
-      if (!current || page === null) return;
-      setLoaded((shown) =>
-        shown?.accountId === account.id ? merge(shown, page, "newer") : firstPage(account.id, page),
-      );
-    });
+    const refresh = async () => {
+      const before = newest.current;
+      if (before !== null) {
+        const page = await fetchPage({ last: NEWER_MAX, before });
+        if (!current || page === null) return;
+        if (!page.pageInfo.hasPreviousPage) {
+          setLoaded((old) => (old?.accountId === account.id ? withNewer(old, page) : old));
+          return;
+        }
+      }
+      const page = await fetchPage({ first: PAGE_SIZE, after: null });
+      if (current && page !== null) setLoaded(firstPage(account.id, page));
+    };
+    void refresh();
     return () => {
       current = false;
     };
   }, [fetchPage, account.id, activity]);
 
   async function loadMore() {
-    if (!loaded) return;
+    if (!shown) return;
     setBusy(true);
-    const page = await fetchPage(loaded.endCursor);
+    const page = await fetchPage({ first: PAGE_SIZE, after: shown.endCursor });
     setBusy(false);
-    const accountId = loaded.accountId; // the page belongs to it, whatever is shown by now
+    const accountId = shown.accountId; // the page belongs to it, whatever is shown by now
     if (page) {
-      setLoaded((shown) => (shown?.accountId === accountId ? merge(shown, page, "older") : shown));
+      setLoaded((old) => (old?.accountId === accountId ? withOlder(old, page) : old));
     }
   }
 
-  const shown = loaded?.accountId === account.id ? loaded : null;
   return (
     <section aria-label="Entries" className="card entries">
       <h2>
         Entries of {account.label ?? "the account"}
-        {shown ? <span className="muted small"> ({shown.entries.length} of {shown.totalCount})</span> : null}
+        {shown ? (
+          <span className="muted small">
+            {" "}
+            ({shown.edges.length} of {shown.totalCount})
+          </span>
+        ) : null}
       </h2>
       {error ? <p role="alert">{error}</p> : null}
       {!shown ? (
         <p className="muted">Loading…</p>
-      ) : shown.entries.length === 0 ? (
+      ) : shown.edges.length === 0 ? (
         <p className="muted">No entries yet.</p>
       ) : (
         <table>
@@ -126,7 +143,7 @@ export function Entries({
             </tr>
           </thead>
           <tbody>
-            {shown.entries.map((entry) => (
+            {shown.edges.map(({ node: entry }) => (
               <tr key={entry.id} data-entry-id={entry.id}>
                 <td>{new Date(entry.createdAt).toLocaleString()}</td>
                 <td>
@@ -152,3 +169,4 @@ export function Entries({
     </section>
   );
 }
+

@@ -37,46 +37,56 @@ export const WalletQuery = graphql(`
 `);
 
 export const AccountEntriesQuery = graphql(`
-  query AccountEntries($accountId: ID!, $first: Int!, $after: String) {
+  query AccountEntries(
+    $accountId: ID!
+    $first: Int
+    $after: String
+    $last: Int
+    $before: String
+  ) {
     node(id: $accountId) {
       id
       ... on Account {
-        entries(first: $first, after: $after) {
+        entries(first: $first, after: $after, last: $last, before: $before) {
           totalCount
           pageInfo {
             hasNextPage
+            hasPreviousPage
             endCursor
           }
-          nodes {
-            id
-            kind
-            createdAt
-            amount {
-              amount
-              currency
-              decimal
-            }
-            balanceAfter {
-              currency
-              decimal
-            }
-            operation {
-              __typename
-              ... on Transfer {
-                id
-                label
+          edges {
+            cursor
+            node {
+              id
+              kind
+              createdAt
+              amount {
+                amount
+                currency
+                decimal
               }
-              ... on PayIn {
-                id
+              balanceAfter {
+                currency
+                decimal
               }
-              ... on PayOut {
-                id
-              }
-              ... on TransferReversal {
-                id
-              }
-              ... on Refund {
-                id
+              operation {
+                __typename
+                ... on Transfer {
+                  id
+                  label
+                }
+                ... on PayIn {
+                  id
+                }
+                ... on PayOut {
+                  id
+                }
+                ... on TransferReversal {
+                  id
+                }
+                ... on Refund {
+                  id
+                }
               }
             }
           }
