@@ -301,8 +301,7 @@ class Settings(BaseSettings):
         " over HTTP and WebSocket; no automatic persisted queries are stored.",
     )
 
-    # Operations settings, one block per part (issue 15).
-    # -- metrics --
+    # Metrics.
     metrics: bool = Field(
         default=False,
         description="Serve Prometheus metrics at /metrics (on the public port, or only on"
@@ -322,7 +321,7 @@ class Settings(BaseSettings):
         description="The address the metrics port listens on (with `metrics_port`).",
     )
 
-    # -- traces --
+    # Traces.
     tracing: bool = Field(
         default=False,
         description="OpenTelemetry traces: a span per request, GraphQL operation, SQL statement"
@@ -335,7 +334,7 @@ class Settings(BaseSettings):
         " (development).",
     )
 
-    # -- retention and webhook management --
+    # Retention and webhook management.
     retention: bool = Field(
         default=True,
         description="Purge old idempotency records and finished webhook deliveries from this"
@@ -372,7 +371,7 @@ class Settings(BaseSettings):
         description="Pause between two purge batches, so other writers get the tables.",
     )
 
-    # -- server-sent events --
+    # Server-sent events.
     sse_retry_ms: int = Field(
         default=3_000,
         ge=100,
@@ -381,7 +380,7 @@ class Settings(BaseSettings):
         " waits before it reconnects (and resumes with Last-Event-ID) when a stream breaks.",
     )
 
-    # -- statements and exports --
+    # Statements and exports.
     export_batch_rows: int = Field(
         default=1_000,
         ge=1,
@@ -389,10 +388,6 @@ class Settings(BaseSettings):
         description="Rows a CSV export reads per SQL statement (keyset batches): what an export"
         " holds in memory at a time, however long its window.",
     )
-
-    # -- filters --
-
-    # -- example app --
 
     @field_validator("cors_allowed_headers", "cors_extra_allowed_headers")
     @classmethod
