@@ -277,6 +277,16 @@ async def walk_money_back(walk: Walk, transfer_id: str, pay_in_id: str) -> None:
     await walk.decide("DecideRefund", refundId=result["refund"]["id"], outcome="FAILED")
 
 
+# Managing a webhook endpoint needs a receiver that takes deliveries (or refuses them, to be
+# disabled): tests/webhooks/test_management.py runs these documents against a real one.
+WEBHOOK_MANAGEMENT = {
+    "EnableWebhookEndpoint",
+    "RotateWebhookSecret",
+    "ReplayWebhookDelivery",
+    "ReplayWebhookDeliveries",
+}
+
+
 def eur(amount: int) -> dict[str, Any]:
     return {"amount": amount, "currency": "EUR"}
 
@@ -374,7 +384,7 @@ async def test_every_mutation_document_of_queries_runs_in_one_walk(
     assert token["user"]["id"] == user_id
     await walk.run("RevokeUserTokens", userId=user_id)
     await walk_the_lifecycle(walk, user_id, representative_id, documents[2], mandate)
-    assert walk.ran == set(MUTATIONS), set(MUTATIONS) - walk.ran
+    assert walk.ran == set(MUTATIONS) - WEBHOOK_MANAGEMENT, set(MUTATIONS) - walk.ran
 
 
 async def walk_the_lifecycle(

@@ -43,20 +43,12 @@ from tests.webhooks.conftest import (
 from tests.webhooks.receiver import Receiver
 
 CREATE = document("CreateWebhookEndpoint")
-ENABLE = """mutation ($input: EnableWebhookEndpointInput!) { enableWebhookEndpoint(input: $input) {
-  __typename ... on EnableWebhookEndpointSuccess { endpoint { id enabled disabledReason } }
-  ... on Rejection { code message } } }"""
-ROTATE = """mutation ($input: RotateWebhookSecretInput!) { rotateWebhookSecret(input: $input) {
-  __typename ... on RotateWebhookSecretSuccess { secret endpoint { id previousSecretExpiresAt } }
-  ... on ValidationRejection { fields { field message } } ... on Rejection { code message } } }"""
-REPLAY = """mutation ($input: ReplayWebhookDeliveryInput!) { replayWebhookDelivery(input: $input) {
-  __typename ... on ReplayWebhookDeliverySuccess { delivery { id status nextAttemptAt } }
-  ... on InvalidStateRejection { currentState } ... on Rejection { code message } } }"""
-REPLAY_RANGE = """mutation ($input: ReplayWebhookDeliveriesInput!) {
-  replayWebhookDeliveries(input: $input) {
-  __typename ... on ReplayWebhookDeliveriesSuccess { replayedCount endpoint { id } }
-  ... on ValidationRejection { fields { field message } } ... on Rejection { code message } } }"""
-DELIVERIES = (Path(__file__).parents[2] / "queries" / "WebhookDeliveries.graphql").read_text()
+QUERIES = Path(__file__).parents[2] / "queries"  # the documents clients reuse, run here
+ENABLE = (QUERIES / "EnableWebhookEndpoint.graphql").read_text()
+ROTATE = (QUERIES / "RotateWebhookSecret.graphql").read_text()
+REPLAY = (QUERIES / "ReplayWebhookDelivery.graphql").read_text()
+REPLAY_RANGE = (QUERIES / "ReplayWebhookDeliveries.graphql").read_text()
+DELIVERIES = (QUERIES / "WebhookDeliveries.graphql").read_text()
 NODE = """query ($id: ID!) { node(id: $id) { __typename id
   ... on WebhookDelivery { status eventType attemptCount deliveredAt } } }"""
 
