@@ -26,7 +26,7 @@ def test_the_id_lookup_reads_every_registered_table_and_no_platform_table() -> N
     assert "Platform" not in NODES.tables
     assert tables.Platform not in NODES.tables.values()
     assert NODES.tables["Person"] is tables.Person
-    assert len(set(NODES.tables.values())) == len(NODES.tables) == 14
+    assert len(set(NODES.tables.values())) == len(NODES.tables) == 15
 
 
 def test_an_interface_registers_its_table_once_under_its_own_name() -> None:
