@@ -129,6 +129,7 @@ export type AccountEntriesQuery = { node:
     | { id: string }
     | { id: string }
     | { id: string }
+    | { id: string }
    | null };
 
 export type WalletActivitySubscriptionVariables = Exact<{ [key: string]: never; }>;
