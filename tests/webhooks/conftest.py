@@ -25,7 +25,12 @@ from gateway.store.delivery_tables import WebhookAttempt, WebhookDelivery
 from gateway.store.engine import Database
 from gateway.store.journal_tables import Event, WebhookEndpoint
 from gateway.store.tables import Platform
+from tests.conftest import PlatformHandle
+from tests.support import data
+from tests.support.documents import document
 from tests.webhooks.receiver import Receiver, serving
+
+CREATE_ENDPOINT = document("CreateWebhookEndpoint")
 
 # Retries at once, passes back to back: one attempt per due delivery per pass.
 FAST = DeliveryPolicy(
@@ -165,3 +170,18 @@ async def eventually(
             if await holds if inspect.isawaitable(holds) else holds:
                 return
             await asyncio.sleep(0.01)
+
+
+async def create_endpoint(
+    http: httpx.AsyncClient, platform: PlatformHandle, receiver: Receiver, endpoints: Endpoints
+) -> str:
+    """An endpoint of `platform` created through the graph for `receiver` (USER_CREATED), its
+    secret handed to the receiver and the endpoint to `endpoints` for clean-up."""
+    variables = {"input": {"url": receiver.url, "eventTypes": ["USER_CREATED"]}}
+    created = (await data(http, CREATE_ENDPOINT, variables, headers=platform.headers))[
+        "createWebhookEndpoint"
+    ]
+    receiver.secret = created["secret"]
+    endpoint_id: str = created["endpoint"]["id"]
+    endpoints.created.append((platform.id, uuid.UUID(endpoint_id)))
+    return endpoint_id

@@ -16,13 +16,11 @@ from gateway.domain.enums import EventType
 from gateway.services.demo import populate
 from gateway.settings import Settings
 from gateway.store.engine import Database
-from tests.conftest import PlatformHandle, make_platform
+from tests.conftest import make_platform
 from tests.support import data
-from tests.support.documents import document
-from tests.webhooks.conftest import Endpoints, events_of, eventually, run_passes
+from tests.webhooks.conftest import Endpoints, create_endpoint, events_of, eventually, run_passes
 from tests.webhooks.receiver import Receiver
 
-CREATE = document("CreateWebhookEndpoint")
 DELIVERIES = """query ($first: Int, $after: String) { platform { webhookEndpoints {
   id enabled disabledReason
   deliveries(first: $first, after: $after) {
@@ -50,19 +48,6 @@ async def _gateway(
             yield http
 
 
-async def _create_endpoint(
-    http: httpx.AsyncClient, platform: PlatformHandle, receiver: Receiver, endpoints: Endpoints
-) -> str:
-    variables = {"input": {"url": receiver.url, "eventTypes": ["USER_CREATED"]}}
-    created = (await data(http, CREATE, variables, headers=platform.headers))[
-        "createWebhookEndpoint"
-    ]
-    receiver.secret = created["secret"]
-    endpoint_id: str = created["endpoint"]["id"]
-    endpoints.created.append((platform.id, uuid.UUID(endpoint_id)))
-    return endpoint_id
-
-
 async def _add_user(db: Database, platform_id: uuid.UUID, seed: int) -> None:
     await populate(
         db, platform_id=platform_id, natural_users=1, legal_users=0, accounts_per_user=1, seed=seed
@@ -74,7 +59,7 @@ async def test_the_deliveries_of_an_endpoint_show_newest_first_with_their_attemp
 ) -> None:
     platform = await make_platform(db)
     async with _gateway(db, settings, webhook_delivery=False) as http:
-        endpoint_id = await _create_endpoint(http, platform, receiver, endpoints)
+        endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
         receiver.fail_first = 1
         await _add_user(db, platform.id, seed=1)
         await _add_user(db, platform.id, seed=2)
@@ -119,7 +104,7 @@ async def test_another_platform_cannot_reach_the_deliveries_of_an_endpoint(
 ) -> None:
     platform, intruder = await make_platform(db), await make_platform(db)
     async with _gateway(db, settings, webhook_delivery=False) as http:
-        endpoint_id = await _create_endpoint(http, platform, receiver, endpoints)
+        endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
         await _add_user(db, platform.id, seed=3)
         await run_passes(db, lambda: len(receiver.accepted) == 1)
         theirs = await data(http, DELIVERIES, {}, headers=intruder.headers)
@@ -139,7 +124,7 @@ async def test_the_gateway_delivers_events_by_itself_while_it_runs(
     async with _gateway(db, settings, webhook_delivery=True, webhook_dispatch_interval_s=0.02) as (
         http
     ):
-        await _create_endpoint(http, platform, receiver, endpoints)
+        await create_endpoint(http, platform, receiver, endpoints)
         await _add_user(db, platform.id, seed=4)
         [event] = await events_of(db, platform.id, after=0, types=[EventType.USER_CREATED])
         await eventually(lambda: bool(receiver.accepted))

@@ -31,9 +31,9 @@ from gateway.store.journal_tables import WebhookEndpoint
 from tests.conftest import PlatformHandle, make_platform
 from tests.support import StatementCounter, data
 from tests.support.calls import rejected, success
-from tests.support.documents import document
 from tests.webhooks.conftest import (
     Endpoints,
+    create_endpoint,
     deliveries_of,
     endpoint_row,
     passes,
@@ -42,7 +42,6 @@ from tests.webhooks.conftest import (
 )
 from tests.webhooks.receiver import Receiver
 
-CREATE = document("CreateWebhookEndpoint")
 QUERIES = Path(__file__).parents[2] / "queries"  # the documents clients reuse, run here
 ENABLE = (QUERIES / "EnableWebhookEndpoint.graphql").read_text()
 ROTATE = (QUERIES / "RotateWebhookSecret.graphql").read_text()
@@ -75,19 +74,6 @@ async def _run(
     result = await data(http, mutation, {"input": input}, headers=platform.headers)
     payload: dict[str, Any] = next(iter(result.values()))
     return payload
-
-
-async def _endpoint(
-    http: httpx.AsyncClient, platform: PlatformHandle, receiver: Receiver, endpoints: Endpoints
-) -> str:
-    variables = {"input": {"url": receiver.url, "eventTypes": ["USER_CREATED"]}}
-    created = (await data(http, CREATE, variables, headers=platform.headers))[
-        "createWebhookEndpoint"
-    ]
-    receiver.secret = created["secret"]
-    endpoint_id: str = created["endpoint"]["id"]
-    endpoints.created.append((platform.id, uuid.UUID(endpoint_id)))
-    return endpoint_id
 
 
 async def _add_users(db: Database, platform_id: uuid.UUID, count: int, seed: int) -> None:
@@ -126,7 +112,7 @@ async def test_a_receiver_verifies_with_either_secret_during_the_overlap_and_the
     db: Database, http: httpx.AsyncClient, receiver: Receiver, endpoints: Endpoints
 ) -> None:
     platform = await make_platform(db)
-    endpoint_id = await _endpoint(http, platform, receiver, endpoints)
+    endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
     old = receiver.secret
     assert old is not None
     rotated = success(
@@ -161,7 +147,7 @@ async def test_a_receiver_still_on_the_old_secret_refuses_deliveries_once_the_ov
     db: Database, http: httpx.AsyncClient, receiver: Receiver, endpoints: Endpoints
 ) -> None:
     platform = await make_platform(db)
-    endpoint_id = await _endpoint(http, platform, receiver, endpoints)
+    endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
     await _run(http, platform, ROTATE, {"endpointId": endpoint_id, "overlapSeconds": 0})
     await _add_users(db, platform.id, 1, seed=3)
     await passes(db, 1)
@@ -173,7 +159,7 @@ async def test_an_overlap_beyond_seven_days_or_negative_is_refused(
     db: Database, http: httpx.AsyncClient, receiver: Receiver, endpoints: Endpoints
 ) -> None:
     platform = await make_platform(db)
-    endpoint_id = await _endpoint(http, platform, receiver, endpoints)
+    endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
     for overlap in (7 * 86_400 + 1, -1):
         input = {"endpointId": endpoint_id, "overlapSeconds": overlap}
         refused = rejected(
@@ -190,7 +176,7 @@ async def test_an_endpoint_disabled_by_the_dispatcher_is_enabled_and_gets_what_c
     db: Database, http: httpx.AsyncClient, receiver: Receiver, endpoints: Endpoints
 ) -> None:
     platform = await make_platform(db)
-    endpoint_id = await _endpoint(http, platform, receiver, endpoints)
+    endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
     receiver.always_fail = True
     strict = policy(disable_after_failures=2, disable_after_s=0.0)
     await _add_users(db, platform.id, 1, seed=4)
@@ -217,7 +203,7 @@ async def test_a_replayed_delivery_is_sent_again_with_the_same_webhook_id(
     db: Database, http: httpx.AsyncClient, receiver: Receiver, endpoints: Endpoints
 ) -> None:
     platform = await make_platform(db)
-    endpoint_id = await _endpoint(http, platform, receiver, endpoints)
+    endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
     await _add_users(db, platform.id, 1, seed=6)
     await run_passes(db, lambda: len(receiver.accepted) == 1)
     [delivery] = await deliveries_of(db, uuid.UUID(endpoint_id))
@@ -251,7 +237,7 @@ async def test_a_failed_delivery_replayed_gets_a_fresh_retry_schedule(
     db: Database, http: httpx.AsyncClient, receiver: Receiver, endpoints: Endpoints
 ) -> None:
     platform = await make_platform(db)
-    endpoint_id = await _endpoint(http, platform, receiver, endpoints)
+    endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
     receiver.always_fail = True
     short = policy(retry_schedule_s=(0.0,))  # two attempts, then FAILED
     await _add_users(db, platform.id, 1, seed=7)
@@ -269,7 +255,7 @@ async def test_a_time_range_replays_the_finished_deliveries_created_within_it(
     db: Database, http: httpx.AsyncClient, receiver: Receiver, endpoints: Endpoints
 ) -> None:
     platform = await make_platform(db)
-    endpoint_id = await _endpoint(http, platform, receiver, endpoints)
+    endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
     await _add_users(db, platform.id, 3, seed=8)
     await run_passes(db, lambda: len(receiver.accepted) == 3)
     rows = await deliveries_of(db, uuid.UUID(endpoint_id))
@@ -301,7 +287,7 @@ async def test_a_range_holding_more_deliveries_than_the_bound_is_refused_whole(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     platform = await make_platform(db)
-    endpoint_id = await _endpoint(http, platform, receiver, endpoints)
+    endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
     await _add_users(db, platform.id, 3, seed=9)
     await run_passes(db, lambda: len(receiver.accepted) == 3)
     monkeypatch.setattr(webhook_service, "REPLAY_DELIVERIES_MAX", 2)  # not 10,000 rows here
@@ -330,7 +316,7 @@ async def test_deliveries_of_a_disabled_endpoint_are_not_replayed_until_it_is_en
     db: Database, http: httpx.AsyncClient, receiver: Receiver, endpoints: Endpoints
 ) -> None:
     platform = await make_platform(db)
-    endpoint_id = await _endpoint(http, platform, receiver, endpoints)
+    endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
     receiver.always_fail = True
     strict = policy(disable_after_failures=1, disable_after_s=0.0)
     await _add_users(db, platform.id, 1, seed=10)
@@ -351,7 +337,7 @@ async def test_deliveries_filter_by_status_and_read_as_nodes(
     db: Database, http: httpx.AsyncClient, receiver: Receiver, endpoints: Endpoints
 ) -> None:
     platform = await make_platform(db)
-    await _endpoint(http, platform, receiver, endpoints)
+    await create_endpoint(http, platform, receiver, endpoints)
     receiver.fail_first = 1
     await _add_users(db, platform.id, 2, seed=11)
     await run_passes(db, lambda: len(receiver.accepted) == 2)
@@ -403,7 +389,7 @@ async def test_another_platform_can_neither_see_nor_manage_an_endpoints_deliveri
     db: Database, http: httpx.AsyncClient, receiver: Receiver, endpoints: Endpoints
 ) -> None:
     platform, intruder = await make_platform(db), await make_platform(db)
-    endpoint_id = await _endpoint(http, platform, receiver, endpoints)
+    endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
     await _add_users(db, platform.id, 1, seed=13)
     await run_passes(db, lambda: len(receiver.accepted) == 1)
     [delivery] = await deliveries_of(db, uuid.UUID(endpoint_id))
