@@ -26,6 +26,7 @@ from tests.support.users import create_natural_user
 from tests.support.websocket import create_user, events, init, socket, subscribe
 from tests.webhooks.receiver import Receiver, serving
 
+LATEST = "{ platform { events(first: 100) { edges { cursor } } } }"  # a fresh platform has few
 POLLS_MAX = 200  # bounded waits for background work: 200 polls of 0.05 s
 
 
@@ -89,9 +90,15 @@ async def test_a_subscription_shows_open_with_the_events_delivered_to_it(
     async with running(with_metrics(settings), db) as server:
         url = f"{server.http}/metrics"
         before = await scrape(url)
+        # Subscribed after the platform's latest event, so the next user's events reach the
+        # socket even when its subscription registers after they are committed.
+        await create_user(server, sandbox)
+        async with httpx.AsyncClient(base_url=server.http, timeout=30) as http:
+            listing = await http.post("/graphql", json={"query": LATEST}, headers=sandbox.headers)
+        latest = listing.json()["data"]["platform"]["events"]["edges"][-1]["cursor"]
         async with socket(server) as ws:
             await init(ws, sandbox)
-            await subscribe(ws, "1")
+            await subscribe(ws, "1", after=latest)
             await create_user(server, sandbox)
             assert len(await events(ws, 1)) == 1
             during = await scrape(url)
