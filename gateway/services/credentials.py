@@ -26,10 +26,12 @@ from gateway.store.credential_cache import CachedApiKey
 from gateway.store.engine import Database, ReadConnection
 from gateway.store.tables import ApiKey, Platform
 
+Caller = tuple[Principal, Platform]  # who calls, and on which platform
+
 
 async def authenticate(
     db: Database, *, authorization: str | None, reads: ReadConnection | None = None
-) -> tuple[Principal, Platform] | None:
+) -> Caller | None:
     """The caller behind an Authorization header (a platform API key or a user token), or None
     for a missing, unknown, revoked, expired or tampered credential. An API key is looked up
     on `reads` (the request's read connection) when given."""

@@ -27,8 +27,8 @@ from gateway.domain.errors import InvalidArgument
 from gateway.domain.ids import parse_id
 from gateway.graphql.runtime.rate_limits import RateLimits
 from gateway.graphql.runtime.view import (
+    admit,
     error_response,
-    rate_limited_response,
     unavailable_response,
 )
 from gateway.graphql.scalars import parse_datetime
@@ -75,22 +75,12 @@ class Exports:
         """The caller's scope, or the refusal the graph would answer."""
         authorization = request.headers.get("authorization")
         caller = await authenticate(self.db, authorization=authorization)
-        if caller is None:
-            if authorization is not None:
-                address = request.client.host if request.client is not None else "unknown"
-                refusal = await self.rate_limits.authentication_failed(address)
-                if refusal is not None:
-                    return rate_limited_response(refusal)
-            return error_response(
-                401,
-                "Missing or invalid API key: send `Authorization: Bearer <key>`.",
-                "UNAUTHENTICATED",
-                **{"www-authenticate": 'Bearer realm="mps-gateway"'},
-            )
-        principal, platform = caller
-        refusal = await self.rate_limits.admit_request(principal.credential)
-        if refusal is not None:
-            return rate_limited_response(refusal)
+        admitted = await admit(
+            self.rate_limits, request, authorization, caller, respond=error_response
+        )
+        if isinstance(admitted, Response):
+            return admitted
+        principal, platform = admitted
         return Scope(platform_id=platform.id, user_id=principal.user_id)
 
     async def statement(self, request: Request) -> Response:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -75,7 +76,7 @@ from gateway.graphql.runtime.tracing import Tracing
 from gateway.graphql.runtime.transports import MultipartSubscriptions
 from gateway.graphql.runtime.websocket import KeepAliveTransportWSHandler, SocketLimits
 from gateway.playground import playground_response
-from gateway.services.credentials import authenticate
+from gateway.services.credentials import Caller, authenticate
 from gateway.store.availability import unavailable
 from gateway.store.engine import ReadConnection
 
@@ -116,6 +117,43 @@ def rate_limited_response(refusal: Refusal) -> JSONResponse:
 
 def _client_address(connection: Request | WebSocket) -> str:
     return connection.client.host if connection.client is not None else "unknown"
+
+
+async def failed_authentication(
+    rate_limits: RateLimits, connection: Request | WebSocket, authorization: object
+) -> Refusal | None:
+    """Count a credential that failed against its address, after the lookup (so a valid key is
+    never refused for its address's failures); a missing one is no guess."""
+    if authorization is None:
+        return None
+    return await rate_limits.authentication_failed(_client_address(connection))
+
+
+async def admit(
+    rate_limits: RateLimits,
+    request: Request,
+    authorization: str | None,
+    caller: Caller | None,
+    *,
+    subscription: bool = False,
+    respond: Callable[..., JSONResponse] = refused_response,
+) -> Caller | JSONResponse:
+    """The caller `authenticate` found for `authorization`, admitted, or the answer refusing it:
+    429 for too many failed credentials from its address or too many requests of its
+    credential, 401 with a bearer challenge when none was found. /graphql and the export routes
+    both sign callers in through it."""
+    if caller is None:
+        refusal = await failed_authentication(rate_limits, request, authorization)
+        if refusal is not None:
+            return rate_limited_response(refusal)
+        return respond(
+            401,
+            "Missing or invalid API key: send `Authorization: Bearer <key>`.",
+            "UNAUTHENTICATED",
+            **{"www-authenticate": 'Bearer realm="mps-gateway"'},
+        )
+    refusal = await rate_limits.admit_request(caller[0].credential, subscription=subscription)
+    return rate_limited_response(refusal) if refusal is not None else caller
 
 
 def _wants_playground(request: Request) -> bool:
@@ -282,29 +320,14 @@ class GraphQLView(NegotiatingGraphQL):
                 request.state.resume_after = resume_sequence(request, platform_id=caller[1].id)
         except Refused as refused:
             return error_response(refused.status, refused.message, refused.code)
-        if caller is None:
-            refusal = await self._failed_authentication(request, authorization)
-            if refusal is not None:
-                return rate_limited_response(refusal)
-            return refused_response(
-                401,
-                "Missing or invalid API key: send `Authorization: Bearer <key>`.",
-                "UNAUTHENTICATED",
-                **{"www-authenticate": 'Bearer realm="mps-gateway"'},
-            )
-        request.state.caller = caller
         is_stream = self._get_stream_transport_from_headers(request.headers) is not None
-        refusal = await self.rate_limits.admit_request(caller[0].credential, subscription=is_stream)
-        return rate_limited_response(refusal) if refusal is not None else None
-
-    async def _failed_authentication(
-        self, connection: Request | WebSocket, authorization: object
-    ) -> Refusal | None:
-        """Count a credential that failed against its address, after the lookup (so a valid
-        key is never refused for its address's failures); a missing one is no guess."""
-        if authorization is None:
-            return None
-        return await self.rate_limits.authentication_failed(_client_address(connection))
+        admitted = await admit(
+            self.rate_limits, request, authorization, caller, subscription=is_stream
+        )
+        if isinstance(admitted, JSONResponse):
+            return admitted
+        request.state.caller = admitted
+        return None
 
     async def _execute(self, request: Request) -> Response:
         media_type = _media_type(request)
@@ -382,7 +405,8 @@ class GraphQLView(NegotiatingGraphQL):
             self.db, authorization=authorization if isinstance(authorization, str) else None
         )
         if caller is None:
-            if await self._failed_authentication(context.request, authorization) is not None:
+            refusal = await failed_authentication(self.rate_limits, context.request, authorization)
+            if refusal is not None:
                 raise ConnectionRejectionError({"message": "Too many failed authentications."})
             raise ConnectionRejectionError({"message": "Missing or invalid API key."})
         context.sign_in(*caller)
