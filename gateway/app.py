@@ -356,8 +356,14 @@ def create_app(
             yield
         finally:
             stopping.set()
-            if dispatcher is not None:
-                await finish(dispatcher, grace_s=settings.shutdown_grace_s)
+            cut_short: asyncio.CancelledError | None = None
+            try:
+                if dispatcher is not None:
+                    await finish(dispatcher, grace_s=settings.shutdown_grace_s)
+            except asyncio.CancelledError as cancelled:
+                # The server gave up waiting for this shutdown: the rest of it still runs (no
+                # task outlives the app, no connection is left open), then it ends cancelled.
+                cut_short = cancelled
             for task in (dispatcher, expiry, settler, purges):
                 if task is not None:
                     task.cancel()
@@ -378,6 +384,8 @@ def create_app(
                 await database.dispose()
             if tracing is not None:
                 tracing.stop()  # after the dispatcher: its last attempts are exported too
+            if cut_short is not None:
+                raise cut_short
 
     async def healthz(_request: Request) -> JSONResponse:
         # "connecting": events and credential invalidations from other instances do not reach

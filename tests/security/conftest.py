@@ -4,6 +4,7 @@ on both platforms. Built once per test module (module-scoped fixtures)."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -16,9 +17,11 @@ from sqlmodel import col
 
 from gateway.app import create_app
 from gateway.domain.enums import ApiKeyRole
+from gateway.domain.errors import NotFound
 from gateway.graphql.schema import build_schema
 from gateway.services.deliveries import enqueue
 from gateway.services.delivery_policy import DeliveryPolicy
+from gateway.services.webhooks import delete_endpoint
 from gateway.settings import Settings
 from gateway.store.delivery_tables import WebhookDelivery
 from gateway.store.engine import Database
@@ -117,7 +120,9 @@ async def role_keys(db: Database, key: PlatformHandle) -> dict[str, PlatformHand
 
 
 @pytest.fixture(scope="module")
-async def world(http: httpx.AsyncClient, db: Database) -> World:
+async def world(http: httpx.AsyncClient, db: Database) -> AsyncIterator[World]:
+    """The victim's world; its webhook endpoint is deleted afterwards, so that no dispatcher of
+    a later test ever tries the deliveries it is owed (to a host that does not exist)."""
     key = await make_platform(db)
     victim = await build_victim(http, key, db)
     # Read before the other user exists: every id the platform's key sees is the victim's.
@@ -133,7 +138,7 @@ async def world(http: httpx.AsyncClient, db: Database) -> World:
     keys = {(VICTIM, role): handle for role, handle in (await role_keys(db, key)).items()}
     keys |= {(OTHER, role): handle for role, handle in (await role_keys(db, other_key)).items()}
     keys[(VICTIM, "USER_TOKEN")] = await user_token(http, key, victim.objects["user"])
-    return World(
+    yield World(
         victim=victim,
         secrets=frozenset(secrets),
         attackers={
@@ -143,3 +148,7 @@ async def world(http: httpx.AsyncClient, db: Database) -> World:
         tables=await platform_tables(db.engine),
         keys=keys,
     )
+    with contextlib.suppress(NotFound):
+        await delete_endpoint(
+            db, platform_id=key.id, endpoint_id=victim.objects["webhook_endpoint"]
+        )

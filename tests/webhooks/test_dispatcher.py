@@ -4,12 +4,15 @@ disable, refuse, and stop for deleted endpoints. Waits are counted in passes, ne
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
 
 from gateway.domain.enums import EventType
 from gateway.services import webhooks
 from gateway.services.deliveries import claim_due, enqueue, record
+from gateway.services.delivery_policy import DeliveryPolicy
 from gateway.services.demo import populate
 from gateway.services.webhook_dispatcher import run_dispatcher
 from gateway.services.webhook_requests import AttemptResult, attempt, new_client, rfc3339
@@ -48,6 +51,21 @@ async def _add_users(db: Database, platform_id: uuid.UUID, count: int, seed: int
 
 async def _url(db: Database) -> str:
     return db.engine.url.render_as_string(hide_password=False)
+
+
+@contextlib.asynccontextmanager
+async def dispatching(url: str, dispatch_policy: DeliveryPolicy) -> AsyncIterator[None]:
+    """A dispatcher running on a database handle of its own, as another instance's would;
+    stopped (cancelled, its handle closed) however the block ends, so that none outlives its
+    test and takes the deliveries of the next ones."""
+    own = Database.from_url(url)
+    running = asyncio.create_task(run_dispatcher(own, policy=dispatch_policy))
+    try:
+        yield
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await own.dispose()
 
 
 async def _all_succeeded(db: Database, endpoint_id: uuid.UUID) -> bool:
@@ -170,23 +188,13 @@ async def test_a_restarted_dispatcher_goes_on_with_pending_deliveries(
     ids = {str(event.id) for event in events}
     quick = policy(lease_s=0.2)  # what a dispatcher stopped mid-send held is due again soon
 
-    first = Database.from_url(await _url(db))
-    running = asyncio.create_task(run_dispatcher(first, policy=quick))
-    await eventually(lambda: all(receiver.seen(webhook_id) >= 2 for webhook_id in ids))
-    running.cancel()
-    await asyncio.gather(running, return_exceptions=True)
-    await first.dispose()
+    async with dispatching(await _url(db), quick):
+        await eventually(lambda: all(receiver.seen(webhook_id) >= 2 for webhook_id in ids))
     failed_before = len(receiver.requests)
     receiver.always_fail = False
 
-    second = Database.from_url(await _url(db))
-    running = asyncio.create_task(run_dispatcher(second, policy=quick))
-    try:
+    async with dispatching(await _url(db), quick):
         await eventually(lambda: _all_succeeded(db, endpoint.id))
-    finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
-        await second.dispose()
 
     assert failed_before >= 4
     assert set(receiver.accepted) == ids

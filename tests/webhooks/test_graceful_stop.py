@@ -195,3 +195,48 @@ async def test_a_delivery_beyond_the_grace_is_left_to_its_lease(tmp_path: Path) 
     finally:
         await db.dispose()
     assert (status, claim_id is not None) == ("PENDING", True)
+
+
+def dispatchers_running() -> list[asyncio.Task[object]]:
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if not task.done() and getattr(task.get_coro(), "__name__", "") == "run_dispatcher"
+    ]
+
+
+async def test_a_shutdown_cut_short_still_stops_the_dispatcher(tmp_path: Path) -> None:
+    """A server that gives up on the app's shutdown (here the lifespan's own timeout, shorter
+    than the grace) cancels it mid-wait: the dispatcher is cancelled all the same, rather than
+    left running in the process, claiming deliveries, with no app around it."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cut.db'}"
+    settings = Settings(
+        database_url=url,
+        redis_url=None,
+        documents_dir=tmp_path / "documents",
+        gc_tuning=False,
+        document_expiry=False,
+        webhook_allow_private_urls=True,
+        webhook_dispatch_interval_s=0.05,
+        webhook_request_timeout_s=60,
+        shutdown_grace_s=30,
+    )
+    already = set(dispatchers_running())
+    async with serving(Receiver(gate=asyncio.Event())) as receiver:
+        platform = await prepare(url, receiver)
+
+        async def served_then_cut_short() -> None:
+            async with LifespanManager(create_app(settings), shutdown_timeout=0.5) as manager:
+                transport = httpx.ASGITransport(app=manager.app)
+                async with httpx.AsyncClient(
+                    transport=transport, base_url="http://gateway"
+                ) as http:
+                    await http.post("/graphql", json=create_user(), headers=platform.headers)
+                    await until(lambda: receiver.held == 1, "the delivery reached the receiver")
+                    assert len(set(dispatchers_running()) - already) == 1
+
+        with pytest.raises(TimeoutError):
+            await served_then_cut_short()
+        await until(lambda: not set(dispatchers_running()) - already, "the dispatcher stopped")
+        assert receiver.gate is not None
+        receiver.gate.set()
