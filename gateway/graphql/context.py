@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from starlette.requests import Request
@@ -28,6 +28,9 @@ from gateway.store.engine import Database, ReadConnection
 from gateway.store.files import DocumentFiles
 from gateway.store.platform_reader import PlatformReader
 from gateway.store.tables import Platform
+
+if TYPE_CHECKING:
+    from gateway.graphql.runtime.event_source import StreamStart
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,7 @@ class Context:
         # `Last-Event-ID` resumes after, and the cursor of the event being delivered.
         self.resume_after: int | None = None
         self.event_cursor: str | None = None
+        self.stream_start: StreamStart | None = None  # where an SSE subscription starts
 
     def sign_in(
         self, principal: Principal, platform: Platform, *, reads: ReadConnection | None = None

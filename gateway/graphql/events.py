@@ -23,7 +23,12 @@ from gateway.graphql.nodes import NODES, resolve_node
 from gateway.graphql.relay import Node
 from gateway.graphql.runtime import metrics
 from gateway.graphql.scalars import DateTime
-from gateway.services.event_stream import EventFilter, SubscriberTooSlow, stream_events
+from gateway.services.event_stream import (
+    EventFilter,
+    SubscriberTooSlow,
+    head_sequence,
+    stream_events,
+)
 from gateway.store import journal_tables, tables
 
 TOO_SLOW_CLOSE_CODE = 4008
@@ -183,6 +188,12 @@ class Subscription:
         if object_id is not None and wanted_object is None:
             raise InvalidArgument("`objectId` is not a valid id.", argument="objectId")
         wanted = EventFilter(types, wanted_object, context.principal.user_id)
+        if context.stream_start is not None:  # over SSE: the start is sent first, as an id
+            if sequence is None:
+                sequence = await head_sequence(
+                    context.services.hub, platform_id=context.platform.id
+                )
+            context.stream_start.note(encode_event_cursor(context.platform.id, sequence))
         return _stream(context, sequence, wanted)
 
 

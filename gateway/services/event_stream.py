@@ -206,6 +206,13 @@ class EventFilter:
         )
 
 
+async def head_sequence(hub: EventHub, *, platform_id: uuid.UUID) -> int:
+    """The sequence of the platform's latest event (0 before any): where a stream that asks
+    for events "from now on" starts."""
+    async with hub.db.session() as session:
+        return await readers.last_event_sequence(session, platform_id=platform_id)
+
+
 async def stream_events(
     hub: EventHub,
     *,
@@ -221,8 +228,7 @@ async def stream_events(
     wanted = wanted or EventFilter()
     async with hub.subscribe(platform_id) as subscriber:
         if after is None:
-            async with hub.db.session() as session:
-                after = await readers.last_event_sequence(session, platform_id=platform_id)
+            after = await head_sequence(hub, platform_id=platform_id)
         last = after
         while events := await _read_after(hub.db, platform_id, last):
             for event in events:

@@ -40,11 +40,14 @@ async def test_sse_events_end_their_lines_with_a_line_feed(live: LiveServer, db:
         await asyncio.sleep(0.2)
         user_id = await create_user(live, platform)
         await asyncio.wait_for(_read_until(stream.aiter_raw(), received, b"}\n\n"), 10)
-    retry, event = bytes(received).split(b"\n\n")[:2]
+    retry, start, event = bytes(received).split(b"\n\n")[:3]
     assert b"\r" not in bytes(received)
     assert retry == b"retry: 3000"
+    assert start.startswith(b"id: ")  # where the stream starts, before its first event
+    assert b"\n" not in start
     event_id, kind, data = event.split(b"\n")
     assert event_id.startswith(b"id: ")
+    assert event_id != start
     assert kind == b"event: next"
     assert json.loads(data.removeprefix(b"data: "))["data"]["events"]["objectId"] == user_id
 

@@ -95,6 +95,56 @@ async def test_a_last_event_id_resumes_right_after_that_event_with_nothing_lost_
     assert [block.id for block in [*replayed, live_one]] == [e["cursor"] for e in received]
 
 
+HEAD = "{ platform { events(first: 100) { nodes { cursor } } } }"
+
+
+async def test_a_stream_first_sends_where_it_starts_so_an_early_reconnect_loses_nothing(
+    live: LiveServer, db: Database
+) -> None:
+    """Without `after`, the stream starts at the log's head and says so at once (an id-only
+    block): a browser that loses the stream before any event reconnects with that id, and gets
+    the events committed while it was away."""
+    platform = await make_platform(db)
+    await _users(live, platform, 2)
+    async with httpx.AsyncClient(base_url=live.http, timeout=RECEIVE_TIMEOUT_S) as http:
+        listed = await http.post("/graphql", json={"query": HEAD}, headers=platform.headers)
+        head = listed.json()["data"]["platform"]["events"]["nodes"][-1]["cursor"]
+        params = get_params(EVENTS, USERS_CREATED)
+        headers = {**platform.headers, **SSE}
+        async with http.stream("GET", "/graphql", params=params, headers=headers) as stream:
+            found = blocks(stream)
+            opening = [await anext(found), await anext(found)]
+        away = await _users(live, platform, 2)  # committed while no stream is open
+        resumed = {**headers, "Last-Event-ID": opening[1].id or ""}
+        async with http.stream("GET", "/graphql", params=params, headers=resumed) as stream:
+            found = blocks(stream)
+            again = await anext(found)
+            start = await anext(found)
+            replayed = await asyncio.wait_for(next_blocks(found, 2), RECEIVE_TIMEOUT_S)
+    assert (opening[0].retry, opening[0].id) == (3000, None)
+    assert (opening[1].event, opening[1].data, opening[1].id) == (None, "", head)
+    assert (again.retry, start.id) == (3000, head)  # resumed where the browser said
+    assert [block.payload["data"]["events"]["objectId"] for block in replayed] == away
+
+
+async def test_a_stream_with_after_first_sends_that_cursor_as_its_id(
+    live: LiveServer, db: Database
+) -> None:
+    platform = await make_platform(db)
+    created = await _users(live, platform, 3)
+    async with httpx.AsyncClient(base_url=live.http, timeout=RECEIVE_TIMEOUT_S) as http:
+        stored = await _cursors(http, platform)
+        request = {"query": EVENTS, "variables": {**USERS_CREATED, "after": stored[0][0]}}
+        headers = {**platform.headers, **SSE}
+        async with http.stream("POST", "/graphql", json=request, headers=headers) as stream:
+            found = blocks(stream)
+            await anext(found)  # retry
+            start = await anext(found)
+            received = await asyncio.wait_for(next_blocks(found, 2), RECEIVE_TIMEOUT_S)
+    assert (start.event, start.id) == (None, stored[0][0])
+    assert [block.payload["data"]["events"]["objectId"] for block in received] == created[1:]
+
+
 async def test_a_last_event_id_takes_the_place_of_the_after_argument(
     live: LiveServer, db: Database
 ) -> None:

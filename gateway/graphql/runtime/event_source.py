@@ -4,6 +4,11 @@
 server last sent, and repeats the last `id:` it received in a `Last-Event-ID` header. So:
 
 - every SSE stream opens with `retry: <MPS_SSE_RETRY_MS>`;
+- a `Subscription.events` stream then sends, before any event, an id-only block with the
+  cursor it starts after (its `after`, its `Last-Event-ID`, or the log's head when it has
+  neither): a browser that reconnects before the first event resumes from there, so the
+  events committed while it was away are replayed instead of lost. A block with no data
+  fires no event in the browser; it only sets the last event id;
 - every `next` event that carries a `Subscription.events` event has `id: <its cursor>`,
   whatever the selection (the resolver notes the cursor in the context, `process_result`
   stamps it on that one result, `EventStream.encode_next` writes it);
@@ -24,6 +29,8 @@ gateway.logs also masks any `access_token=` in uvicorn's access log.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from typing import Any, cast
@@ -128,12 +135,46 @@ def take_event_id(response: GraphQLHTTPResponse) -> str | None:
 TextStream = Callable[[], AsyncIterator[str]]
 
 
-def with_retry(stream: TextStream, retry_ms: int) -> TextStream:
-    """An SSE stream that first tells the browser how long to wait before reconnecting."""
+class StreamStart:
+    """Where an SSE subscription starts: noted by the events resolver once it knows, so that
+    the stream can send it as an id before any event."""
+
+    def __init__(self) -> None:
+        self.cursor: str | None = None
+        self.known = asyncio.Event()
+
+    def note(self, cursor: str) -> None:
+        self.cursor = cursor
+        self.known.set()
+
+
+def with_retry(stream: TextStream, retry_ms: int, start: StreamStart | None = None) -> TextStream:
+    """An SSE stream that first tells the browser how long to wait before reconnecting, then
+    (with `start`) where the subscription starts, as soon as the resolver has noted it (the
+    first result may be long in coming: a subscription waits for its first event)."""
 
     async def opened() -> AsyncGenerator[str, None]:
         yield f"retry: {retry_ms}\n\n"
-        async for chunk in stream():
+        chunks = aiter(stream())
+        if start is not None:
+            first = asyncio.ensure_future(anext(chunks))
+            known = asyncio.ensure_future(start.known.wait())
+            try:
+                await asyncio.wait({first, known}, return_when=asyncio.FIRST_COMPLETED)
+            except BaseException:  # the client went away: stop the stream's first read too
+                first.cancel()
+                with contextlib.suppress(BaseException):
+                    await first
+                raise
+            finally:
+                known.cancel()
+            if start.cursor is not None:
+                yield f"id: {start.cursor}\n\n"
+            try:
+                yield await first
+            except StopAsyncIteration:
+                return
+        async for chunk in chunks:
             yield chunk
 
     return opened

@@ -280,5 +280,9 @@ class NegotiatingGraphQL(GraphQL[Context, None]):
         if is_multipart_subscription(headers):
             stream = opened(stream)
         elif is_event_stream(headers):
-            stream = with_retry(stream, self.sse_retry_ms)
+            context = (
+                getattr(request.state, "context", None) if isinstance(request, Request) else None
+            )
+            start = context.stream_start if isinstance(context, Context) else None
+            stream = with_retry(stream, self.sse_retry_ms, start)
         return await super().create_streaming_response(request, stream, sub_response, headers)

@@ -58,6 +58,7 @@ from gateway.graphql.runtime import metrics
 from gateway.graphql.runtime.errors import UNAVAILABLE_RETRY_AFTER_S, unavailable_error
 from gateway.graphql.runtime.event_source import (
     Refused,
+    StreamStart,
     resume_sequence,
     take_access_tokens,
     url_authorization,
@@ -394,6 +395,8 @@ class GraphQLView(NegotiatingGraphQL):
             principal, platform = request.state.caller
             context.sign_in(principal, platform, reads=request.state.reads)
             context.resume_after = getattr(request.state, "resume_after", None)
+            if wants_event_stream(request):
+                context.stream_start = StreamStart()
             request.state.context = context  # closed once the response is sent
         return context
 
