@@ -6,8 +6,9 @@ default), it finds or creates the sandbox platform "Demo" (`mps-gateway demo`, w
 issues a new BACKEND API key), then finds or creates the demo user `web.demo` the way a
 platform onboards one: created, identity proof, validation requested and granted by the
 sandbox, two EUR accounts ("Main" and "Savings"), and 250.00 EUR wired into "Main" (a pay-in
-settled by the sandbox). Every step carries an idempotency key, so a second run finds the same
-user, accounts and pay-in instead of adding new ones. Last it issues a user token for that user
+settled by the sandbox). A second run finds that user, its accounts and its pay-in by login,
+label and account (not by idempotency keys, which the gateway forgets after its retention
+window) instead of adding new ones. Last it issues a user token for that user
 with the new key, and prints it: a token that sees and moves only that user's money, never a
 platform key in a browser.
 
@@ -25,6 +26,9 @@ import sys
 import uuid
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+from sqlmodel import col
+
 from gateway.domain import user_tokens
 from gateway.domain.enums import DocumentType, PayInMethod, PayInStatus, ValidationStatus
 from gateway.domain.inputs import AddressData, NaturalPersonData
@@ -39,8 +43,9 @@ from gateway.services.users import NewUser, create_user
 from gateway.settings import Settings
 from gateway.store.engine import Database
 from gateway.store.files import DocumentFiles
+from gateway.store.ledger_tables import PayIn
 from gateway.store.migrate import upgrade
-from gateway.store.tables import User
+from gateway.store.tables import Account, User
 
 LOGIN = "web.demo"
 KEY_PREFIX = "example-web-app"  # of every idempotency key this script sends
@@ -87,18 +92,43 @@ async def _validated(db: Database, files: DocumentFiles, user: User) -> None:
         )
 
 
+async def _found(db: Database, platform_id: uuid.UUID) -> tuple[User | None, dict[str, str]]:
+    """The platform's demo user by login, if a run made it, and its accounts by label: found
+    by what they are rather than by idempotency keys, which the gateway forgets after
+    MPS_IDEMPOTENCY_RETENTION_HOURS."""
+    async with db.session() as session:
+        user = await session.scalar(
+            sa.select(User).where(col(User.platform_id) == platform_id, col(User.login) == LOGIN)
+        )
+        if user is None:
+            return None, {}
+        found = await session.execute(
+            sa.select(col(Account.label), col(Account.id))
+            .where(col(Account.platform_id) == platform_id, col(Account.user_id) == user.id)
+            .order_by(col(Account.created_at))
+        )
+        accounts: dict[str, str] = {}
+        for label, account_id in found.all():
+            if label in ACCOUNT_LABELS:
+                accounts.setdefault(label, str(account_id))
+        return user, accounts
+
+
 async def demo_user(db: Database, files: DocumentFiles, *, platform_id: uuid.UUID) -> DemoUser:
     """The demo user of the platform, created and funded on the first run only."""
-    new_user = NewUser(
-        email=f"{LOGIN}@example.com",
-        login=LOGIN,
-        person=_person(),
-        idempotency_key=f"{KEY_PREFIX}:user",
-    )
-    user = (await create_user(db, platform_id=platform_id, new=new_user)).value
+    user, accounts = await _found(db, platform_id)
+    if user is None:
+        new_user = NewUser(
+            email=f"{LOGIN}@example.com",
+            login=LOGIN,
+            person=_person(),
+            idempotency_key=f"{KEY_PREFIX}:user",
+        )
+        user = (await create_user(db, platform_id=platform_id, new=new_user)).value
     await _validated(db, files, user)
-    account_ids = []
     for label in ACCOUNT_LABELS:
+        if label in accounts:
+            continue
         new_account = NewAccount(
             user_id=str(user.id),
             currency="EUR",
@@ -106,18 +136,37 @@ async def demo_user(db: Database, files: DocumentFiles, *, platform_id: uuid.UUI
             idempotency_key=f"{KEY_PREFIX}:account:{label}",
         )
         opened = await open_account(db, platform_id=platform_id, new=new_account)
-        account_ids.append(str(opened.value.id))
-    wire = NewPayIn(
-        credited_account_id=account_ids[0],
-        amount=FUNDS,
-        currency="EUR",
-        method=PayInMethod.BANK_WIRE,
-        idempotency_key=f"{KEY_PREFIX}:pay-in",
-    )
-    pay_in = (await create_pay_in(db, platform_id=platform_id, new=wire)).value
-    if pay_in.status is not PayInStatus.SUCCEEDED:  # the sandbox plays the bank
+        accounts[label] = str(opened.value.id)
+    main = accounts[ACCOUNT_LABELS[0]]
+    pay_in = await _first_pay_in(db, platform_id, main)
+    if pay_in is None:  # funded once: a rerun, even long after, wires nothing more
+        wire = NewPayIn(
+            credited_account_id=main,
+            amount=FUNDS,
+            currency="EUR",
+            method=PayInMethod.BANK_WIRE,
+            idempotency_key=f"{KEY_PREFIX}:pay-in",
+        )
+        pay_in = (await create_pay_in(db, platform_id=platform_id, new=wire)).value
+    if pay_in.status in (PayInStatus.CREATED, PayInStatus.PENDING):  # the sandbox plays the bank
         await simulate_pay_in(db, platform_id=platform_id, pay_in_id=str(pay_in.id), succeeded=True)
-    return DemoUser(user_id=str(user.id), account_ids=tuple(account_ids))
+    return DemoUser(
+        user_id=str(user.id), account_ids=tuple(accounts[label] for label in ACCOUNT_LABELS)
+    )
+
+
+async def _first_pay_in(db: Database, platform_id: uuid.UUID, account_id: str) -> PayIn | None:
+    async with db.session() as session:
+        found: PayIn | None = await session.scalar(
+            sa.select(PayIn)
+            .where(
+                col(PayIn.platform_id) == platform_id,
+                col(PayIn.credited_account_id) == uuid.UUID(account_id),
+            )
+            .order_by(col(PayIn.created_at))
+            .limit(1)
+        )
+        return found
 
 
 @dataclass(frozen=True, slots=True)
