@@ -10,6 +10,7 @@ test lets it; both are let go after the signal.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import os
 import signal
@@ -161,11 +162,9 @@ async def test_sigterm_finishes_the_request_and_the_delivery_in_flight_then_exit
     assert first_user in {event["data"]["objectId"] for event in receiver.accepted.values()}
 
 
-async def test_a_delivery_beyond_the_grace_is_left_to_its_lease(tmp_path: Path) -> None:
-    """A receiver that never answers does not hold the stop for ever: after
-    `shutdown_grace_s` the dispatcher is cancelled and its claim left to expire."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'grace.db'}"
-    settings = Settings(
+def in_process(url: str, tmp_path: Path, *, grace_s: int) -> Settings:
+    """An app run in the test's process, delivering at once, waiting long on a receiver."""
+    return Settings(
         database_url=url,
         redis_url=None,
         documents_dir=tmp_path / "documents",
@@ -174,15 +173,33 @@ async def test_a_delivery_beyond_the_grace_is_left_to_its_lease(tmp_path: Path) 
         webhook_allow_private_urls=True,
         webhook_dispatch_interval_s=0.05,
         webhook_request_timeout_s=60,
-        shutdown_grace_s=1,
+        shutdown_grace_s=grace_s,
     )
+
+
+@contextlib.asynccontextmanager
+async def holding_a_delivery(
+    settings: Settings, receiver: Receiver, platform: PlatformHandle, *, shutdown_timeout: float
+) -> AsyncIterator[None]:
+    """The app, started, with its dispatcher held by the receiver on a user's delivery; it
+    shuts down (within `shutdown_timeout`, or a TimeoutError) when the block ends."""
+    async with LifespanManager(create_app(settings), shutdown_timeout=shutdown_timeout) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+            await http.post("/graphql", json=create_user(), headers=platform.headers)
+            await until(lambda: receiver.held == 1, "the delivery reached the receiver")
+            yield
+
+
+async def test_a_delivery_beyond_the_grace_is_left_to_its_lease(tmp_path: Path) -> None:
+    """A receiver that never answers does not hold the stop for ever: after
+    `shutdown_grace_s` the dispatcher is cancelled and its claim left to expire."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'grace.db'}"
     async with serving(Receiver(gate=asyncio.Event())) as receiver:
         platform = await prepare(url, receiver)
-        async with LifespanManager(create_app(settings), shutdown_timeout=30) as manager:
-            transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
-                await http.post("/graphql", json=create_user(), headers=platform.headers)
-                await until(lambda: receiver.held == 1, "the delivery reached the receiver")
+        settings = in_process(url, tmp_path, grace_s=1)
+        async with holding_a_delivery(settings, receiver, platform, shutdown_timeout=30):
+            pass
         assert receiver.gate is not None
         receiver.gate.set()  # the stop is over; let the receiver's server stop too
     db = Database.from_url(url)
@@ -210,30 +227,14 @@ async def test_a_shutdown_cut_short_still_stops_the_dispatcher(tmp_path: Path) -
     than the grace) cancels it mid-wait: the dispatcher is cancelled all the same, rather than
     left running in the process, claiming deliveries, with no app around it."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'cut.db'}"
-    settings = Settings(
-        database_url=url,
-        redis_url=None,
-        documents_dir=tmp_path / "documents",
-        gc_tuning=False,
-        document_expiry=False,
-        webhook_allow_private_urls=True,
-        webhook_dispatch_interval_s=0.05,
-        webhook_request_timeout_s=60,
-        shutdown_grace_s=30,
-    )
     already = set(dispatchers_running())
     async with serving(Receiver(gate=asyncio.Event())) as receiver:
         platform = await prepare(url, receiver)
+        settings = in_process(url, tmp_path, grace_s=30)
 
         async def served_then_cut_short() -> None:
-            async with LifespanManager(create_app(settings), shutdown_timeout=0.5) as manager:
-                transport = httpx.ASGITransport(app=manager.app)
-                async with httpx.AsyncClient(
-                    transport=transport, base_url="http://gateway"
-                ) as http:
-                    await http.post("/graphql", json=create_user(), headers=platform.headers)
-                    await until(lambda: receiver.held == 1, "the delivery reached the receiver")
-                    assert len(set(dispatchers_running()) - already) == 1
+            async with holding_a_delivery(settings, receiver, platform, shutdown_timeout=0.5):
+                assert len(set(dispatchers_running()) - already) == 1
 
         with pytest.raises(TimeoutError):
             await served_then_cut_short()
