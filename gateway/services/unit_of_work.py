@@ -24,6 +24,9 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from opentelemetry.trace import get_current_span
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
 from gateway.domain.credentials import Actor
 from gateway.domain.enums import EntryKind, EventType
 from gateway.domain.errors import IdempotencyConflict, Rejected, ValidationFailed
@@ -39,6 +42,16 @@ from gateway.store.ledger_tables import LedgerEntry
 from gateway.store.tables import Model
 
 M = TypeVar("M", bound=Model)
+W3C = TraceContextTextMapPropagator()
+
+
+def current_trace_parent() -> str | None:
+    """The W3C traceparent of the current span, if it is a sampled one (tracing on)."""
+    if not get_current_span().get_span_context().trace_flags.sampled:
+        return None
+    carrier: dict[str, str] = {}
+    W3C.inject(carrier)
+    return carrier.get("traceparent")
 
 
 @dataclass
@@ -49,6 +62,9 @@ class Tx:
     platform_id: uuid.UUID
     events: list[Event] = field(default_factory=list)
     actor: Actor = field(default_factory=current_actor)  # who the changes are recorded under
+    # The traced operation the changes are made in (None when not traced): stored with the
+    # events, so that their webhook attempts are spans of that trace.
+    trace_parent: str | None = field(default_factory=current_trace_parent)
     # The id for the object the work creates, if it creates one: the idempotency key is claimed
     # naming it already, so a work that uses it leaves nothing to settle when it succeeds.
     object_id: uuid.UUID = field(default_factory=new_id)
@@ -89,6 +105,7 @@ class Tx:
                 occurred_at=utcnow(),
                 reasons=reasons,
                 message=message,
+                trace_parent=self.trace_parent,
                 **self.actor_columns,
             )
         )

@@ -1,12 +1,15 @@
 """Webhook attempts in traces: a CLIENT span per attempt, its `traceparent` sent along.
 
-Each attempt is a trace of its own (a root span): the dispatcher sends, in its own loop and
-possibly on another instance, what a mutation committed earlier, and the event log keeps no
-trace context of the mutation that wrote it. The span names the delivery and the event
-(`mps.webhook.delivery_id`, `mps.webhook.event_id`, the id a receiver sees as `webhook-id`),
-which find the mutation's side. The request carries the span's W3C `traceparent`, so a
-receiver that traces continues this trace (the header is not signed: Standard Webhooks signs
-the id, the timestamp and the body).
+Each attempt is a child span of the operation that wrote the event, when that operation was
+traced: the event log keeps its W3C traceparent (`events.trace_parent`, written by
+gateway.services.unit_of_work), so a mutation's trace shows the webhook sends it caused, even
+though the dispatcher sends them later, in its own loop and possibly on another instance
+(every retry is one more child, hours later if the receiver is down). An event written
+outside a traced operation (tracing off then, a trace not sampled, background work) has its
+attempts as traces of their own. The span also names the delivery and the event
+(`mps.webhook.delivery_id`, `mps.webhook.event_id`, the id a receiver sees as `webhook-id`).
+The request carries the span's W3C `traceparent`, so a receiver that traces continues the same
+trace (the header is not signed: Standard Webhooks signs the id, the timestamp and the body).
 
 Attributes: `server.address` and `server.port` (the endpoint's host, never its full URL, whose
 path or query may hold a token), `http.request.method`, `http.response.status_code`,
@@ -51,8 +54,11 @@ async def traced_attempt(
     """`attempt`, in a span of its own when `tracer` is given (see the module)."""
     if tracer is None:
         return await attempt(client, item, policy)
+    written_in = (
+        W3C.extract({"traceparent": item.event.trace_parent}) if item.event.trace_parent else None
+    )
     with tracer.start_as_current_span(
-        SPAN_NAME, kind=SpanKind.CLIENT, attributes=_attributes(item)
+        SPAN_NAME, context=written_in, kind=SpanKind.CLIENT, attributes=_attributes(item)
     ) as span:
         carrier: dict[str, str] = {}
         W3C.inject(carrier)

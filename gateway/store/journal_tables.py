@@ -55,6 +55,9 @@ class Event(ActorColumns, table=True):
     # failure reason; plain nullable columns (added in place to this append-only table).
     reasons: list[str] | None = Field(default=None, sa_type=sa.JSON)
     message: str | None = Field(default=None, max_length=500)
+    # The W3C traceparent of the operation that wrote the event, when it was traced: its
+    # webhook attempts are spans of that trace (gateway/services/webhook_traces.py).
+    trace_parent: str | None = Field(default=None, max_length=55)
 
 
 class IdempotencyRecord(ActorColumns, table=True):

@@ -1,6 +1,6 @@
-"""Webhook attempts in traces: a span per attempt (its own trace), whose W3C `traceparent` the
-receiver gets, through the dispatcher directly and through a running gateway whose mutation
-made the event."""
+"""Webhook attempts in traces: a span per attempt, a child of the traced operation that wrote
+the event (its own trace when none did), whose W3C `traceparent` the receiver gets; through
+the dispatcher directly and through a running gateway whose mutation made the event."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def ids_of(traceparent: str | None) -> str | None:
     return None if traceparent is None else traceparent.rsplit("-", 1)[0]
 
 
-async def test_each_attempt_is_a_span_of_its_own_whose_traceparent_the_receiver_gets(
+async def test_each_attempt_of_an_untraced_event_is_a_trace_of_its_own_the_receiver_continues(
     db: Database, endpoints: Endpoints, receiver: Receiver, exporter: InMemorySpanExporter
 ) -> None:
     receiver.fail_first = 1
@@ -84,7 +84,7 @@ async def test_each_attempt_is_a_span_of_its_own_whose_traceparent_the_receiver_
     for span in spans:
         attributes = span.attributes or {}
         assert span.kind is SpanKind.CLIENT
-        assert span.parent is None  # a trace of its own (see gateway.services.webhook_traces)
+        assert span.parent is None  # populate ran in no trace: nothing to continue
         assert attributes["server.address"] == "127.0.0.1"
         assert attributes["server.port"] == receiver.port
         assert attributes["mps.webhook.event_id"] == first.webhook_id
@@ -94,6 +94,33 @@ async def test_each_attempt_is_a_span_of_its_own_whose_traceparent_the_receiver_
     assert spans[1].context is not None
     assert spans[0].context.trace_id != spans[1].context.trace_id
     assert endpoint.id is not None
+
+
+async def test_each_attempt_of_an_event_written_in_a_trace_is_a_child_of_its_writer(
+    db: Database, endpoints: Endpoints, receiver: Receiver, exporter: InMemorySpanExporter
+) -> None:
+    receiver.fail_first = 1
+    platform = await make_platform(db)
+    await endpoints.create(platform.id, receiver, types=[EventType.USER_CREATED])
+    tracer = provider_for(exporter).get_tracer("test")
+    with tracer.start_as_current_span("writer") as writer:
+        await populate(db, platform_id=platform.id, natural_users=1, legal_users=0, seed=9)
+    async with new_client(FAST) as client:  # later, outside the writer's span
+        for _ in range(PASSES_MAX):
+            await dispatch_once(db, client=client, policy=FAST, tracer=tracer)
+            if receiver.accepted:
+                break
+
+    spans = [span for span in exporter.get_finished_spans() if span.name == SPAN_NAME]
+    assert len(spans) == 2  # the failed attempt and its retry
+    written = writer.get_span_context()
+    for span, request in zip(spans, receiver.requests, strict=True):
+        assert span.parent is not None
+        assert (span.parent.trace_id, span.parent.span_id) == (
+            written.trace_id,
+            written.span_id,
+        )
+        assert ids_of(request.traceparent) == traceparent_of(span)  # the same trace, onwards
 
 
 async def test_without_a_tracer_an_attempt_sends_no_traceparent(
@@ -148,7 +175,15 @@ async def test_a_mutation_through_a_traced_gateway_leads_to_a_send_span_the_rece
     assert (mutation.attributes or {})["graphql.operation.type"] == "mutation"
     assert mutation.context is not None
     assert send.context is not None
-    assert send.context.trace_id != mutation.context.trace_id  # sent later, in a trace of its own
+    # Sent later, by the dispatcher's loop, yet in the mutation's trace, under one of its spans.
+    assert send.context.trace_id == mutation.context.trace_id
+    assert send.parent is not None
+    in_the_trace = {
+        span.context.span_id
+        for span in exporter.get_finished_spans()
+        if span.context is not None and span.context.trace_id == mutation.context.trace_id
+    }
+    assert send.parent.span_id in in_the_trace
 
 
 def _sends(exporter: InMemorySpanExporter) -> list[ReadableSpan]:

@@ -1,0 +1,33 @@
+"""event trace context: the W3C traceparent of the operation that wrote an event
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-06 04:00:00.000000
+
+- `events.trace_parent`: set when tracing was on and the writing operation's trace sampled
+  (gateway/services/unit_of_work.py), so that each webhook attempt of the event is a span of
+  that trace (gateway/services/webhook_traces.py). Null otherwise, and for the events already
+  written.
+
+A plain ADD COLUMN: SQLite adds it in place, no table is rebuilt.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from alembic import op
+
+revision: str = "0012"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column("events", sa.Column("trace_parent", sa.String(length=55), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("events") as batch:
+        batch.drop_column("trace_parent")
