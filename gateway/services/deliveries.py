@@ -113,10 +113,10 @@ async def _enqueue(session: Session, *, endpoint_id: uuid.UUID, policy: Delivery
 
 
 async def measure_backlog(db: Database) -> None:
-    """Set how long the most overdue pending delivery has been due (for /metrics)."""
+    """Set the age of the oldest pending delivery (for /metrics)."""
     async with db.session() as session:
-        earliest = await deliveries.earliest_pending(session)
-    instruments.oldest_pending_due(earliest, now=utcnow())
+        oldest = await deliveries.oldest_pending(session)
+    instruments.oldest_pending_age(oldest, now=utcnow())
 
 
 async def claim_due(db: Database, *, policy: DeliveryPolicy) -> list[Claimed]:

@@ -33,7 +33,7 @@ WEBHOOK_DELIVERIES = Counter(
 )
 WEBHOOK_OLDEST_PENDING_AGE = Gauge(
     "mps_webhook_oldest_pending_age_seconds",
-    "Seconds the most overdue pending webhook delivery has been due (0 when none is).",
+    "Age in seconds of the oldest pending webhook delivery (0 when none is pending).",
     multiprocess_mode="livemax",
 )
 
@@ -50,11 +50,11 @@ def webhook_attempted(*, succeeded: bool, recorded: bool) -> None:
     WEBHOOK_DELIVERIES.labels(result).inc()
 
 
-def oldest_pending_due(next_attempt_at: dt.datetime | None, *, now: dt.datetime) -> None:
-    """Set the backlog gauge from the earliest next attempt of a pending delivery."""
-    if next_attempt_at is None:
+def oldest_pending_age(created_at: dt.datetime | None, *, now: dt.datetime) -> None:
+    """Set the backlog gauge from when the oldest pending delivery was enqueued (0: none)."""
+    if created_at is None:
         WEBHOOK_OLDEST_PENDING_AGE.set(0)
         return
-    if next_attempt_at.tzinfo is None:
-        next_attempt_at = next_attempt_at.replace(tzinfo=dt.UTC)
-    WEBHOOK_OLDEST_PENDING_AGE.set(max(0.0, (now - next_attempt_at).total_seconds()))
+    if created_at.tzinfo is None:
+        created_at = created_at.replace(tzinfo=dt.UTC)
+    WEBHOOK_OLDEST_PENDING_AGE.set(max(0.0, (now - created_at).total_seconds()))

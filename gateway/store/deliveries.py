@@ -134,14 +134,15 @@ async def any_due(session: AsyncSession, *, now: dt.datetime) -> bool:
     return due is not None
 
 
-async def earliest_pending(session: AsyncSession) -> dt.datetime | None:
-    """The earliest next attempt of a pending delivery (the due index answers it)."""
-    earliest: dt.datetime | None = await session.scalar(
-        sa.select(sa.func.min(col(WebhookDelivery.next_attempt_at))).where(
+async def oldest_pending(session: AsyncSession) -> dt.datetime | None:
+    """When the oldest pending delivery was enqueued (the partial index on pending deliveries'
+    creation times answers it, however many finished ones the table keeps)."""
+    oldest: dt.datetime | None = await session.scalar(
+        sa.select(sa.func.min(col(WebhookDelivery.created_at))).where(
             col(WebhookDelivery.status) == PENDING
         )
     )
-    return earliest
+    return oldest
 
 
 async def lock_due(session: AsyncSession, *, now: dt.datetime, limit: int) -> list[uuid.UUID]:

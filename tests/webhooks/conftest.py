@@ -19,6 +19,7 @@ from gateway.domain.enums import EventType
 from gateway.domain.errors import NotFound
 from gateway.services import webhooks
 from gateway.services.delivery_policy import DeliveryPolicy
+from gateway.services.demo import populate
 from gateway.services.webhook_dispatcher import PassReport, dispatch_once
 from gateway.services.webhook_requests import new_client
 from gateway.store.delivery_tables import WebhookAttempt, WebhookDelivery
@@ -106,6 +107,20 @@ async def run_passes(
 async def passes(db: Database, count: int, *, policy: DeliveryPolicy = FAST) -> list[PassReport]:
     async with new_client(policy) as client:
         return [await dispatch_once(db, client=client, policy=policy) for _ in range(count)]
+
+
+async def add_users(
+    db: Database, platform_id: uuid.UUID, count: int, *, seed: int = 11, accounts: int = 1
+) -> None:
+    """`count` natural users of the platform (with `accounts` accounts each): their events."""
+    await populate(
+        db,
+        platform_id=platform_id,
+        natural_users=count,
+        legal_users=0,
+        accounts_per_user=accounts,
+        seed=seed,
+    )
 
 
 async def last_sequence(db: Database, platform_id: uuid.UUID) -> int:

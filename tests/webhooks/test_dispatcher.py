@@ -13,7 +13,6 @@ from gateway.domain.enums import EventType
 from gateway.services import webhooks
 from gateway.services.deliveries import claim_due, enqueue, record
 from gateway.services.delivery_policy import DeliveryPolicy
-from gateway.services.demo import populate
 from gateway.services.webhook_dispatcher import run_dispatcher
 from gateway.services.webhook_requests import AttemptResult, attempt, new_client, rfc3339
 from gateway.store.column_types import utcnow
@@ -23,6 +22,7 @@ from tests.conftest import make_platform
 from tests.webhooks.conftest import (
     FAST,
     Endpoints,
+    add_users,
     attempts_of,
     deliveries_of,
     endpoint_row,
@@ -36,17 +36,6 @@ from tests.webhooks.conftest import (
 from tests.webhooks.receiver import Receiver
 
 SUCCEEDED, FAILED = WebhookDeliveryStatus.SUCCEEDED, WebhookDeliveryStatus.FAILED
-
-
-async def _add_users(db: Database, platform_id: uuid.UUID, count: int, seed: int = 11) -> None:
-    await populate(
-        db,
-        platform_id=platform_id,
-        natural_users=count,
-        legal_users=0,
-        accounts_per_user=1,
-        seed=seed,
-    )
 
 
 async def _url(db: Database) -> str:
@@ -80,7 +69,7 @@ async def test_every_event_of_its_types_reaches_the_endpoint_signed_once_after_t
     types = [EventType.USER_CREATED, EventType.ACCOUNT_CREATED]
     endpoint = await endpoints.create(platform.id, receiver, types=types)
     receiver.fail_first = 2
-    await _add_users(db, platform.id, 3)
+    await add_users(db, platform.id, 3)
     expected = await events_of(db, platform.id, after=before, types=types)
     assert len(expected) == 6
 
@@ -112,7 +101,7 @@ async def test_a_payload_is_the_event_in_the_standard_webhooks_shape(
 ) -> None:
     platform = await make_platform(db)
     await endpoints.create(platform.id, receiver, types=[EventType.USER_CREATED])
-    await _add_users(db, platform.id, 1)
+    await add_users(db, platform.id, 1)
     [event] = await events_of(db, platform.id, after=0, types=[EventType.USER_CREATED])
 
     await run_passes(db, lambda: len(receiver.accepted) == 1)
@@ -152,7 +141,7 @@ async def test_a_lost_claim_is_sent_again_and_the_receiver_keeps_one_copy(
 ) -> None:
     platform = await make_platform(db)
     endpoint = await endpoints.create(platform.id, receiver, types=[EventType.USER_CREATED])
-    await _add_users(db, platform.id, 1)
+    await add_users(db, platform.id, 1)
     await enqueue(db, policy=FAST)
     # An instance claims the delivery, sends it, and dies before recording the answer; its
     # lease ends (zero here), so another instance sends the same event again. The batch is
@@ -183,7 +172,7 @@ async def test_a_restarted_dispatcher_goes_on_with_pending_deliveries(
     platform = await make_platform(db)
     endpoint = await endpoints.create(platform.id, receiver, types=[EventType.USER_CREATED])
     receiver.always_fail = True
-    await _add_users(db, platform.id, 2)
+    await add_users(db, platform.id, 2)
     events = await events_of(db, platform.id, after=0, types=[EventType.USER_CREATED])
     ids = {str(event.id) for event in events}
     quick = policy(lease_s=0.2)  # what a dispatcher stopped mid-send held is due again soon
@@ -213,7 +202,7 @@ async def test_a_delivery_fails_once_its_schedule_is_spent(
     platform = await make_platform(db)
     endpoint = await endpoints.create(platform.id, receiver, types=[EventType.USER_CREATED])
     receiver.always_fail = True
-    await _add_users(db, platform.id, 1)
+    await add_users(db, platform.id, 1)
     three_attempts = policy(retry_schedule_s=(0.0, 0.0))
 
     await run_passes(db, lambda: len(receiver.requests) == 3, policy=three_attempts)
@@ -232,10 +221,10 @@ async def test_an_endpoint_failing_every_time_is_disabled_after_the_set_number_o
     endpoint = await endpoints.create(platform.id, receiver, types=[EventType.USER_CREATED])
     receiver.always_fail = True
     strict = policy(disable_after_failures=3, disable_after_s=0.0)
-    await _add_users(db, platform.id, 1)
+    await add_users(db, platform.id, 1)
 
     await run_passes(db, lambda: len(receiver.requests) == 3, policy=strict)
-    await _add_users(db, platform.id, 1, seed=12)
+    await add_users(db, platform.id, 1, seed=12)
     await passes(db, 3, policy=strict)
 
     assert len(receiver.requests) == 3
@@ -256,9 +245,9 @@ async def test_a_success_resets_the_run_of_failures(
     endpoint = await endpoints.create(platform.id, receiver, types=[EventType.USER_CREATED])
     receiver.fail_first = 2
     strict = policy(disable_after_failures=3, disable_after_s=0.0)
-    await _add_users(db, platform.id, 1)
+    await add_users(db, platform.id, 1)
     await run_passes(db, lambda: len(receiver.accepted) == 1, policy=strict)
-    await _add_users(db, platform.id, 1, seed=12)
+    await add_users(db, platform.id, 1, seed=12)
     await run_passes(db, lambda: len(receiver.accepted) == 2, policy=strict)
 
     assert Counter(request.status for request in receiver.requests) == {500: 4, 200: 2}
@@ -271,7 +260,7 @@ async def test_a_private_address_is_refused_at_delivery_unless_allowed(
 ) -> None:
     platform = await make_platform(db)
     loopback = await endpoints.create(platform.id, receiver, types=[EventType.USER_CREATED])
-    await _add_users(db, platform.id, 1)
+    await add_users(db, platform.id, 1)
 
     await passes(db, 1, policy=policy(allow_private_urls=False))
 
@@ -289,7 +278,7 @@ async def test_a_public_name_that_resolves_to_a_private_address_is_refused(
     rebound = await endpoints.create(
         platform.id, url="https://hooks.example.com/mps", types=[EventType.USER_CREATED]
     )
-    await _add_users(db, platform.id, 1)
+    await add_users(db, platform.id, 1)
 
     async def resolve(host: str, port: int) -> list[str]:
         assert (host, port) == ("hooks.example.com", 443)
@@ -308,15 +297,15 @@ async def test_a_deleted_endpoint_receives_nothing_more(
 ) -> None:
     platform = await make_platform(db)
     endpoint = await endpoints.create(platform.id, receiver, types=[EventType.USER_CREATED])
-    await _add_users(db, platform.id, 1)
+    await add_users(db, platform.id, 1)
     await run_passes(db, lambda: len(receiver.accepted) == 1)
     receiver.always_fail = True
-    await _add_users(db, platform.id, 1, seed=12)
+    await add_users(db, platform.id, 1, seed=12)
     await passes(db, 1)  # the second event fails once and stays pending
     assert len(receiver.requests) == 2
 
     await webhooks.delete_endpoint(db, platform_id=platform.id, endpoint_id=str(endpoint.id))
-    await _add_users(db, platform.id, 1, seed=13)
+    await add_users(db, platform.id, 1, seed=13)
     await passes(db, 3)
 
     assert len(receiver.requests) == 2
@@ -331,7 +320,7 @@ async def test_dispatchers_running_side_by_side_never_send_a_delivery_twice(
 ) -> None:
     platform = await make_platform(db)
     endpoint = await endpoints.create(platform.id, receiver, types=[EventType.USER_CREATED])
-    await _add_users(db, platform.id, 12)
+    await add_users(db, platform.id, 12)
     await enqueue(db, policy=FAST)
     small_batches = policy(claim_batch_max=3, batches_per_pass_max=1)
     instances = [Database.from_url(await _url(db)) for _ in range(3)]

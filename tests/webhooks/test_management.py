@@ -22,7 +22,6 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from gateway.app import create_app
 from gateway.services import webhooks as webhook_service
-from gateway.services.demo import populate
 from gateway.settings import Settings
 from gateway.store.column_types import utcnow
 from gateway.store.delivery_tables import WebhookDelivery
@@ -33,6 +32,7 @@ from tests.support import StatementCounter, data
 from tests.support.calls import rejected, success
 from tests.webhooks.conftest import (
     Endpoints,
+    add_users,
     create_endpoint,
     deliveries_of,
     endpoint_row,
@@ -76,17 +76,6 @@ async def _run(
     return payload
 
 
-async def _add_users(db: Database, platform_id: uuid.UUID, count: int, seed: int) -> None:
-    await populate(
-        db,
-        platform_id=platform_id,
-        natural_users=count,
-        legal_users=0,
-        accounts_per_user=0,
-        seed=seed,
-    )
-
-
 def _verifies(secret: str, body: bytes, headers: dict[str, str]) -> bool:
     try:
         Webhook(secret).verify(body, headers)
@@ -124,7 +113,7 @@ async def test_a_receiver_verifies_with_either_secret_during_the_overlap_and_the
     assert rotated["endpoint"]["previousSecretExpiresAt"] is not None
 
     receiver.secret = old  # a receiver that has not switched yet still accepts
-    await _add_users(db, platform.id, 1, seed=1)
+    await add_users(db, platform.id, 1, seed=1, accounts=0)
     await run_passes(db, lambda: len(receiver.accepted) == 1)
     body, headers = receiver.raw[-1]
     assert headers["webhook-signature"].count("v1,") == 2
@@ -134,7 +123,7 @@ async def test_a_receiver_verifies_with_either_secret_during_the_overlap_and_the
 
     await _end_overlap(db, endpoint_id)
     receiver.secret = new
-    await _add_users(db, platform.id, 1, seed=2)
+    await add_users(db, platform.id, 1, seed=2, accounts=0)
     await run_passes(db, lambda: len(receiver.accepted) == 2)
     body, headers = receiver.raw[-1]
     assert headers["webhook-signature"].count("v1,") == 1
@@ -149,7 +138,7 @@ async def test_a_receiver_still_on_the_old_secret_refuses_deliveries_once_the_ov
     platform = await make_platform(db)
     endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
     await _run(http, platform, ROTATE, {"endpointId": endpoint_id, "overlapSeconds": 0})
-    await _add_users(db, platform.id, 1, seed=3)
+    await add_users(db, platform.id, 1, seed=3, accounts=0)
     await passes(db, 1)
     assert receiver.unverified == 1  # it kept the old secret: the new signature fails it
     assert receiver.accepted == {}
@@ -179,10 +168,10 @@ async def test_an_endpoint_disabled_by_the_dispatcher_is_enabled_and_gets_what_c
     endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
     receiver.always_fail = True
     strict = policy(disable_after_failures=2, disable_after_s=0.0)
-    await _add_users(db, platform.id, 1, seed=4)
+    await add_users(db, platform.id, 1, seed=4, accounts=0)
     await run_passes(db, lambda: len(receiver.requests) == 2, policy=strict)
     assert not (await endpoint_row(db, uuid.UUID(endpoint_id))).enabled
-    await _add_users(db, platform.id, 1, seed=5)  # appended while disabled
+    await add_users(db, platform.id, 1, seed=5, accounts=0)  # appended while disabled
 
     receiver.always_fail = False
     enabled = success(
@@ -204,7 +193,7 @@ async def test_a_replayed_delivery_is_sent_again_with_the_same_webhook_id(
 ) -> None:
     platform = await make_platform(db)
     endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
-    await _add_users(db, platform.id, 1, seed=6)
+    await add_users(db, platform.id, 1, seed=6, accounts=0)
     await run_passes(db, lambda: len(receiver.accepted) == 1)
     [delivery] = await deliveries_of(db, uuid.UUID(endpoint_id))
 
@@ -240,7 +229,7 @@ async def test_a_failed_delivery_replayed_gets_a_fresh_retry_schedule(
     endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
     receiver.always_fail = True
     short = policy(retry_schedule_s=(0.0,))  # two attempts, then FAILED
-    await _add_users(db, platform.id, 1, seed=7)
+    await add_users(db, platform.id, 1, seed=7, accounts=0)
     await run_passes(db, lambda: len(receiver.requests) == 2, policy=short)
     [delivery] = await deliveries_of(db, uuid.UUID(endpoint_id))
     assert delivery.status.value == "FAILED"
@@ -256,7 +245,7 @@ async def test_a_time_range_replays_the_finished_deliveries_created_within_it(
 ) -> None:
     platform = await make_platform(db)
     endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
-    await _add_users(db, platform.id, 3, seed=8)
+    await add_users(db, platform.id, 3, seed=8, accounts=0)
     await run_passes(db, lambda: len(receiver.accepted) == 3)
     rows = await deliveries_of(db, uuid.UUID(endpoint_id))
     long_ago = utcnow() - dt.timedelta(days=3)
@@ -288,7 +277,7 @@ async def test_a_range_holding_more_deliveries_than_the_bound_is_refused_whole(
 ) -> None:
     platform = await make_platform(db)
     endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
-    await _add_users(db, platform.id, 3, seed=9)
+    await add_users(db, platform.id, 3, seed=9, accounts=0)
     await run_passes(db, lambda: len(receiver.accepted) == 3)
     monkeypatch.setattr(webhook_service, "REPLAY_DELIVERIES_MAX", 2)  # not 10,000 rows here
     now = utcnow()
@@ -319,7 +308,7 @@ async def test_deliveries_of_a_disabled_endpoint_are_not_replayed_until_it_is_en
     endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
     receiver.always_fail = True
     strict = policy(disable_after_failures=1, disable_after_s=0.0)
-    await _add_users(db, platform.id, 1, seed=10)
+    await add_users(db, platform.id, 1, seed=10, accounts=0)
     await run_passes(db, lambda: len(receiver.requests) == 1, policy=strict)
     [delivery] = await deliveries_of(db, uuid.UUID(endpoint_id))
     refused = rejected(
@@ -339,7 +328,7 @@ async def test_deliveries_filter_by_status_and_read_as_nodes(
     platform = await make_platform(db)
     await create_endpoint(http, platform, receiver, endpoints)
     receiver.fail_first = 1
-    await _add_users(db, platform.id, 2, seed=11)
+    await add_users(db, platform.id, 2, seed=11, accounts=0)
     await run_passes(db, lambda: len(receiver.accepted) == 2)
     found = await data(http, DELIVERIES, {"status": "SUCCEEDED"}, headers=platform.headers)
     [endpoint] = found["platform"]["webhookEndpoints"]
@@ -377,7 +366,7 @@ async def test_the_deliveries_of_many_endpoints_cost_as_many_statements_as_those
         platform = await make_platform(db)
         for _ in range(endpoint_count):
             await endpoints.create(platform.id, url="http://127.0.0.1:9/never")
-        await _add_users(db, platform.id, 2, seed=12)
+        await add_users(db, platform.id, 2, seed=12, accounts=0)
         await passes(db, 1, policy=policy(timeout_s=0.5))  # enqueued; their attempts fail
         statements, delivered = await _statements_to_read(db, http, platform)
         assert delivered >= 2 * endpoint_count
@@ -390,7 +379,7 @@ async def test_another_platform_can_neither_see_nor_manage_an_endpoints_deliveri
 ) -> None:
     platform, intruder = await make_platform(db), await make_platform(db)
     endpoint_id = await create_endpoint(http, platform, receiver, endpoints)
-    await _add_users(db, platform.id, 1, seed=13)
+    await add_users(db, platform.id, 1, seed=13, accounts=0)
     await run_passes(db, lambda: len(receiver.accepted) == 1)
     [delivery] = await deliveries_of(db, uuid.UUID(endpoint_id))
     delivery_id = str(delivery.id)
