@@ -30,7 +30,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute, request_response
 from starlette.types import ASGIApp
 
 from gateway import __version__
@@ -413,10 +413,10 @@ def create_app(
             "/graphql", graphql_http, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
         ),
         WebSocketRoute("/graphql", traced(view, tracing)),
-        Route("/exports/accounts/{account_id}/statement.csv", exports.statement, methods=["GET"]),
-        Route("/exports/transfers.csv", exports.transfers, methods=["GET"]),
-        Route("/exports/pay-ins.csv", exports.pay_ins, methods=["GET"]),
-        Route("/exports/pay-outs.csv", exports.pay_outs, methods=["GET"]),
+        *(
+            Route(path, traced(request_response(answer), tracing, route=path), methods=["GET"])
+            for path, answer in exports.routes().items()
+        ),
         *([] if production else playground_routes()),
     ]
     if settings.metrics and settings.metrics_port is None:

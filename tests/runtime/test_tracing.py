@@ -26,6 +26,7 @@ from gateway.settings import Settings
 from gateway.store import tracing as sql_tracing
 from gateway.store.engine import Database
 from tests.conftest import PlatformHandle, make_platform
+from tests.support.accounts import open_account
 from tests.support.server import LiveServer, serve
 from tests.support.websocket import EVENTS, create_user, init, receive, socket
 
@@ -136,6 +137,30 @@ async def test_a_traceparent_header_continues_the_callers_trace(
     assert {format(span.context.trace_id, "032x") for span in spans if span.context} == {
         CALLER_TRACE
     }
+
+
+async def test_an_export_is_a_server_span_named_by_its_route_with_its_statements(
+    db: Database, settings: Settings
+) -> None:
+    platform = await make_platform(db, natural_users=1)
+    async with traced_server(settings, db) as (live, exporter):
+        async with httpx.AsyncClient(base_url=live.http) as http:
+            user_id = await create_user(live, platform)
+            account_id = await open_account(http, platform, user_id)
+            window = {"from": "2026-01-01T00:00:00Z", "to": "2026-12-31T00:00:00Z"}
+            url = f"/exports/accounts/{account_id}/statement.csv"
+            answered = await http.get(url, params=window, headers=platform.headers)
+        route = "GET /exports/accounts/{account_id}/statement.csv"
+        spans = await spans_when(exporter, lambda found: bool(named(found, route)))
+
+    assert answered.status_code == 200
+    [export] = named(spans, route)  # one name for every account: the template, not the path
+    attributes = export.attributes or {}
+    assert export.kind is SpanKind.SERVER
+    assert attributes["http.route"] == "/exports/accounts/{account_id}/statement.csv"
+    assert attributes["url.path"] == url
+    assert attributes["http.response.status_code"] == 200
+    assert sql_spans(children(spans, export))  # its reads, under it
 
 
 @contextmanager

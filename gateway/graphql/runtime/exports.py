@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -82,6 +83,15 @@ class Exports:
             return admitted
         principal, platform = admitted
         return Scope(platform_id=platform.id, user_id=principal.user_id)
+
+    def routes(self) -> dict[str, Callable[[Request], Awaitable[Response]]]:
+        """The export routes' paths and their handlers."""
+        return {
+            "/exports/accounts/{account_id}/statement.csv": self.statement,
+            "/exports/transfers.csv": self.transfers,
+            "/exports/pay-ins.csv": self.pay_ins,
+            "/exports/pay-outs.csv": self.pay_outs,
+        }
 
     async def statement(self, request: Request) -> Response:
         return await self._answer(request, exports.STATEMENT)

@@ -142,23 +142,25 @@ class Tracing:
 class TracedRequests:
     """The SERVER span of each HTTP request and WebSocket connection to the wrapped app."""
 
-    def __init__(self, app: ASGIApp, tracing: Tracing) -> None:
+    def __init__(self, app: ASGIApp, tracing: Tracing, *, route: str | None = None) -> None:
         self.app = app
         self.tracer = tracing.tracer
+        self.route = route  # the path template, for a path that holds ids
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         path = scope.get("route_path") or scope.get("path", "")
+        route = self.route or path
         method = scope.get("method", "GET")
-        name = f"{method} {path}" if scope["type"] == "http" else f"WebSocket {path}"
+        name = f"{method} {route}" if scope["type"] == "http" else f"WebSocket {route}"
         client = scope.get("client")
         attributes = {
             "http.request.method": method,
             "url.path": path,
             "url.scheme": scope.get("scheme", "http"),
-            "http.route": path,
+            "http.route": route,
             "client.address": client[0] if client else "",
         }
         parent = W3C.extract(Headers(scope=scope))
@@ -177,8 +179,8 @@ class TracedRequests:
             await self.app(scope, receive, send_noted)
 
 
-def traced(app: ASGIApp, tracing: Tracing | None) -> ASGIApp:
-    return app if tracing is None else TracedRequests(app, tracing)
+def traced(app: ASGIApp, tracing: Tracing | None, *, route: str | None = None) -> ASGIApp:
+    return app if tracing is None else TracedRequests(app, tracing, route=route)
 
 
 # -- operations --
