@@ -203,7 +203,9 @@ def own_metrics_server(settings: Settings) -> MetricsServer | None:
     several, `mps-gateway serve` serves it in the parent; gateway.graphql.runtime.metrics)."""
     if not settings.metrics or settings.metrics_port is None or metrics.multiprocess_dir():
         return None
-    return start_metrics_server(settings.metrics_host, settings.metrics_port)
+    return start_metrics_server(
+        settings.metrics_host, settings.metrics_port, token=metrics.token_of(settings)
+    )
 
 
 # A large response allocates some 100,000 objects: with the default thresholds (700, 10, 10)
@@ -420,7 +422,8 @@ def create_app(
         *([] if production else playground_routes()),
     ]
     if settings.metrics and settings.metrics_port is None:
-        routes.append(Route("/metrics", metrics.metrics_endpoint, methods=["GET"]))
+        endpoint = metrics.metrics_endpoint(metrics.token_of(settings))
+        routes.append(Route("/metrics", endpoint, methods=["GET"]))
     return Starlette(
         routes=routes,
         lifespan=lifespan,

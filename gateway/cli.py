@@ -158,7 +158,9 @@ def _shared_metrics(settings: Settings, *, workers: int) -> Iterator[None]:
         os.environ[metrics.MULTIPROCESS_DIR_VARIABLE] = made
     server = None
     if settings.metrics and settings.metrics_port is not None and metrics.multiprocess_dir():
-        server = start_metrics_server(settings.metrics_host, settings.metrics_port)
+        server = start_metrics_server(
+            settings.metrics_host, settings.metrics_port, token=metrics.token_of(settings)
+        )
     try:
         yield
     finally:

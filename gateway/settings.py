@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gateway.domain.documents import DOCUMENT_BYTES_MAX
@@ -319,6 +319,13 @@ class Settings(BaseSettings):
         min_length=1,
         max_length=255,
         description="The address the metrics port listens on (with `metrics_port`).",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        max_length=200,
+        description="A bearer token /metrics asks for (`Authorization: Bearer <token>`, on"
+        " either port; 401 without it). Unset: /metrics asks for no credential.",
     )
 
     # Traces.

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import httpx
+from pydantic import SecretStr
 
 from gateway.domain.errors import NotFound
 from gateway.services import webhooks
@@ -20,7 +21,7 @@ from tests.conftest import PlatformHandle
 from tests.support.accounts import open_account
 from tests.support.calls import mutate, rejected
 from tests.support.documents import UNBLOCK_ACCOUNT
-from tests.support.metrics import Scrape, scrape, total, value
+from tests.support.metrics import Scrape, bearer, scrape, total, value
 from tests.support.server import LiveServer, serve
 from tests.support.users import create_natural_user
 from tests.support.websocket import create_user, events, init, socket, subscribe
@@ -169,3 +170,22 @@ async def test_metrics_are_not_served_unless_turned_on(client: httpx.AsyncClient
     response = await client.get("/metrics")
     assert response.status_code == 404
     assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_with_a_token_the_metrics_are_served_only_to_a_scrape_that_sends_it(
+    db: Database, settings: Settings
+) -> None:
+    token = f"metrics-{uuid.uuid4().hex}"
+    async with running(with_metrics(settings, metrics_token=SecretStr(token)), db) as server:
+        url = f"{server.http}/metrics"
+        async with httpx.AsyncClient(timeout=30) as http:
+            refusals = [
+                await http.get(url, headers=headers)
+                for headers in ({}, bearer(f"{token}x"), {"Authorization": f"Basic {token}"})
+            ]
+        found = await scrape(url, token=token)
+    for refused in refusals:
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"] == 'Bearer realm="metrics"'
+        assert "mps_" not in refused.text
+    assert ("mps_subscriptions_open", frozenset({("transport", "websocket")})) in found

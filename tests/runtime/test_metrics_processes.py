@@ -17,7 +17,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from tests import processes
 from tests.processes import free_port, gateway_server
-from tests.support.metrics import scrape_process, value
+from tests.support.metrics import bearer, scrape_process, value
 
 REQUESTS = "mps_graphql_requests_total"
 REQUESTS_MAX = 200  # bounded: enough for the kernel to hand connections to both workers
@@ -60,16 +60,24 @@ def _ask(base_url: str, key: str, operation: str) -> None:
 
 
 def test_a_metrics_port_serves_the_metrics_that_the_public_port_does_not(tmp_path: Path) -> None:
+    """...behind the metrics token when one is set."""
     port = free_port()
-    env = _env(tmp_path, MPS_METRICS_PORT=str(port))
+    token = f"metrics-{uuid.uuid4().hex}"
+    env = _env(tmp_path, MPS_METRICS_PORT=str(port), MPS_METRICS_TOKEN=token)
     operation = f"Apart{uuid.uuid4().hex}"
     with gateway_server(env, tmp_path) as server:
         key = _api_key(env)
         for _ in range(2):
             _ask(server.url, key, operation)
         assert httpx.get(f"{server.url}/metrics", timeout=30).status_code == 404
-        found = scrape_process(f"http://127.0.0.1:{port}/metrics")
+        url = f"http://127.0.0.1:{port}/metrics"
+        refused = httpx.get(url, headers=bearer(f"{token}x"), timeout=30)
+        found = scrape_process(url, token=token)
         assert httpx.get(f"http://127.0.0.1:{port}/", timeout=30).status_code == 404
+    assert (refused.status_code, refused.headers["www-authenticate"]) == (
+        401,
+        'Bearer realm="metrics"',
+    )
     assert value(found, REQUESTS, operation=operation, transport="http", outcome="ok") == 2
 
 

@@ -26,15 +26,19 @@ def _parsed(response: httpx.Response) -> Scrape:
     return parse(response.text)
 
 
-async def scrape(url: str) -> Scrape:
+def bearer(token: str | None) -> dict[str, str]:
+    return {} if token is None else {"Authorization": f"Bearer {token}"}
+
+
+async def scrape(url: str, *, token: str | None = None) -> Scrape:
     """GET `url` (a /metrics) and parse it: the text exposition, from a server in this loop."""
     async with httpx.AsyncClient(timeout=30) as http:
-        return _parsed(await http.get(url))
+        return _parsed(await http.get(url, headers=bearer(token)))
 
 
-def scrape_process(url: str) -> Scrape:
+def scrape_process(url: str, *, token: str | None = None) -> Scrape:
     """The same of a server in another process."""
-    return _parsed(httpx.get(url, timeout=30))
+    return _parsed(httpx.get(url, headers=bearer(token), timeout=30))
 
 
 def value(found: Scrape, name: str, **labels: str) -> float:

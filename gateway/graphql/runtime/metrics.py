@@ -22,13 +22,15 @@ a scrape of any of them (or of the parent's metrics port) merges them.
 
 from __future__ import annotations
 
+import hmac
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from time import perf_counter
+from typing import TYPE_CHECKING
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -44,6 +46,9 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from gateway.store.instruments import StatementTally, count_statements
+
+if TYPE_CHECKING:
+    from gateway.settings import Settings
 
 OPERATION_NAMES_MAX = 200
 CODES_MAX = 50
@@ -264,8 +269,40 @@ def exposition() -> bytes:
     return generate_latest(exposition_registry())
 
 
-async def metrics_endpoint(_request: Request) -> Response:
-    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
+CHALLENGE = 'Bearer realm="metrics"'
+
+
+def token_of(settings: Settings) -> str | None:
+    """The metrics token (`MPS_METRICS_TOKEN`), if one is set."""
+    token = settings.metrics_token
+    return token.get_secret_value() if token is not None else None
+
+
+def authorized(authorization: str | None, token: str | None) -> bool:
+    """Whether a scrape may read the metrics: any without `token`, else one that sends it as
+    a bearer token (compared in constant time)."""
+    if token is None:
+        return True
+    scheme, _, given = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
+
+
+def metrics_endpoint(token: str | None) -> Callable[[Request], Awaitable[Response]]:
+    """GET /metrics on the public port, behind `token` when one is set."""
+
+    async def endpoint(request: Request) -> Response:
+        if not authorized(request.headers.get("authorization"), token):
+            return Response(
+                "Send the metrics token: `Authorization: Bearer <MPS_METRICS_TOKEN>`.\n",
+                status_code=401,
+                headers={"www-authenticate": CHALLENGE},
+                media_type="text/plain",
+            )
+        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    return endpoint
 
 
 def process_exited() -> None:

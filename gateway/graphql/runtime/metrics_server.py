@@ -19,7 +19,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, make_wsgi_app
 
-from gateway.graphql.runtime.metrics import exposition_registry
+from gateway.graphql.runtime.metrics import CHALLENGE, authorized, exposition_registry
 
 PATH = "/metrics"
 StartResponse = Callable[..., Any]
@@ -38,13 +38,17 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def _only_metrics(registry: CollectorRegistry) -> Callable[..., Iterable[bytes]]:
+def _only_metrics(registry: CollectorRegistry, token: str | None) -> Callable[..., Iterable[bytes]]:
     metrics_app = make_wsgi_app(registry)
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != PATH:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"Not found: metrics are at /metrics.\n"]
+        if not authorized(environ.get("HTTP_AUTHORIZATION"), token):
+            headers = [("Content-Type", "text/plain"), ("WWW-Authenticate", CHALLENGE)]
+            start_response("401 Unauthorized", headers)
+            return [b"Send the metrics token: `Authorization: Bearer <MPS_METRICS_TOKEN>`.\n"]
         body: Iterable[bytes] = metrics_app(environ, start_response)
         return body
 
@@ -67,9 +71,10 @@ class MetricsServer:
         self.thread.join(timeout=5)
 
 
-def start_metrics_server(host: str, port: int) -> MetricsServer:
-    """Serve /metrics on `host`:`port` in a daemon thread until `stop()`."""
-    app = _only_metrics(exposition_registry())
+def start_metrics_server(host: str, port: int, *, token: str | None = None) -> MetricsServer:
+    """Serve /metrics on `host`:`port` in a daemon thread until `stop()`; behind `token`
+    (a bearer token) when one is given."""
+    app = _only_metrics(exposition_registry(), token)
     kind = _ThreadingServer6 if ":" in host else _ThreadingServer
     server = make_server(host, port, app, kind, handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="metrics-server", daemon=True)
