@@ -17,6 +17,9 @@ import httpx
 import pytest
 
 SERVER_START_TIMEOUT_S = 30.0
+# `serve --workers N`: a parent and N workers each import the whole gateway, which on a loaded
+# machine takes longer than one process's usual bound.
+WORKERS_START_TIMEOUT_S = 180.0
 
 
 def free_port() -> int:
@@ -26,8 +29,10 @@ def free_port() -> int:
         return port
 
 
-def _wait_until_healthy(base_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+def _wait_until_healthy(
+    base_url: str, server: subprocess.Popen[bytes], log: Path, *, within_s: float
+) -> None:
+    deadline = time.monotonic() + within_s
     last_problem = "no answer yet"
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -45,7 +50,7 @@ def _wait_until_healthy(base_url: str, server: subprocess.Popen[bytes], log: Pat
             last_problem = f"HTTP {response.status_code}: {response.text[:200]}"
         time.sleep(0.1)  # bounded polling
     pytest.fail(
-        f"gateway server not healthy within {SERVER_START_TIMEOUT_S:.0f} s ({last_problem}):\n"
+        f"gateway server not healthy within {within_s:.0f} s ({last_problem}):\n"
         + log.read_text(errors="replace")
     )
 
@@ -79,7 +84,8 @@ class GatewayServer:
             )
         self.starts += 1
         base_url = f"http://127.0.0.1:{port}"
-        _wait_until_healthy(base_url, self._process, log)
+        within_s = WORKERS_START_TIMEOUT_S if "--workers" in self.args else SERVER_START_TIMEOUT_S
+        _wait_until_healthy(base_url, self._process, log, within_s=within_s)
         self.url = base_url
         return base_url
 

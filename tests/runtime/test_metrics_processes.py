@@ -12,23 +12,13 @@ import uuid
 from pathlib import Path
 
 import httpx
-import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from tests import processes
 from tests.processes import free_port, gateway_server
 from tests.support.metrics import bearer, scrape_process, value
 
 REQUESTS = "mps_graphql_requests_total"
 REQUESTS_MAX = 200  # bounded: enough for the kernel to hand connections to both workers
-# A parent and two workers each import the whole gateway: on a loaded machine that takes
-# longer than one process's usual bound.
-START_TIMEOUT_S = 180.0
-
-
-@pytest.fixture(autouse=True)
-def patient_start(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(processes, "SERVER_START_TIMEOUT_S", START_TIMEOUT_S)
 
 
 def _env(tmp_path: Path, **more: str) -> dict[str, str]:
