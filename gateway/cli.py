@@ -35,6 +35,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -161,14 +162,44 @@ def _shared_metrics(settings: Settings, *, workers: int) -> Iterator[None]:
         server = start_metrics_server(
             settings.metrics_host, settings.metrics_port, token=metrics.token_of(settings)
         )
+    reaper = _Reaper(metrics.multiprocess_dir()) if settings.metrics and workers > 1 else None
     try:
         yield
     finally:
+        if reaper is not None:
+            reaper.stop()
         if server is not None:
             server.stop()
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)
             del os.environ[metrics.MULTIPROCESS_DIR_VARIABLE]
+
+
+REAP_INTERVAL_S = 2.0
+logger = logging.getLogger("gateway.cli")
+
+
+class _Reaper:
+    """A thread of the parent that marks killed workers dead in the multiprocess directory
+    every REAP_INTERVAL_S (a worker that stops marks itself; a killed one cannot), so their
+    live gauges (open subscriptions, pool use) leave the scrape instead of staying for ever."""
+
+    def __init__(self, directory: str | None) -> None:
+        from gateway.graphql.runtime import metrics
+
+        self.stopping = threading.Event()
+
+        def reap() -> None:
+            while directory and not self.stopping.wait(REAP_INTERVAL_S):
+                for pid in metrics.reap_dead_processes(directory):
+                    logger.warning("metrics: worker %d is gone; its live gauges dropped", pid)
+
+        self.thread = threading.Thread(target=reap, name="metrics-reaper", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=5)
 
 
 def _run_uvicorn(

@@ -6,18 +6,28 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 from prometheus_client.multiprocess import MultiProcessCollector
+from websockets.sync.client import connect
+from websockets.typing import Subprotocol
 
 from tests.processes import free_port, gateway_server
 from tests.support.metrics import bearer, scrape_process, value
+from tests.support.websocket import EVENTS, PROTOCOL
 
 REQUESTS = "mps_graphql_requests_total"
+OPEN = "mps_subscriptions_open"
+WAIT_S = 30.0
+T = TypeVar("T")
 REQUESTS_MAX = 200  # bounded: enough for the kernel to hand connections to both workers
 
 
@@ -122,3 +132,60 @@ def test_two_workers_count_into_one_scrape_served_by_the_parent(tmp_path: Path) 
     assert value(found, REQUESTS, operation=operation, transport="http", outcome="ok") == sent
     assert sum(by_worker) == sent
     assert not directory.exists()  # removed by the parent once its workers stopped
+
+
+def _open_subscriptions(directory: Path, pid: int) -> float:
+    """The subscriptions worker `pid` holds open, from its own gauge file only."""
+    gauges = directory / f"gauge_livesum_{pid}.db"
+    if not gauges.exists():
+        return 0.0
+    return sum(
+        sample.value
+        for metric in MultiProcessCollector.merge([str(gauges)], accumulate=True)  # type: ignore[no-untyped-call]
+        for sample in metric.samples
+        if sample.name == OPEN
+    )
+
+
+def test_a_killed_workers_gauges_leave_the_scrape(tmp_path: Path) -> None:
+    """A worker that is killed cannot mark itself dead; the parent notices and does it, so the
+    subscription it held no longer counts as open."""
+    port = free_port()
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = _env(tmp_path, MPS_METRICS_PORT=str(port), TMPDIR=str(temporary))
+    url = f"http://127.0.0.1:{port}/metrics"
+    with gateway_server(env, tmp_path, "--workers", "2") as server:
+        (directory,) = temporary.glob("mps-gateway-metrics-*")
+        key = _api_key(env)
+        ws_url = server.url.replace("http://", "ws://") + "/graphql"
+        with connect(ws_url, subprotocols=[Subprotocol(PROTOCOL)]) as ws:
+            ws.send(json.dumps({"type": "connection_init", "payload": bearer(key)}))
+            assert json.loads(ws.recv(timeout=30))["type"] == "connection_ack"
+            subscribe = {"query": EVENTS, "variables": {}}
+            ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": subscribe}))
+            holder = _eventually(
+                lambda: next(
+                    (
+                        pid
+                        for pid in _workers(server.process.pid)
+                        if _open_subscriptions(directory, pid) == 1
+                    ),
+                    None,
+                )
+            )
+            assert value(scrape_process(url), OPEN, transport="websocket") == 1
+            os.kill(holder, signal.SIGKILL)
+            _eventually(lambda: value(scrape_process(url), OPEN, transport="websocket") == 0)
+        assert not (directory / f"gauge_livesum_{holder}.db").exists()
+
+
+def _eventually(check: Callable[[], T | None]) -> T:
+    """`check()`'s first result that is not None or False (bounded: 30 s of polling)."""
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        found = check()
+        if found is not None and found is not False:
+            return found
+        time.sleep(0.1)  # bounded polling
+    raise AssertionError("never happened")

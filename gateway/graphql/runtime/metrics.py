@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from pathlib import Path
 from time import perf_counter
 from typing import TYPE_CHECKING
 
@@ -303,6 +304,37 @@ def metrics_endpoint(token: str | None) -> Callable[[Request], Awaitable[Respons
         return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return endpoint
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie, dead but not yet reaped by its parent, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc here: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def reap_dead_processes(directory: str) -> list[int]:
+    """Mark dead the processes of `directory` that are gone without marking themselves (a
+    killed worker): their live gauges leave the scrape. The processes marked."""
+    pids: set[int] = set()
+    for path in Path(directory).glob("gauge_live*_*.db"):
+        named = path.stem.rsplit("_", 1)[-1]
+        if named.isdigit():
+            pids.add(int(named))
+    dead = sorted(pid for pid in pids if not _alive(pid))
+    for pid in dead:
+        multiprocess.mark_process_dead(pid, path=directory)  # type: ignore[no-untyped-call]
+    return dead
 
 
 def process_exited() -> None:
