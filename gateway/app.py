@@ -50,7 +50,12 @@ from gateway.graphql.runtime.persisted_store import (
     RedisDocuments,
 )
 from gateway.graphql.runtime.rate_limits import RateLimitPolicy, RateLimits
-from gateway.graphql.runtime.tracing import Tracing, exporter_from_environment, traced
+from gateway.graphql.runtime.tracing import (
+    TracedRequests,
+    Tracing,
+    exporter_from_environment,
+    traced,
+)
 from gateway.graphql.runtime.trusted_documents import (
     TrustedDocumentsError,
     compile_manifest,
@@ -416,7 +421,15 @@ def create_app(
         ),
         WebSocketRoute("/graphql", traced(view, tracing)),
         *(
-            Route(path, traced(request_response(answer), tracing, route=path), methods=["GET"])
+            # Traced, an export is an ASGI app in a span (Starlette calls a plain function with
+            # a request instead, so untraced it stays the handler).
+            Route(
+                path,
+                answer
+                if tracing is None
+                else TracedRequests(request_response(answer), tracing, route=path),
+                methods=["GET"],
+            )
             for path, answer in exports.routes().items()
         ),
         *([] if production else playground_routes()),

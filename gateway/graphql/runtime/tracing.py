@@ -179,8 +179,8 @@ class TracedRequests:
             await self.app(scope, receive, send_noted)
 
 
-def traced(app: ASGIApp, tracing: Tracing | None, *, route: str | None = None) -> ASGIApp:
-    return app if tracing is None else TracedRequests(app, tracing, route=route)
+def traced(app: ASGIApp, tracing: Tracing | None) -> ASGIApp:
+    return app if tracing is None else TracedRequests(app, tracing)
 
 
 # -- operations --
