@@ -162,7 +162,8 @@ def _shared_metrics(settings: Settings, *, workers: int) -> Iterator[None]:
         server = start_metrics_server(
             settings.metrics_host, settings.metrics_port, token=metrics.token_of(settings)
         )
-    reaper = _Reaper(metrics.multiprocess_dir()) if settings.metrics and workers > 1 else None
+    directory = metrics.multiprocess_dir()
+    reaper = _Reaper(directory) if settings.metrics and workers > 1 and directory else None
     try:
         yield
     finally:
@@ -184,13 +185,13 @@ class _Reaper:
     every REAP_INTERVAL_S (a worker that stops marks itself; a killed one cannot), so their
     live gauges (open subscriptions, pool use) leave the scrape instead of staying for ever."""
 
-    def __init__(self, directory: str | None) -> None:
+    def __init__(self, directory: str) -> None:
         from gateway.graphql.runtime import metrics
 
         self.stopping = threading.Event()
 
         def reap() -> None:
-            while directory and not self.stopping.wait(REAP_INTERVAL_S):
+            while not self.stopping.wait(REAP_INTERVAL_S):
                 for pid in metrics.reap_dead_processes(directory):
                     logger.warning("metrics: worker %d is gone; its live gauges dropped", pid)
 

@@ -134,14 +134,17 @@ async def any_due(session: AsyncSession, *, now: dt.datetime) -> bool:
     return due is not None
 
 
-async def oldest_pending(session: AsyncSession) -> dt.datetime | None:
-    """When the oldest pending delivery was enqueued (the partial index on pending deliveries'
-    creation times answers it, however many finished ones the table keeps)."""
-    oldest: dt.datetime | None = await session.scalar(
-        sa.select(sa.func.min(col(WebhookDelivery.created_at))).where(
-            col(WebhookDelivery.status) == PENDING
-        )
+def oldest_pending_statement() -> Any:
+    """The oldest pending delivery's creation time: the first entry under PENDING of the
+    (status, created_at) index, however many finished deliveries the table keeps."""
+    return sa.select(sa.func.min(col(WebhookDelivery.created_at))).where(
+        col(WebhookDelivery.status) == PENDING
     )
+
+
+async def oldest_pending(session: AsyncSession) -> dt.datetime | None:
+    """When the oldest pending delivery was enqueued."""
+    oldest: dt.datetime | None = await session.scalar(oldest_pending_statement())
     return oldest
 
 

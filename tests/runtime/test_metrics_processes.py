@@ -81,6 +81,15 @@ def test_a_metrics_port_serves_the_metrics_that_the_public_port_does_not(tmp_pat
     assert value(found, REQUESTS, operation=operation, transport="http", outcome="ok") == 2
 
 
+def _two_workers(tmp_path: Path) -> tuple[int, Path, dict[str, str]]:
+    """The metrics port, the TMPDIR the parent makes its multiprocess directory in, and the
+    environment of a `serve --workers 2` with both."""
+    port = free_port()
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    return port, temporary, _env(tmp_path, MPS_METRICS_PORT=str(port), TMPDIR=str(temporary))
+
+
 def _workers(server: int) -> list[int]:
     """The uvicorn workers of `server`: its children started by multiprocessing's spawn."""
     workers = []
@@ -109,10 +118,7 @@ def _answered_by(directory: Path, pid: int, operation: str) -> float:
 
 
 def test_two_workers_count_into_one_scrape_served_by_the_parent(tmp_path: Path) -> None:
-    port = free_port()
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
-    env = _env(tmp_path, MPS_METRICS_PORT=str(port), TMPDIR=str(temporary))
+    port, temporary, env = _two_workers(tmp_path)
     operation = f"Workers{uuid.uuid4().hex}"
     with gateway_server(env, tmp_path, "--workers", "2") as server:
         workers = _workers(server.process.pid)
@@ -150,10 +156,7 @@ def _open_subscriptions(directory: Path, pid: int) -> float:
 def test_a_killed_workers_gauges_leave_the_scrape(tmp_path: Path) -> None:
     """A worker that is killed cannot mark itself dead; the parent notices and does it, so the
     subscription it held no longer counts as open."""
-    port = free_port()
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
-    env = _env(tmp_path, MPS_METRICS_PORT=str(port), TMPDIR=str(temporary))
+    port, temporary, env = _two_workers(tmp_path)
     url = f"http://127.0.0.1:{port}/metrics"
     with gateway_server(env, tmp_path, "--workers", "2") as server:
         (directory,) = temporary.glob("mps-gateway-metrics-*")

@@ -271,6 +271,7 @@ def exposition() -> bytes:
 
 
 CHALLENGE = 'Bearer realm="metrics"'
+REFUSAL = "Send the metrics token: `Authorization: Bearer <MPS_METRICS_TOKEN>`.\n"
 
 
 def token_of(settings: Settings) -> str | None:
@@ -296,7 +297,7 @@ def metrics_endpoint(token: str | None) -> Callable[[Request], Awaitable[Respons
     async def endpoint(request: Request) -> Response:
         if not authorized(request.headers.get("authorization"), token):
             return Response(
-                "Send the metrics token: `Authorization: Bearer <MPS_METRICS_TOKEN>`.\n",
+                REFUSAL,
                 status_code=401,
                 headers={"www-authenticate": CHALLENGE},
                 media_type="text/plain",

@@ -19,7 +19,12 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, make_wsgi_app
 
-from gateway.graphql.runtime.metrics import CHALLENGE, authorized, exposition_registry
+from gateway.graphql.runtime.metrics import (
+    CHALLENGE,
+    REFUSAL,
+    authorized,
+    exposition_registry,
+)
 
 PATH = "/metrics"
 StartResponse = Callable[..., Any]
@@ -48,7 +53,7 @@ def _only_metrics(registry: CollectorRegistry, token: str | None) -> Callable[..
         if not authorized(environ.get("HTTP_AUTHORIZATION"), token):
             headers = [("Content-Type", "text/plain"), ("WWW-Authenticate", CHALLENGE)]
             start_response("401 Unauthorized", headers)
-            return [b"Send the metrics token: `Authorization: Bearer <MPS_METRICS_TOKEN>`.\n"]
+            return [REFUSAL.encode()]
         body: Iterable[bytes] = metrics_app(environ, start_response)
         return body
 
